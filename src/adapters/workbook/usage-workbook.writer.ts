@@ -1,0 +1,182 @@
+/**
+ * Writes the price-rated (`PR`) usage workbook that is uploaded to Connect
+ * (CONNECT.md "The workbook", RATING.md §9), then reads it back and returns the
+ * total of the amount column as stored, so the caller can prove the file total
+ * equals the report's billed total before uploading anything.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import ExcelJS from 'exceljs';
+import type { UsageWorkbook, WorkbookRecord, WorkbookWriter } from '../../app/ports.js';
+import { ConnectorError } from '../../domain/errors.js';
+import { Money, parseDecimal, sum, toExactText } from '../../domain/money.js';
+import { neutralise } from './neutralise.js';
+import { CATEGORIES_SHEET, DEFAULT_RECORDS_SHEET, readUsageWorkbook } from './usage-workbook.reader.js';
+
+/** Header of the records sheet, in the order the platform expects, then the custom column. */
+export const RECORD_HEADER = [
+  'record_id',
+  'record_note',
+  'item_search_criteria',
+  'item_search_value',
+  'amount',
+  'quantity',
+  'start_time_utc',
+  'end_time_utc',
+  'asset_search_criteria',
+  'asset_search_value',
+  'item_name',
+  'item_mpn',
+  'item_precision',
+  'item_unit',
+  'category_id',
+  'asset_recon_id',
+  'tier',
+  'v.marketplace_service',
+] as const;
+
+/** Header of the `categories` sheet. */
+export const CATEGORY_HEADER = ['category_id', 'category_name', 'category_description'] as const;
+
+/** Items are looked up by MPN (`item_search_value` carries `WorkbookRecord.itemMpn`). */
+const ITEM_SEARCH_CRITERIA = 'item.mpn';
+/** Price-rated records always carry quantity 1 (an empty numeric cell fails the upload). */
+const PRICE_RATED_QUANTITY = 1;
+
+/**
+ * The one place where a money amount becomes a JavaScript `number`: an xlsx
+ * numeric cell holds an IEEE double. Converts the decimal string and proves the
+ * conversion lossless (`String(n)` parses back to the same decimal); throws
+ * `ConnectorError` `INTERNAL` naming the amount when `amount` is not decimal text
+ * or has more significant digits than a double keeps (about 15–17).
+ */
+export function toCellNumber(amount: string): number {
+  const exact = parseDecimal(amount);
+  if (exact === undefined || amount.trim() !== amount) {
+    throw new ConnectorError('INTERNAL', `amount ${JSON.stringify(amount)} is not decimal text`, {
+      where: { column: 'amount', value: amount },
+    });
+  }
+  const n = Number(amount);
+  if (!Number.isFinite(n) || !new Money(String(n)).equals(exact)) {
+    throw new ConnectorError(
+      'INTERNAL',
+      `amount ${amount} cannot be stored exactly in a spreadsheet number cell (it would read back as ${String(n)})`,
+      { where: { column: 'amount', value: amount } },
+    );
+  }
+  return n === 0 ? 0 : n; // never write -0
+}
+
+/** The cells of one records row, in `RECORD_HEADER` order. Text is neutralised. */
+function recordRow(record: WorkbookRecord): (string | number)[] {
+  const cells: Record<(typeof RECORD_HEADER)[number], string | number> = {
+    record_id: neutralise(record.recordId),
+    record_note: neutralise(record.note),
+    item_search_criteria: ITEM_SEARCH_CRITERIA,
+    item_search_value: neutralise(record.itemMpn),
+    amount: toCellNumber(record.amount),
+    quantity: PRICE_RATED_QUANTITY,
+    start_time_utc: neutralise(record.startTimeUtc),
+    end_time_utc: neutralise(record.endTimeUtc),
+    asset_search_criteria: neutralise(record.assetSearchCriteria),
+    asset_search_value: neutralise(record.assetSearchValue),
+    // item_name / item_mpn / item_precision / item_unit describe an item to create;
+    // the item is found by item_search_criteria = item.mpn, so they stay empty.
+    item_name: '',
+    item_mpn: '',
+    item_precision: '',
+    item_unit: '',
+    category_id: neutralise(record.categoryId),
+    asset_recon_id: '',
+    tier: '', // empty for PR
+    'v.marketplace_service': record.marketplaceService ? 'true' : 'false',
+  };
+  return RECORD_HEADER.map((key) => cells[key]);
+}
+
+/** Broken invariants of the input: a bug in the caller, not an operator problem. */
+function checkInput(workbook: UsageWorkbook, sheetName: string): void {
+  if (workbook.categories.length === 0) {
+    throw new ConnectorError('INTERNAL', 'usage workbook needs at least one category row');
+  }
+  if (sheetName === CATEGORIES_SHEET) {
+    throw new ConnectorError('INTERNAL', `records sheet cannot be named "${CATEGORIES_SHEET}"`, {
+      where: { setting: 'recordsSheetName', value: sheetName },
+    });
+  }
+  const known = new Set(workbook.categories.map((c) => c.id));
+  for (const record of workbook.records) {
+    if (!known.has(record.categoryId)) {
+      throw new ConnectorError(
+        'INTERNAL',
+        `record ${record.recordId} has category ${record.categoryId}, which is not in the categories sheet`,
+        { where: { value: record.categoryId } },
+      );
+    }
+  }
+}
+
+/** `WorkbookWriter` on exceljs. Stateless; one instance may write many files. */
+export class ExcelWorkbookWriter implements WorkbookWriter {
+  /**
+   * Writes `workbook` to `path` (parent directories are created; an existing file
+   * is replaced), reads it back by sheet name and returns `total`, the exact
+   * decimal sum of the amount column as stored (canonical text without trailing
+   * zeros, e.g. "12.3"; compare with `Money.equals`), and `rows`, the number of
+   * record rows. Throws `ConnectorError` `IO` when the file cannot be written or
+   * read, `INTERNAL` for bad input or a file that does not read back as written.
+   */
+  async write(path: string, workbook: UsageWorkbook): Promise<{ total: string; rows: number }> {
+    const sheetName = workbook.recordsSheetName === '' ? DEFAULT_RECORDS_SHEET : workbook.recordsSheetName;
+    checkInput(workbook, sheetName);
+
+    const book = new ExcelJS.Workbook();
+    const records = book.addWorksheet(sheetName);
+    records.addRow([...RECORD_HEADER]);
+    for (const record of workbook.records) records.addRow(recordRow(record));
+
+    const categories = book.addWorksheet(CATEGORIES_SHEET);
+    categories.addRow([...CATEGORY_HEADER]);
+    for (const c of workbook.categories) {
+      categories.addRow([neutralise(c.id), neutralise(c.name), neutralise(c.description)]);
+    }
+
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await book.xlsx.writeFile(path);
+    } catch (cause) {
+      throw new ConnectorError('IO', `cannot write workbook ${path}`, { where: { file: path }, cause });
+    }
+
+    return verify(path, sheetName, workbook.records.length);
+  }
+}
+
+/** Reads the written file back and sums what is actually stored in it. */
+async function verify(path: string, sheetName: string, expectedRows: number): Promise<{ total: string; rows: number }> {
+  const back = await readUsageWorkbook(path, sheetName);
+  if (back.header.join(',') !== RECORD_HEADER.join(',')) {
+    throw new ConnectorError('INTERNAL', `workbook ${path} reads back with header ${back.header.join(',')}`, {
+      where: { file: path },
+    });
+  }
+  if (back.records.length !== expectedRows) {
+    throw new ConnectorError(
+      'INTERNAL',
+      `workbook ${path} reads back ${back.records.length} records, ${expectedRows} were written`,
+      { where: { file: path } },
+    );
+  }
+  const amounts = back.records.map((row, i) => {
+    const text = row['amount'] ?? '';
+    const amount = parseDecimal(text);
+    if (amount === undefined) {
+      throw new ConnectorError('INTERNAL', `workbook ${path} has a non-decimal amount ${JSON.stringify(text)}`, {
+        where: { file: path, row: i + 2, column: 'amount', value: text },
+      });
+    }
+    return amount;
+  });
+  return { total: toExactText(sum(amounts)), rows: back.records.length };
+}

@@ -1,0 +1,125 @@
+/**
+ * The one CUR aggregation query. The embedded engine (DuckDB, over a typed view of
+ * local files) and Athena (Trino) run this text unchanged, so it keeps to SQL both
+ * accept: SELECT, WHERE, GROUP BY (ordinals), SUM, MAX, COUNT, CASE, CAST, COALESCE.
+ * Identifiers come only from validated settings; values are never spliced in.
+ * Amounts are summed as DECIMAL(38, 12) and leave the engine as VARCHAR.
+ */
+import { ConnectorError } from '../domain/errors.js';
+import { AMOUNT_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, type CurColumn, type ListPriceMode, type RecordGranularity } from '../domain/cur.js';
+
+export type { ListPriceMode, RecordGranularity };
+
+/** How the source table is partitioned (Athena), or `none` for a local view. */
+export type PartitionFilter =
+  | { kind: 'none' }
+  | { kind: 'legacy'; period: string } // partitions year='2026', month='10' -> month='10' (not zero-padded)
+  | { kind: 'cur2'; period: string }; // partition billing_period='2026-10'
+
+export interface CurQueryOptions {
+  /** `table` or `database.table`; each part must match [A-Za-z0-9_]+. */
+  relation: string;
+  listPrice: ListPriceMode;
+  granularity: RecordGranularity;
+  /** Columns the source has; optional ones not listed read as NULL. Default: all. */
+  presentColumns?: ReadonlySet<string>;
+  partition?: PartitionFilter;
+}
+
+/** The result columns, in order. Every value is VARCHAR. */
+export const RESULT_COLUMNS = [
+  'payer_account_id',
+  'period_start',
+  'account_id',
+  'line_item_type',
+  'product_code',
+  'billing_entity',
+  'currency_code',
+  'reservation_fee',
+  'usage_type',
+  'product_name',
+  'row_count',
+  'unblended_usd',
+  'on_demand_list_usd',
+  'max_unblended_usd',
+] as const;
+export type ResultColumn = (typeof RESULT_COLUMNS)[number];
+
+const IDENTIFIER = /^[A-Za-z0-9_]+$/;
+const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** Quotes a relation after checking every part; throws CONFIG_INVALID naming the bad value. */
+export function quoteRelation(relation: string): string {
+  const parts = relation.split('.');
+  for (const part of parts) {
+    if (!IDENTIFIER.test(part)) {
+      throw new ConnectorError('CONFIG_INVALID', `CUR table name ${JSON.stringify(relation)} is not [A-Za-z0-9_]+ (optionally database.table)`, {
+        where: { setting: 'athena.database/table', value: relation },
+      });
+    }
+  }
+  return parts.map((p) => `"${p}"`).join('.');
+}
+
+function partitionWhere(filter: PartitionFilter | undefined): string {
+  if (filter === undefined || filter.kind === 'none') return '';
+  const m = PERIOD.exec(filter.period);
+  if (!m) throw new ConnectorError('CONFIG_INVALID', `period ${JSON.stringify(filter.period)} is not YYYY-MM`, { where: { setting: 'period', value: filter.period } });
+  // Both values are digits checked by the regular expression above: safe literals.
+  if (filter.kind === 'legacy') return `\nWHERE year = '${m[1]}' AND month = '${String(Number(m[2]))}'`;
+  return `\nWHERE billing_period = '${m[1]}-${m[2]}'`;
+}
+
+/** Builds the aggregation query text. */
+export function buildCurQuery(options: CurQueryOptions): string {
+  const present = options.presentColumns;
+  const col = (name: CurColumn): string => {
+    const known = (REQUIRED_COLUMNS as readonly string[]).includes(name) || present === undefined || present.has(name);
+    if (known) return name;
+    return AMOUNT_COLUMNS.includes(name) ? 'CAST(NULL AS DECIMAL(38, 12))' : 'CAST(NULL AS VARCHAR)';
+  };
+  const amount = (name: CurColumn): string => `CAST(${col(name)} AS DECIMAL(38, 12))`;
+  const unblended = amount('line_item_unblended_cost');
+  const onDemand = amount('pricing_public_on_demand_cost');
+
+  const onDemandList =
+    options.listPrice === 'on-demand'
+      ? `CAST(COALESCE(SUM(CASE WHEN COALESCE(${onDemand}, 0) <> 0 THEN ${onDemand} ELSE COALESCE(${unblended}, 0) END), 0) AS VARCHAR)`
+      : `CAST('' AS VARCHAR)`;
+  const usageType = options.granularity === 'usage-type' ? `COALESCE(${col('line_item_usage_type')}, '')` : `CAST('' AS VARCHAR)`;
+
+  const keys = [
+    `bill_payer_account_id AS payer_account_id`,
+    `CAST(CAST(bill_billing_period_start_date AS DATE) AS VARCHAR) AS period_start`,
+    `line_item_usage_account_id AS account_id`,
+    `line_item_line_item_type AS line_item_type`,
+    `line_item_product_code AS product_code`,
+    `bill_billing_entity AS billing_entity`,
+    `COALESCE(${col('line_item_currency_code')}, '') AS currency_code`,
+    `CASE WHEN line_item_line_item_type = 'Fee' AND COALESCE(${col('reservation_reservation_a_r_n')}, '') <> '' THEN 'Y' ELSE 'N' END AS reservation_fee`,
+    `${usageType} AS usage_type`,
+  ];
+  const aggregates = [
+    `MAX(COALESCE(${col('product_product_name')}, '')) AS product_name`,
+    `CAST(COUNT(*) AS VARCHAR) AS row_count`,
+    `CAST(COALESCE(SUM(${unblended}), 0) AS VARCHAR) AS unblended_usd`,
+    `${onDemandList} AS on_demand_list_usd`,
+    `CAST(COALESCE(MAX(${unblended}), 0) AS VARCHAR) AS max_unblended_usd`,
+  ];
+  const ordinals = keys.map((_, i) => String(i + 1)).join(', ');
+  return (
+    `SELECT\n  ${[...keys, ...aggregates].join(',\n  ')}\nFROM ${quoteRelation(options.relation)}` +
+    `${partitionWhere(options.partition)}\nGROUP BY ${ordinals}`
+  );
+}
+
+/** The bare aggregation the benchmark compares against: the same scan, fewest keys. */
+export function buildBareQuery(relation: string): string {
+  return (
+    `SELECT line_item_usage_account_id, line_item_product_code, line_item_line_item_type,\n` +
+    `  CAST(SUM(CAST(line_item_unblended_cost AS DECIMAL(38, 12))) AS VARCHAR) AS unblended_usd\n` +
+    `FROM ${quoteRelation(relation)}\nGROUP BY 1, 2, 3`
+  );
+}
+
+export { OPTIONAL_COLUMNS };

@@ -1,0 +1,172 @@
+/**
+ * Use case: rate one month of CUR for every payer found in it, write each payer's
+ * usage workbook and report. The dry run, the daemon and the admin endpoint call
+ * this with different adapters. One bad payer never stops the others.
+ */
+import type { CurGroup } from '../domain/cur.js';
+import { coerceError, type ProblemLocation } from '../domain/errors.js';
+import { money } from '../domain/money.js';
+import { ratePayer, type PayerParameters, type RatedPayer, type RatingProblem, type RatingSettings, type Subscription } from '../domain/rating.js';
+import type { SupportCatalog } from '../domain/support-fee.js';
+import type { CurSource, Progress, RowTest, WorkbookWriter } from './ports.js';
+import { buildReport, failedReport, type PayerReport } from './report.js';
+import { toUsageWorkbook, type ItemMpns } from './usage-records.js';
+
+/** Where a run's outputs go (a folder for the dry run; the platform later). */
+export interface RunOutput {
+  workbookPath(payerAccountId: string, period: string): string;
+  writeReport(payerAccountId: string, period: string, report: PayerReport): Promise<string>;
+  /** Removes a workbook that must not be used (its total did not reconcile, or the payer failed); no error when absent. */
+  discard(path: string): Promise<void>;
+}
+
+export interface RateMonthDeps {
+  cur: CurSource;
+  workbook: WorkbookWriter;
+  output: RunOutput;
+  /** Subscriptions of a payer for the period, or 'all' (dry run `--bill-all-accounts`). */
+  subscriptions: (payerAccountId: string) => ReadonlyMap<string, Subscription> | 'all';
+  now: () => Date;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface RateMonthInput {
+  period: string;
+  payers: PayerParameters[];
+  settings: RatingSettings;
+  catalog: SupportCatalog;
+  items: ItemMpns;
+  recordsSheetName: string;
+  knownCurrencies: ReadonlySet<string>;
+  signal?: AbortSignal;
+}
+
+export interface PayerOutcome {
+  payerAccountId: string;
+  ok: boolean;
+  rated?: RatedPayer;
+  errors: { code: string; message: string; where: ProblemLocation }[];
+  workbookPath?: string;
+  reportPath?: string;
+}
+
+export interface RateMonthResult {
+  source: string;
+  rowsRead: number;
+  payers: PayerOutcome[];
+  /** Configured payers with no CUR rows in the input. */
+  payersWithoutRows: string[];
+}
+
+/** What a rating problem says about where it is. */
+function problemWhere(payer: string, problem: RatingProblem): ProblemLocation {
+  const where: ProblemLocation = { payer };
+  if (problem.account !== undefined) where.account = problem.account;
+  if (problem.setting !== undefined) where.setting = problem.setting;
+  if (problem.value !== undefined) where.value = problem.value;
+  return where;
+}
+
+async function ratePayerOutputs(
+  deps: RateMonthDeps,
+  input: RateMonthInput,
+  payer: PayerParameters,
+  groups: CurGroup[],
+  source: string,
+): Promise<PayerOutcome> {
+  const payerId = payer.accountId;
+  const outcome = ratePayer({
+    payer,
+    period: input.period,
+    settings: input.settings,
+    groups,
+    subscriptions: deps.subscriptions(payerId),
+    catalog: input.catalog,
+    knownCurrencies: input.knownCurrencies,
+  });
+  const generatedAt = deps.now().toISOString();
+  if (!outcome.ok) {
+    const errors = [];
+    for (const p of outcome.problems) {
+      const where = await locateRow(deps.cur, payerId, input.period, p);
+      errors.push({ code: p.code, message: where.file === undefined ? p.message : `${p.message} (${where.file} row ${String(where.row)}, column ${where.column ?? '?'})`, where });
+    }
+    await deps.output.discard(deps.output.workbookPath(payerId, input.period)); // never leave an older run's workbook beside a failed report
+    const reportPath = await deps.output.writeReport(payerId, input.period, failedReport(payerId, input.period, errors, generatedAt, source, outcome.reconciliation));
+    return { payerAccountId: payerId, ok: false, errors, reportPath };
+  }
+  const rated = outcome.payer;
+  const workbookPath = deps.output.workbookPath(payerId, input.period);
+  const written = await deps.workbook.write(workbookPath, toUsageWorkbook(rated, input.items, input.recordsSheetName));
+  if (!money(written.total).equals(money(rated.billedTotal)) || written.rows !== rated.records.length) {
+    await deps.output.discard(workbookPath);
+    const error = {
+      code: 'RECONCILIATION_FAILED',
+      message: `workbook total ${written.total} (${written.rows} rows) differs from the report's billed total ${rated.billedTotal} (${rated.records.length} records): workbook discarded`,
+      where: { payer: payerId, file: workbookPath },
+    };
+    const reportPath = await deps.output.writeReport(payerId, input.period, failedReport(payerId, input.period, [error], generatedAt, source, rated.reconciliation));
+    return { payerAccountId: payerId, ok: false, errors: [error], reportPath };
+  }
+  const reportPath = await deps.output.writeReport(payerId, input.period, buildReport(rated, input.settings, generatedAt, source));
+  return { payerAccountId: payerId, ok: true, rated, errors: [], workbookPath, reportPath };
+}
+
+/** Asks the CUR source for the first row behind a period or currency problem. */
+async function locateRow(cur: CurSource, payer: string, period: string, problem: RatingProblem): Promise<ProblemLocation> {
+  const where = problemWhere(payer, problem);
+  const test: RowTest | undefined =
+    problem.code === 'PERIOD_MISMATCH' ? { kind: 'period-not', period } : problem.code === 'CURRENCY_NOT_USD' ? { kind: 'currency-not-usd' } : undefined;
+  if (test === undefined || cur.locate === undefined) return where;
+  try {
+    const row = await cur.locate(payer, test);
+    if (row !== undefined) return { ...where, file: row.file, row: row.row, column: row.column, value: row.value };
+  } catch {
+    // Locating is a courtesy: the problem itself is already reported.
+  }
+  return where;
+}
+
+/** Rates the month. Throws only when the CUR input as a whole is unusable. */
+export async function rateMonth(deps: RateMonthDeps, input: RateMonthInput): Promise<RateMonthResult> {
+  const aggregate = await deps.cur.aggregate({
+    period: input.period,
+    listPrice: input.settings.listPrice,
+    granularity: input.settings.recordGranularity,
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+  });
+  const byPayer = new Map<string, CurGroup[]>();
+  for (const g of aggregate.groups) {
+    const list = byPayer.get(g.payerAccountId) ?? [];
+    list.push(g);
+    byPayer.set(g.payerAccountId, list);
+  }
+  const configured = new Map(input.payers.map((p) => [p.accountId, p]));
+  const payers: PayerOutcome[] = [];
+  for (const [payerId, groups] of [...byPayer.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    input.signal?.throwIfAborted();
+    deps.onProgress?.({ phase: `rate payer ${payerId}`, done: payers.length, total: byPayer.size, unit: 'payers' });
+    const payer = configured.get(payerId);
+    if (payer === undefined) {
+      const error = { code: 'PAYER_NOT_CONFIGURED', message: `payer ${payerId} is in the CUR but not in the configuration's payers[]`, where: { payer: payerId } };
+      await deps.output.discard(deps.output.workbookPath(payerId, input.period));
+      const reportPath = await deps.output.writeReport(payerId, input.period, failedReport(payerId, input.period, [error], deps.now().toISOString(), aggregate.source));
+      payers.push({ payerAccountId: payerId, ok: false, errors: [error], reportPath });
+      continue;
+    }
+    try {
+      payers.push(await ratePayerOutputs(deps, input, payer, groups, aggregate.source));
+    } catch (error) {
+      const e = coerceError(error);
+      await deps.output.discard(deps.output.workbookPath(payerId, input.period)).catch(() => undefined);
+      payers.push({ payerAccountId: payerId, ok: false, errors: [{ code: e.code, message: e.message, where: { payer: payerId, ...e.where } }] });
+    }
+  }
+  return {
+    source: aggregate.source,
+    rowsRead: aggregate.rowsRead,
+    payers,
+    payersWithoutRows: input.payers.map((p) => p.accountId).filter((id) => !byPayer.has(id)),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The run report (report.json): proves where every dollar of the CUR went. Every
+ * amount is a decimal string; USD amounts are exact, billed amounts are rounded
+ * record sums in the payer's currency.
+ */
+import type { ProblemLocation } from '../domain/errors.js';
+import type { RatedPayer, RatedRecord, RatingSettings, Reconciliation } from '../domain/rating.js';
+
+export const REPORT_VERSION = 1;
+
+export interface ReportError {
+  code: string;
+  message: string;
+  where: ProblemLocation;
+}
+
+export interface PayerReport {
+  reportVersion: number;
+  status: 'ok' | 'failed';
+  payerAccountId: string;
+  period: string;
+  generatedAt: string;
+  source: string;
+  errors: ReportError[];
+  [field: string]: unknown;
+}
+
+function recordEntry(r: RatedRecord): Record<string, unknown> {
+  return {
+    recordId: r.recordId,
+    kind: r.kind,
+    billingEntity: r.billingEntity,
+    productCode: r.productCode,
+    ...(r.usageType === '' ? {} : { usageType: r.usageType }),
+    note: r.note,
+    lineItemTypes: r.lineItemTypes,
+    listUsd: r.listUsd,
+    markup: r.markup,
+    markedUsd: r.markedUsd,
+    billedExact: r.billedExact,
+    billed: r.billed,
+    ...(r.supportPlan === undefined ? {} : { supportPlan: r.supportPlan, supportTable: r.supportTable }),
+  };
+}
+
+/** The report of a payer whose month was rated. */
+export function buildReport(rated: RatedPayer, settings: RatingSettings, generatedAt: string, source: string): PayerReport {
+  return {
+    reportVersion: REPORT_VERSION,
+    status: 'ok',
+    payerAccountId: rated.payerAccountId,
+    period: rated.period,
+    generatedAt,
+    source,
+    currency: rated.currency.currency,
+    fxRate: rated.currency.fxRateText,
+    listPrice: rated.listPrice,
+    settings: {
+      includeTax: settings.includeTax,
+      excludeLineItemTypes: settings.excludeLineItemTypes,
+      supportPlanSource: settings.supportPlanSource,
+      recordGranularity: settings.recordGranularity,
+      amountDecimals: settings.amountDecimals,
+    },
+    markups: Object.fromEntries(
+      Object.entries(rated.markups).map(([name, m]) => [name, { given: m.given ?? null, applied: m.applied, ...(m.note === undefined ? {} : { note: m.note }) }]),
+    ),
+    reconciliation: rated.reconciliation,
+    billedTotal: rated.billedTotal,
+    records: rated.records.length,
+    droppedZeroRecords: rated.droppedZeroRecords,
+    accounts: rated.accounts.map((a) => ({
+      accountId: a.accountId,
+      assetId: a.assetId,
+      supportPlan: { ordered: a.support.ordered, detected: a.support.detected, billed: a.support.billed, table: a.support.table },
+      supportBaseUsd: a.support.baseUsd,
+      supportFeeUsd: a.support.feeUsd ?? '0',
+      curSupportUsd: a.support.curSupportUsd,
+      ratedListUsd: a.ratedListUsd,
+      markedUsd: a.markedUsd,
+      fxRate: rated.currency.fxRateText,
+      billedTotal: a.billedTotal,
+      roundingResidual: a.roundingResidual,
+      droppedZeroRecords: a.droppedZeroRecords,
+      records: a.records.map(recordEntry),
+    })),
+    unassigned: rated.unassigned,
+    supportPlanMismatches: rated.supportPlanMismatches,
+    warnings: rated.warnings,
+    errors: [],
+  };
+}
+
+/** The report of a payer whose run failed: no workbook, the errors, and what is known. */
+export function failedReport(
+  payerAccountId: string,
+  period: string,
+  errors: ReportError[],
+  generatedAt: string,
+  source: string,
+  reconciliation?: Reconciliation,
+): PayerReport {
+  return {
+    reportVersion: REPORT_VERSION,
+    status: 'failed',
+    payerAccountId,
+    period,
+    generatedAt,
+    source,
+    errors,
+    ...(reconciliation === undefined ? {} : { reconciliation }),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Which linked accounts are billed (RATING.md §6): an account is billed when a
+ * subscription of the payer maps to it. Active assets bill; a cancelled one bills
+ * while its 60-day close countdown runs (`billUntil` on or after the period's
+ * first day). Two billable subscriptions for one account is an error: the money
+ * would go to the wrong customer.
+ */
+import { ConnectorError } from '../domain/errors.js';
+import type { Subscription } from '../domain/rating.js';
+
+export interface AssetLike {
+  assetId: string;
+  accountId: string;
+  supportLevel: string;
+  status: string;
+  billUntil?: string | undefined;
+  payerAccountId?: string | undefined;
+}
+
+/** Statuses that bill without a countdown: active, and terminating (a cancel in its countdown). */
+const BILLABLE_STATUSES = new Set(['active', 'terminating']);
+
+/** True when the asset bills usage of `period` (YYYY-MM). */
+export function isBillable(asset: AssetLike, period: string): boolean {
+  if (BILLABLE_STATUSES.has(asset.status)) return true;
+  return asset.billUntil !== undefined && asset.billUntil >= `${period}-01`;
+}
+
+/** The payer's subscriptions by linked account; assets with no payer belong to every payer. */
+export function subscriptionsFor(assets: AssetLike[], payerAccountId: string, period: string): Map<string, Subscription> {
+  const map = new Map<string, Subscription>();
+  for (const a of assets) {
+    if (a.payerAccountId !== undefined && a.payerAccountId !== payerAccountId) continue;
+    if (!isBillable(a, period)) continue;
+    const other = map.get(a.accountId);
+    if (other !== undefined) {
+      throw new ConnectorError('ASSETS_INVALID', `account ${a.accountId} has two billable subscriptions: ${other.assetId} and ${a.assetId}`, {
+        where: { account: a.accountId, value: `${other.assetId},${a.assetId}` },
+      });
+    }
+    map.set(a.accountId, { assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel });
+  }
+  return map;
+}

@@ -1,0 +1,57 @@
+/**
+ * Rated records → the rows of the usage workbook (CONNECT.md "The workbook",
+ * RATING.md §9): item by MPN, asset lookup, the period as UTC times.
+ */
+import type { RatedPayer, RatedRecord, RecordKind } from '../domain/rating.js';
+import type { UsageWorkbook, WorkbookCategory, WorkbookRecord } from './ports.js';
+
+/** MPNs of the product's items (config `items`). */
+export interface ItemMpns {
+  awsUsageMpn: string;
+  marketplaceUsageMpn: string;
+  supportMpn: string;
+}
+
+export const CATEGORIES: Record<RecordKind, WorkbookCategory> = {
+  aws: { id: 'aws_services', name: 'AWS usage', description: 'AWS services at public list price' },
+  marketplace: { id: 'aws_marketplace', name: 'AWS Marketplace usage', description: 'AWS Marketplace products' },
+  support: { id: 'aws_support', name: 'AWS support', description: 'AWS support plan fee' },
+};
+
+/** First day of the period and of the next month, `YYYY-MM-DD 00:00:00` UTC. */
+export function periodTimes(period: string): { start: string; end: string } {
+  const [y, m] = period.split('-').map((part) => Number.parseInt(part, 10)) as [number, number];
+  const nextYear = m === 12 ? y + 1 : y;
+  const nextMonth = m === 12 ? 1 : m + 1;
+  const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+  return { start: `${pad(y, 4)}-${pad(m, 2)}-01 00:00:00`, end: `${pad(nextYear, 4)}-${pad(nextMonth, 2)}-01 00:00:00` };
+}
+
+function mpnOf(kind: RecordKind, items: ItemMpns): string {
+  return kind === 'marketplace' ? items.marketplaceUsageMpn : kind === 'support' ? items.supportMpn : items.awsUsageMpn;
+}
+
+/** One workbook row per record; the asset is found by id when known, else by its aws_account_id parameter. */
+export function toWorkbookRecord(record: RatedRecord, period: string, items: ItemMpns): WorkbookRecord {
+  const { start, end } = periodTimes(period);
+  return {
+    recordId: record.recordId,
+    note: record.note,
+    itemMpn: mpnOf(record.kind, items),
+    amount: record.billed,
+    startTimeUtc: start,
+    endTimeUtc: end,
+    assetSearchCriteria: record.assetId === null ? 'parameter.aws_account_id' : 'asset.id',
+    assetSearchValue: record.assetId ?? record.accountId,
+    categoryId: CATEGORIES[record.kind].id,
+    marketplaceService: record.kind === 'marketplace',
+  };
+}
+
+export function toUsageWorkbook(rated: RatedPayer, items: ItemMpns, recordsSheetName: string): UsageWorkbook {
+  return {
+    recordsSheetName,
+    records: rated.records.map((r) => toWorkbookRecord(r, rated.period, items)),
+    categories: Object.values(CATEGORIES),
+  };
+}

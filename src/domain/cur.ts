@@ -1,0 +1,76 @@
+/**
+ * CUR facts the rating needs: column names, the legacy header mapping, and the
+ * aggregated row ("group") the query returns. No I/O.
+ */
+
+/** Map a legacy CUR header (`lineItem/UsageAccountId`) to its snake_case name (RATING.md §1). */
+export function toSnakeCase(header: string): string {
+  return header
+    .replace(/([A-Z])/g, '_$1')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** Columns every CUR input must have (RATING.md §1). */
+export const REQUIRED_COLUMNS = [
+  'bill_payer_account_id',
+  'bill_billing_period_start_date',
+  'line_item_usage_account_id',
+  'line_item_line_item_type',
+  'line_item_product_code',
+  'bill_billing_entity',
+  'line_item_unblended_cost',
+] as const;
+
+/** Columns read when present; a missing one reads as NULL. */
+export const OPTIONAL_COLUMNS = [
+  'pricing_public_on_demand_cost',
+  'reservation_reservation_a_r_n',
+  'product_product_name',
+  'line_item_currency_code',
+  'line_item_usage_type',
+  'line_item_resource_id',
+] as const;
+
+export type CurColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
+
+/** Amount columns: exact decimals, never floating point. */
+export const AMOUNT_COLUMNS: readonly CurColumn[] = ['line_item_unblended_cost', 'pricing_public_on_demand_cost'];
+
+/**
+ * One result row of the CUR aggregation: all CUR rows of one payer, period,
+ * account, line item type, product, billing entity (and usage type at `usage-type`
+ * granularity). Amounts are exact decimal strings.
+ */
+export interface CurGroup {
+  payerAccountId: string;
+  /** `YYYY-MM-DD`, the billing period's first day. */
+  periodStart: string;
+  accountId: string;
+  lineItemType: string;
+  productCode: string;
+  billingEntity: string;
+  /** `line_item_currency_code`, '' when the column is absent or empty. */
+  currencyCode: string;
+  /** True for `Fee` rows with a non-empty reservation ARN (RI purchase fees). */
+  reservationFee: boolean;
+  /** `line_item_usage_type` at `usage-type` granularity, else ''. */
+  usageType: string;
+  /** `product_product_name` (greatest seen), '' when absent. */
+  productName: string;
+  /** How many CUR rows the group holds. */
+  rows: number;
+  /** Σ line_item_unblended_cost, exact. */
+  unblendedUsd: string;
+  /** Σ per row of (public on-demand cost when non-zero, else unblended); '' when not queried. */
+  onDemandListUsd: string;
+  /** The largest single line_item_unblended_cost of the group (decides the detected support plan). */
+  maxUnblendedUsd: string;
+}
+
+/** RATING.md §2: `unblended` bills what AWS billed; `on-demand` bills public on-demand prices. */
+export type ListPriceMode = 'unblended' | 'on-demand';
+/** RATING.md §7: one record per service, or per service and usage type. */
+export type RecordGranularity = 'service' | 'usage-type';

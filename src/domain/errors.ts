@@ -1,0 +1,54 @@
+/**
+ * The closed set of failures the connector names. Expected business failures are
+ * returned as values (`RatingProblem`), exceptions carry a `ConnectorError`.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID' // a setting is missing or malformed
+  | 'CUR_INPUT' // a CUR file, row or column is unusable
+  | 'CUR_EMPTY' // no CUR rows where some were expected
+  | 'PERIOD_MISMATCH' // a CUR row of another billing period
+  | 'CURRENCY_NOT_USD' // line_item_currency_code other than USD
+  | 'MARKUP_INVALID' // customMarkup / customMarkupMarketplace not a decimal
+  | 'FX_INVALID' // fxRate missing or not > 0 for a non-USD currency
+  | 'SUPPORT_TABLE_MISSING' // no fee table valid for the plan and period
+  | 'PAYER_NOT_CONFIGURED' // a payer in the CUR has no settings
+  | 'RECONCILIATION_FAILED' // the reconciliation identity or file total does not hold
+  | 'ASSETS_INVALID' // the assets file is unusable
+  | 'IO' // reading or writing a file failed
+  | 'INTERNAL'; // a broken invariant: a bug
+
+/** Where a problem was found, so an operator can go straight to it. */
+export interface ProblemLocation {
+  file?: string;
+  row?: number;
+  column?: string;
+  setting?: string;
+  value?: string;
+  payer?: string;
+  account?: string;
+}
+
+export class ConnectorError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly where: ProblemLocation;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { where?: ProblemLocation; retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ConnectorError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.where = options.where ?? {};
+  }
+}
+
+/** Every `catch` goes through here: anything thrown becomes a `ConnectorError`. */
+export function coerceError(error: unknown): ConnectorError {
+  if (error instanceof ConnectorError) return error;
+  if (error instanceof Error) return new ConnectorError('INTERNAL', error.message, { cause: error });
+  return new ConnectorError('INTERNAL', String(error));
+}

@@ -1,0 +1,75 @@
+/**
+ * The one money module. Every amount on the money path is a `Money` (a decimal.js
+ * clone with 40 significant digits) or a decimal string; no JavaScript `number`.
+ * Rounding happens here and nowhere else: once per record, ROUND_HALF_UP.
+ */
+import { Decimal } from 'decimal.js';
+
+/** Decimal with 40 significant digits (RATING.md asks for at least 34) and half-up rounding. */
+export const Money = Decimal.clone({
+  precision: 40,
+  rounding: Decimal.ROUND_HALF_UP,
+  toExpNeg: -40,
+  toExpPos: 40,
+});
+export type Money = InstanceType<typeof Money>;
+
+export const ZERO: Money = new Money(0);
+export const ONE: Money = new Money(1);
+
+/**
+ * A plain decimal number as text: optional sign, digits, optional fraction, optional
+ * exponent (`1.2E-5` is how CUR CSV files write small amounts). No thousands
+ * separators, no comma decimals, no `NaN` or `Infinity`, no hex.
+ */
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** True when `text` is a decimal number this module accepts. */
+export function isDecimalText(text: string): boolean {
+  return DECIMAL_TEXT.test(text.trim());
+}
+
+/**
+ * Parses a decimal string; `undefined` when it is not one (the caller names the
+ * value and where it came from in its own error).
+ */
+export function parseDecimal(text: string): Money | undefined {
+  const t = text.trim();
+  if (!DECIMAL_TEXT.test(t)) return undefined;
+  return new Money(t);
+}
+
+/** Parses an amount that must be decimal (e.g. from the engine); empty means zero. */
+export function money(text: string | null | undefined): Money {
+  if (text === null || text === undefined || text.trim() === '') return ZERO;
+  const m = parseDecimal(text);
+  if (m === undefined) throw new TypeError(`not a decimal amount: ${JSON.stringify(text)}`);
+  return m;
+}
+
+/** Sum of amounts. */
+export function sum(values: Iterable<Money>): Money {
+  let total = ZERO;
+  for (const v of values) total = total.plus(v);
+  return total;
+}
+
+/**
+ * THE rounding rule: to `decimals` places, ROUND_HALF_UP (away from zero on a tie,
+ * so -0.005 becomes -0.01). Applied once per record.
+ */
+export function roundAmount(value: Money, decimals: number): Money {
+  const r = value.toDecimalPlaces(decimals, Money.ROUND_HALF_UP);
+  return r.isZero() ? ZERO : r; // never "-0"
+}
+
+/** Fixed-point text with exactly `decimals` places (for rounded amounts). */
+export function toFixedText(value: Money, decimals: number): string {
+  return roundAmount(value, decimals).toFixed(decimals);
+}
+
+/** Exact text of an unrounded amount, without exponent and without trailing zeros. */
+export function toExactText(value: Money): string {
+  const v = value.isZero() ? ZERO : value;
+  return v.toFixed();
+}
