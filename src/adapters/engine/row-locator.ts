@@ -9,17 +9,9 @@
 import { parse } from 'csv-parse';
 import { isDecimalText } from '../../domain/money.js';
 import type { CurColumn } from '../../domain/cur.js';
-import type { RowTest } from '../../app/ports.js';
+import type { CurRowLocation, RowTest } from '../../app/ports.js';
 import { openCsvText, type CurFile, type FileColumn } from './cur-files.js';
 import { PERIOD_COLUMN } from './cur-view-sql.js';
-
-/** Where a value at fault sits: file, data row (1-based, header not counted), header name, raw value. */
-export interface RowHit {
-  file: string;
-  row: number;
-  column: string;
-  value: string;
-}
 
 /** Looks at one record; returns the index of the offending column, or undefined. */
 export type RecordTest = (record: readonly string[]) => number | undefined;
@@ -32,7 +24,7 @@ export interface CsvScan {
 }
 
 /** Scans the files in order and returns the first record the test flags. */
-export async function firstCsvRow(scans: readonly CsvScan[], signal?: AbortSignal): Promise<RowHit | undefined> {
+export async function firstCsvRow(scans: readonly CsvScan[], signal?: AbortSignal): Promise<CurRowLocation | undefined> {
   for (const scan of scans) {
     const hit = await scanFile(scan, signal);
     if (hit) return hit;
@@ -40,7 +32,7 @@ export async function firstCsvRow(scans: readonly CsvScan[], signal?: AbortSigna
   return undefined;
 }
 
-async function scanFile(scan: CsvScan, signal?: AbortSignal): Promise<RowHit | undefined> {
+async function scanFile(scan: CsvScan, signal?: AbortSignal): Promise<CurRowLocation | undefined> {
   const text = openCsvText(scan.file);
   const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true });
   text.on('error', (error) => parser.destroy(error as Error));
