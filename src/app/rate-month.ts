@@ -38,6 +38,8 @@ export interface RateMonthInput {
   items: ItemMpns;
   recordsSheetName: string;
   knownCurrencies: ReadonlySet<string>;
+  /** Rate only this payer (the others in the CUR are skipped, not failed). */
+  onlyPayer?: string;
   signal?: AbortSignal;
 }
 
@@ -138,6 +140,7 @@ export async function rateMonth(deps: RateMonthDeps, input: RateMonthInput): Pro
   });
   const byPayer = new Map<string, CurGroup[]>();
   for (const g of aggregate.groups) {
+    if (input.onlyPayer !== undefined && g.payerAccountId !== input.onlyPayer) continue;
     const list = byPayer.get(g.payerAccountId) ?? [];
     list.push(g);
     byPayer.set(g.payerAccountId, list);
@@ -167,6 +170,6 @@ export async function rateMonth(deps: RateMonthDeps, input: RateMonthInput): Pro
     source: aggregate.source,
     rowsRead: aggregate.rowsRead,
     payers,
-    payersWithoutRows: input.payers.map((p) => p.accountId).filter((id) => !byPayer.has(id)),
+    payersWithoutRows: input.payers.map((p) => p.accountId).filter((id) => !byPayer.has(id) && (input.onlyPayer === undefined || id === input.onlyPayer)),
   };
 }

@@ -131,12 +131,14 @@ export class DuckDbCurSource implements CurSource {
     const { signal, onProgress } = request;
     const total = p.bytes;
     let done = 0;
-    const report = (value: number): void => {
-      done = Math.max(done, Math.min(total, Math.round(value)));
+    const report = (value: number, always = false): void => {
+      const next = Math.max(done, Math.min(total, Math.round(value)));
+      if (next === done && !always) return;
+      done = next;
       onProgress?.({ phase: 'scan', done, total, unit: 'bytes' } satisfies Progress);
     };
     signal?.throwIfAborted();
-    report(0);
+    report(0, true);
     const timer = onProgress
       ? setInterval(() => {
           const percentage = p.connection.progress.percentage;
@@ -147,7 +149,7 @@ export class DuckDbCurSource implements CurSource {
     signal?.addEventListener('abort', interrupt, { once: true });
     try {
       const reader = await p.connection.runAndReadAll(sql);
-      report(total);
+      report(total, true);
       return reader.getRowObjectsJson() as Row[];
     } catch (error) {
       signal?.throwIfAborted();

@@ -7,7 +7,7 @@
  * row 1 (a spreadsheet shows it on line 2). Parquet rows use the same convention.
  */
 import { parse } from 'csv-parse';
-import { isDecimalText } from '../../domain/money.js';
+import { Money, isDecimalText } from '../../domain/money.js';
 import type { CurColumn } from '../../domain/cur.js';
 import type { CurRowLocation, RowTest } from '../../app/ports.js';
 import { openCsvText, type CurFile, type FileColumn } from './cur-files.js';
@@ -72,10 +72,17 @@ export function periodOf(text: string): string | undefined {
   return m ? `${m[1]}-${m[2]!.padStart(2, '0')}` : undefined;
 }
 
+const DECIMAL_38_12_LIMIT = new Money('1e26');
+
+/** True when `text` (trimmed, non-empty) is a decimal that DECIMAL(38, 12) can hold. */
+export function isAmountText(text: string): boolean {
+  return isDecimalText(text) && new Money(text).abs().lt(DECIMAL_38_12_LIMIT);
+}
+
 /**
- * The test for "this value broke the engine's cast": an amount that is not a decimal,
- * a billing period start that is not a date, or exactly the value the engine named
- * (`engineValue`, e.g. an amount out of DECIMAL(38, 12) range).
+ * The test for "this value broke the engine's cast": an amount that is not a decimal
+ * DECIMAL(38, 12) can hold, a billing period start that is not a date, or exactly the
+ * value the engine named (`engineValue`, in case the engine is stricter than this test).
  */
 export function badValueTest(index: ReadonlyMap<CurColumn, number>, amountColumns: readonly CurColumn[], engineValue?: string): RecordTest {
   const amounts = amountColumns.map((c) => index.get(c)).filter((i): i is number => i !== undefined);
@@ -83,7 +90,7 @@ export function badValueTest(index: ReadonlyMap<CurColumn, number>, amountColumn
   return (record) => {
     for (const i of amounts) {
       const v = (record[i] ?? '').trim();
-      if (v !== '' && (!isDecimalText(v) || v === engineValue)) return i;
+      if (v !== '' && (!isAmountText(v) || v === engineValue)) return i;
     }
     if (date !== undefined) {
       const v = (record[date] ?? '').trim();
