@@ -34,9 +34,9 @@ export interface CurAggregate {
 
 /**
  * A month of CUR, aggregated in an engine. Throws `ConnectorError` with code
- * `CUR_INPUT` / `PERIOD_MISMATCH` / `CUR_EMPTY` naming file, row and column.
- * Failures that concern one payer only (`CURRENCY_NOT_USD`, `PERIOD_MISMATCH`) are
- * reported per payer through `CurAggregate.payerProblems` instead of thrown.
+ * `CUR_INPUT` / `CUR_EMPTY` naming file, row and column when the input as a whole
+ * is unusable. Rows of another period or currency are not filtered: they come back
+ * as their own groups, the rating fails that payer, and `locate` names the row.
  */
 export interface CurSource {
   aggregate(request: CurAggregateRequest): Promise<CurAggregate>;

@@ -12,7 +12,7 @@ import { runCli, tempDir, writeJson } from '../support/run-cli.js';
 const HEADER = ['bill/PayerAccountId', 'bill/BillingPeriodStartDate', 'lineItem/UsageAccountId', 'lineItem/LineItemType', 'lineItem/ProductCode', 'bill/BillingEntity', 'lineItem/UnblendedCost', 'lineItem/CurrencyCode'];
 type Row = Partial<Record<'payer' | 'start' | 'account' | 'type' | 'product' | 'entity' | 'cost' | 'currency', string>>;
 const line = (r: Row): string =>
-  [r.payer ?? '111111111111', r.start ?? '2026-10-01T00:00:00.000Z', r.account ?? '222222222222', r.type ?? 'Usage', r.product ?? 'AmazonEC2', r.entity ?? 'AWS', r.cost ?? '1.5', r.currency ?? 'USD'].join(',');
+  [r.payer ?? '111111111111', r.start ?? '2026-10-01T00:00:00.000Z', r.account ?? '222222222222', r.type ?? 'Usage', r.product ?? 'AmazonEC2', r.entity ?? 'AWS', r.cost ?? '1.5', r.currency ?? 'USD'].map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',');
 
 async function curFile(dir: string, name: string, rows: Row[], header = HEADER): Promise<string> {
   const path = join(dir, name);
@@ -32,9 +32,17 @@ describe('rate --dry-run with bad CUR input', () => {
     const cur = await curFile(dir, 'cur.csv', [{}, {}, { cost: '12,50' }]);
     const run = await runCli({ cur, config, billAllAccounts: true, out });
     expect(run.error?.code).toBe('CUR_INPUT');
-    expect(run.error?.where).toMatchObject({ file: cur, row: 4, column: 'lineItem/UnblendedCost', value: '12,50' });
+    expect(run.error?.where).toMatchObject({ file: cur, row: 3, column: 'lineItem/UnblendedCost', value: '12,50' });
     expect(run.error?.message).toContain('cur.csv');
     expect(existsSync(join(out, '111111111111'))).toBe(false);
+  });
+
+  it.each(['1_000', 'abc', '1,5', 'NaN', '--1'])('refuses the amount %j, naming it', async (bad) => {
+    const { dir, config, out } = await setup();
+    const cur = await curFile(dir, 'cur.csv', [{}, { cost: bad }]);
+    const run = await runCli({ cur, config, billAllAccounts: true, out });
+    expect(run.error?.code).toBe('CUR_INPUT');
+    expect(run.error?.where).toMatchObject({ row: 2, column: 'lineItem/UnblendedCost', value: bad });
   });
 
   it('names a missing required column and the file', async () => {
@@ -55,7 +63,7 @@ describe('rate --dry-run with bad CUR input', () => {
     expect(run.error).toBeUndefined();
     const failed = run.result?.payers.find((p) => p.payerAccountId === '111111111111');
     expect(failed?.ok).toBe(false);
-    expect(failed?.errors[0]).toMatchObject({ code: 'PERIOD_MISMATCH', where: { file: cur, row: 3, column: 'bill/BillingPeriodStartDate' } });
+    expect(failed?.errors[0]).toMatchObject({ code: 'PERIOD_MISMATCH', where: { file: cur, row: 2, column: 'bill/BillingPeriodStartDate' } });
     expect(existsSync(join(out, '111111111111', '2026-10', 'usage.xlsx'))).toBe(false);
     const report = JSON.parse(await readFile(join(out, '111111111111', '2026-10', 'report.json'), 'utf8')) as { status: string; errors: unknown[] };
     expect(report.status).toBe('failed');
@@ -69,7 +77,7 @@ describe('rate --dry-run with bad CUR input', () => {
     const run = await runCli({ cur, config, billAllAccounts: true, out });
     const p = run.result?.payers[0];
     expect(p?.ok).toBe(false);
-    expect(p?.errors[0]).toMatchObject({ code: 'CURRENCY_NOT_USD', where: { row: 5, column: 'lineItem/CurrencyCode', value: 'EUR' } });
+    expect(p?.errors[0]).toMatchObject({ code: 'CURRENCY_NOT_USD', where: { row: 4, column: 'lineItem/CurrencyCode', value: 'EUR' } });
   });
 
   it('refuses an empty file, naming it', async () => {

@@ -109,9 +109,13 @@ export async function discoverCurFiles(path: string): Promise<CurFile[]> {
   return files;
 }
 
-/** Opens a CSV file as text, through gunzip when compressed. The caller destroys it. */
-export function openCsvText(file: CurFile): Readable {
+/**
+ * Opens a CSV file as text, through gunzip when compressed. The caller destroys it.
+ * `onBytes` hears how many bytes of the file (compressed size for gzip) each read took.
+ */
+export function openCsvText(file: CurFile, onBytes?: (bytes: number) => void): Readable {
   const raw = createReadStream(file.path);
+  if (onBytes) raw.on('data', (chunk: Buffer | string) => onBytes(chunk.length));
   if (!file.gzip) return raw;
   const gunzip = createGunzip();
   raw.on('error', (error) => gunzip.destroy(error));

@@ -80,7 +80,9 @@ export function typedExpr(group: FileGroup, column: CurColumn, cast: 'CAST' | 'T
   const ref = columnRef(group, index);
   const source = group.columns[index]!;
   if (isAmount(column)) {
-    if (isText(source)) return `${cast}(NULLIF(trim(${ref}), '') AS DECIMAL(38, 12))`;
+    // DuckDB's cast accepts digit separators ("1_000"); RATING.md does not. Turning "_"
+    // into "!" makes such a value fail the cast, so the row locator names it.
+    if (isText(source)) return `${cast}(NULLIF(replace(trim(${ref}), '_', '!'), '') AS DECIMAL(38, 12))`;
     if (isFloat(source)) return `${cast}(CAST(${ref} AS VARCHAR) AS DECIMAL(38, 12))`;
     return `${cast}(${ref} AS DECIMAL(38, 12))`;
   }

@@ -12,7 +12,7 @@ import { buildBareQuery, buildCurQuery, type ListPriceMode } from '../../app/cur
 import type { CurAggregate, CurAggregateRequest, CurRowLocation, CurSource, Progress, RowTest } from '../../app/ports.js';
 import { discoverCurFiles, groupSchemas, mapColumns, readCsvHeader, type CurFile, type FileColumn, type FileGroup } from './cur-files.js';
 import { PERIOD_COLUMN, VIEW_NAME, buildViewSql, pathLiteral, viewColumns } from './cur-view-sql.js';
-import { badValueTest, firstCsvRow, rowTest, type RecordTest } from './row-locator.js';
+import { badValueTest, firstCsvRow, rowTest, type RecordTest, type ScanControl } from './row-locator.js';
 import { findBadParquetValue, locateParquetRow } from './parquet-locator.js';
 
 /** Engine settings. Defaults keep a 5M-row month under 1 GiB of RSS. */
@@ -112,18 +112,23 @@ export class DuckDbCurSource implements CurSource {
       autoinstall_known_extensions: 'false',
     });
     const connection = await this.instance.connect();
-    for (const setting of ['enable_progress_bar = true', 'enable_progress_bar_print = false', "TimeZone = 'UTC'"]) {
-      await connection.run(`SET ${setting}`);
+    try {
+      for (const setting of ['enable_progress_bar = true', 'enable_progress_bar_print = false', "TimeZone = 'UTC'"]) {
+        await connection.run(`SET ${setting}`);
+      }
+      const schemas = [];
+      for (const file of files) {
+        const columns = file.format === 'csv' ? await readCsvHeader(file) : await describeParquet(connection, file);
+        schemas.push(mapColumns(file, columns));
+      }
+      const groups = groupSchemas(schemas);
+      await connection.run(buildViewSql(groups));
+      const presentColumns = new Set<string>(viewColumns(groups));
+      return { connection, files, groups, presentColumns, bytes: files.reduce((n, f) => n + f.bytes, 0) };
+    } catch (error) {
+      connection.closeSync();
+      throw error;
     }
-    const schemas = [];
-    for (const file of files) {
-      const columns = file.format === 'csv' ? await readCsvHeader(file) : await describeParquet(connection, file);
-      schemas.push(mapColumns(file, columns));
-    }
-    const groups = groupSchemas(schemas);
-    await connection.run(buildViewSql(groups));
-    const presentColumns = new Set<string>(viewColumns(groups));
-    return { connection, files, groups, presentColumns, bytes: files.reduce((n, f) => n + f.bytes, 0) };
   }
 
   /** Runs `sql`, reporting scan progress in bytes of input, and translates engine errors. */
@@ -153,7 +158,7 @@ export class DuckDbCurSource implements CurSource {
       return reader.getRowObjectsJson() as Row[];
     } catch (error) {
       signal?.throwIfAborted();
-      throw await this.explain(error, p, listPrice);
+      throw await this.explain(error, p, listPrice, request);
     } finally {
       clearInterval(timer);
       signal?.removeEventListener('abort', interrupt);
@@ -161,7 +166,7 @@ export class DuckDbCurSource implements CurSource {
   }
 
   /** Turns an engine error into a ConnectorError naming file, row, column and value when it can. */
-  private async explain(error: unknown, p: Prepared, listPrice: ListPriceMode): Promise<ConnectorError> {
+  private async explain(error: unknown, p: Prepared, listPrice: ListPriceMode, control: ScanControl): Promise<ConnectorError> {
     const message = error instanceof Error ? error.message : String(error);
     const firstLine = message.split('\n')[0] ?? message;
     if (message.startsWith('Conversion Error')) {
@@ -170,7 +175,7 @@ export class DuckDbCurSource implements CurSource {
       const hit =
         p.files[0]?.format === 'parquet'
           ? await findBadParquetValue(p.connection, p.files, p.groups, amounts)
-          : await firstCsvRow(csvScans(p, (g) => badValueTest(g.index, amounts, engineValue)));
+          : await firstCsvRow(csvScans(p, (g) => badValueTest(g.index, amounts, engineValue)), control);
       if (hit) {
         const kind = toSnakeCase(hit.column) === PERIOD_COLUMN ? 'a date (YYYY-MM-DD...)' : 'a decimal number';
         return new ConnectorError(

@@ -7,9 +7,10 @@
  * row 1 (a spreadsheet shows it on line 2). Parquet rows use the same convention.
  */
 import { parse } from 'csv-parse';
+import { ConnectorError } from '../../domain/errors.js';
 import { Money, isDecimalText } from '../../domain/money.js';
 import type { CurColumn } from '../../domain/cur.js';
-import type { CurRowLocation, RowTest } from '../../app/ports.js';
+import type { CurRowLocation, Progress, RowTest } from '../../app/ports.js';
 import { openCsvText, type CurFile, type FileColumn } from './cur-files.js';
 import { PERIOD_COLUMN } from './cur-view-sql.js';
 
@@ -23,17 +24,34 @@ export interface CsvScan {
   test: RecordTest;
 }
 
+/** Cancellation and progress of a scan; progress is `{ phase: 'locate', unit: 'bytes' }` about twice a second. */
+export interface ScanControl {
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
 /** Scans the files in order and returns the first record the test flags. */
-export async function firstCsvRow(scans: readonly CsvScan[], signal?: AbortSignal): Promise<CurRowLocation | undefined> {
+export async function firstCsvRow(scans: readonly CsvScan[], control: ScanControl = {}): Promise<CurRowLocation | undefined> {
+  const total = scans.reduce((n, s) => n + s.file.bytes, 0);
+  let done = 0;
+  let last = 0;
+  const onBytes = (bytes: number): void => {
+    done += bytes;
+    const now = Date.now();
+    if (control.onProgress && now - last >= 500) {
+      last = now;
+      control.onProgress({ phase: 'locate', done: Math.min(done, total), total, unit: 'bytes' });
+    }
+  };
   for (const scan of scans) {
-    const hit = await scanFile(scan, signal);
+    const hit = await scanFile(scan, onBytes, control.signal);
     if (hit) return hit;
   }
   return undefined;
 }
 
-async function scanFile(scan: CsvScan, signal?: AbortSignal): Promise<CurRowLocation | undefined> {
-  const text = openCsvText(scan.file);
+async function scanFile(scan: CsvScan, onBytes: (bytes: number) => void, signal?: AbortSignal): Promise<CurRowLocation | undefined> {
+  const text = openCsvText(scan.file, onBytes);
   const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true });
   text.on('error', (error) => parser.destroy(error as Error));
   text.pipe(parser);
@@ -49,6 +67,12 @@ async function scanFile(scan: CsvScan, signal?: AbortSignal): Promise<CurRowLoca
       }
     }
     return undefined;
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw new ConnectorError('CUR_INPUT', `CUR file ${scan.file.path} cannot be read as CSV: ${(error as Error).message}`, {
+      where: { file: scan.file.path },
+      cause: error,
+    });
   } finally {
     text.destroy();
     parser.destroy();

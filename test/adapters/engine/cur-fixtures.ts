@@ -2,11 +2,12 @@
  * Test helpers: CUR rows written as legacy or snake_case CSV (optionally gzip) or
  * as Parquet (through DuckDB), in a fresh temp folder.
  */
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { onTestFinished } from 'vitest';
 
 /** One CUR row; absent keys are written as empty cells (or left out with `columns`). */
 export interface CurRow {
@@ -61,8 +62,11 @@ export function row(overrides: CurRow = {}): CurRow {
   };
 }
 
+/** A fresh folder under the OS temp dir, removed when the current test ends. */
 export async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'cur-engine-'));
+  const dir = await mkdtemp(join(tmpdir(), 'cur-engine-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 function cell(value: string): string {

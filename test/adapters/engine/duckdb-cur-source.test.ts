@@ -71,7 +71,7 @@ describe('DuckDbCurSource.aggregate()', () => {
     await writeCsv(join(dir, '2026-10', 'part-1.csv'), [row({ cost: '1.1' }), row({ cost: '2.2' })], { style: 'legacy' });
     await writeCsv(join(dir, '2026-10', 'sub', 'part-2.csv.gz'), [row({ cost: '3.3', onDemand: '' })], {
       style: 'snake',
-      columns: [...REQUIRED_FIELDS, 'onDemand'].reverse(),
+      columns: [...REQUIRED_FIELDS, 'onDemand' as const].reverse(),
       gzip: true,
     });
     await writeCsv(join(dir, 'part-3.csv'), [row({ cost: '4.4', onDemand: '9' })], { columns: [...REQUIRED_FIELDS, 'onDemand', 'name'], extra: true });
