@@ -90,7 +90,8 @@ export function buildCurQuery(options: CurQueryOptions): string {
 
   const keys = [
     `bill_payer_account_id AS payer_account_id`,
-    `CAST(CAST(bill_billing_period_start_date AS DATE) AS VARCHAR) AS period_start`,
+    // Grouped as text (a TIMESTAMP in Athena, text or a date locally); `periodStartOf` reads the day.
+    `CAST(bill_billing_period_start_date AS VARCHAR) AS period_start`,
     `line_item_usage_account_id AS account_id`,
     `line_item_line_item_type AS line_item_type`,
     `line_item_product_code AS product_code`,

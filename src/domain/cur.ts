@@ -13,6 +13,16 @@ export function toSnakeCase(header: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/**
+ * The billing period's first day (`YYYY-MM-DD`) from the engine's text of
+ * `bill_billing_period_start_date` (`2026-10-01T00:00:00.000Z`, `2026-10-01 00:00:00.000`,
+ * `2026-10-01`); anything else is returned trimmed, and then matches no period.
+ */
+export function periodStartOf(text: string): string {
+  const t = text.trim();
+  return /^\d{4}-\d{2}-\d{2}(?![0-9])/.test(t) ? t.slice(0, 10) : t;
+}
+
 /** Columns every CUR input must have (RATING.md §1). */
 export const REQUIRED_COLUMNS = [
   'bill_payer_account_id',

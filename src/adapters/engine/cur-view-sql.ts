@@ -88,6 +88,10 @@ export function typedExpr(group: FileGroup, column: CurColumn, cast: 'CAST' | 'T
   }
   if (column === PERIOD_COLUMN) {
     if (isDateLike(source)) return `CAST(${ref} AS DATE)`;
+    // CSV text stays text: the query groups on it and the use case checks the month
+    // (a bad date is a row of another month, located and named), which spares a
+    // date parse per row.
+    if (group.format === 'csv' && isText(source)) return `NULLIF(trim(${ref}), '')`;
     return `${cast}(left(NULLIF(trim(CAST(${ref} AS VARCHAR)), ''), 10) AS DATE)`;
   }
   return isText(source) ? `NULLIF(${ref}, '')` : `NULLIF(CAST(${ref} AS VARCHAR), '')`;
@@ -95,7 +99,7 @@ export function typedExpr(group: FileGroup, column: CurColumn, cast: 'CAST' | 'T
 
 function nullOf(column: CurColumn): string {
   if (isAmount(column)) return 'CAST(NULL AS DECIMAL(38, 12))';
-  if (column === PERIOD_COLUMN) return 'CAST(NULL AS DATE)';
+  if (column === PERIOD_COLUMN) return 'CAST(NULL AS VARCHAR)';
   return 'CAST(NULL AS VARCHAR)';
 }
 

@@ -6,7 +6,7 @@
  * pass (row locator) find the first row at fault.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { AMOUNT_COLUMNS, toSnakeCase, type CurColumn, type CurGroup } from '../../domain/cur.js';
+import { AMOUNT_COLUMNS, periodStartOf, toSnakeCase, type CurColumn, type CurGroup } from '../../domain/cur.js';
 import { ConnectorError, coerceError } from '../../domain/errors.js';
 import { buildBareQuery, buildCurQuery, type ListPriceMode } from '../../app/cur-query.js';
 import type { CurAggregate, CurAggregateRequest, CurRowLocation, CurSource, Progress, RowTest } from '../../app/ports.js';
@@ -240,7 +240,7 @@ function csvScans(p: Prepared, test: (group: FileGroup) => RecordTest): { file: 
 function toGroup(row: Row): CurGroup {
   return {
     payerAccountId: text(row, 'payer_account_id'),
-    periodStart: text(row, 'period_start'),
+    periodStart: periodStartOf(text(row, 'period_start')),
     accountId: text(row, 'account_id'),
     lineItemType: text(row, 'line_item_type'),
     productCode: text(row, 'product_code'),

@@ -53,13 +53,15 @@ describe('a value the engine cannot read', () => {
     expect(error.where).toMatchObject({ row: 2, column: 'lineItem/UnblendedCost', value: '1e30' });
   });
 
-  it('names a billing period start that is not a date', async () => {
+  it('returns a billing period start that is not a date as its own period, and locate() names its row', async () => {
     const dir = await tempDir();
     const path = await writeCsv(join(dir, 'cur.csv'), [row(), row({ period: '2026-13-01T00:00:00Z' })]);
-    const error = await failure(path);
-    expect(error.code).toBe('CUR_INPUT');
-    expect(error.where).toEqual({ file: path, row: 2, column: 'bill/BillingPeriodStartDate', value: '2026-13-01T00:00:00Z' });
-    expect(error.message).toContain('is not a date');
+    const source = new DuckDbCurSource(path);
+    open.push(source);
+    const result = await source.aggregate(unblended);
+    expect([...new Set(result.groups.map((g) => g.periodStart))].sort()).toEqual(['2026-10-01', '2026-13-01']);
+    const hit = await source.locate(result.groups[0]!.payerAccountId, { kind: 'period-not', period: '2026-10' });
+    expect(hit).toEqual({ file: path, row: 2, column: 'bill/BillingPeriodStartDate', value: '2026-13-01T00:00:00Z' });
   });
 
   it('checks the on-demand cost only in on-demand mode', async () => {
