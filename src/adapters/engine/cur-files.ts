@@ -172,6 +172,9 @@ export function mapColumns(file: CurFile, columns: FileColumn[]): CurFileSchema 
     }
     index.set(snake, i);
   });
+  // CUR 2.0 keeps product attributes in a map column: product['product_name'].
+  const productMap = columns.findIndex((c) => c.name === 'product' && c.type.startsWith('MAP('));
+  if (!index.has('product_product_name') && productMap >= 0) index.set('product_product_name', productMap);
   for (const required of REQUIRED_COLUMNS) {
     if (!index.has(required)) {
       throw new ConnectorError('CUR_INPUT', `CUR file ${file.path} has no column ${required} (required)`, {

@@ -94,6 +94,7 @@ export function typedExpr(group: FileGroup, column: CurColumn, cast: 'CAST' | 'T
     if (group.format === 'csv' && isText(source)) return `NULLIF(trim(${ref}), '')`;
     return `${cast}(left(NULLIF(trim(CAST(${ref} AS VARCHAR)), ''), 10) AS DATE)`;
   }
+  if (source.type.startsWith('MAP(')) return `NULLIF(CAST(${ref}['${column === 'product_product_name' ? 'product_name' : column}'] AS VARCHAR), '')`;
   return isText(source) ? `NULLIF(${ref}, '')` : `NULLIF(CAST(${ref} AS VARCHAR), '')`;
 }
 
