@@ -73,3 +73,34 @@ export function toExactText(value: Money): string {
   const v = value.isZero() ? ZERO : value;
   return v.toFixed();
 }
+
+const SUM_SCALE = 12;
+const SUM_UNIT = new Money(`1e-${SUM_SCALE}`);
+const FIXED_TEXT = /^([+-]?)(\d+)(?:\.(\d{0,12}))?$/;
+
+/**
+ * An exact running sum of decimal strings, fast on the hot path: text with at most
+ * 12 decimals (what the engines return: DECIMAL(38, 12)) is added as a BigInt count
+ * of 1e-12 units; any other decimal text is added as `Money`. Exact either way.
+ */
+export class MoneySum {
+  private units = 0n;
+  private rest: Money = ZERO;
+
+  /** Adds a decimal string ('' is zero); throws on text that is not a decimal. */
+  add(text: string): this {
+    const m = FIXED_TEXT.exec(text);
+    if (m !== null) {
+      const units = BigInt(`${m[2] ?? '0'}${(m[3] ?? '').padEnd(SUM_SCALE, '0')}`);
+      this.units += m[1] === '-' ? -units : units;
+    } else if (text !== '') {
+      this.rest = this.rest.plus(money(text));
+    }
+    return this;
+  }
+
+  /** The sum so far. */
+  value(): Money {
+    return this.units === 0n ? this.rest : new Money(this.units.toString()).times(SUM_UNIT).plus(this.rest);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import type { CurGroup, ListPriceMode, RecordGranularity } from './cur.js';
 import { MARKETPLACE_ENTITY, countsInSupportBase, exclusionReason, usesOnDemandPrice } from './line-items.js';
-import { Money, ZERO, money, roundAmount, sum, toExactText } from './money.js';
+import { Money, MoneySum, ZERO, money, roundAmount, sum, toExactText } from './money.js';
 import { parseCurrency, parseMarkup, type AppliedCurrency, type AppliedMarkup } from './parameters.js';
 import { supportRecordId, usageRecordId } from './record-id.js';
 import { detectPlans, type AccountSupport, supportLines } from './support-lines.js';
@@ -126,8 +126,18 @@ export interface RatedPayer {
 
 export type RatingOutcome = { ok: true; payer: RatedPayer } | { ok: false; problems: RatingProblem[]; reconciliation?: Reconciliation };
 
-/** Σ of a group field as exact money. */
-const total = (groups: CurGroup[], pick: (g: CurGroup) => string): Money => sum(groups.map((g) => money(pick(g))));
+/** The running sum under `key`, created on first use. */
+function sumAt(map: Map<string, MoneySum>, key: string): MoneySum {
+  let s = map.get(key);
+  if (s === undefined) {
+    s = new MoneySum();
+    map.set(key, s);
+  }
+  return s;
+}
+
+/** The values of a map of sums, as money. */
+const valuesOf = (map: Map<string, MoneySum>): Map<string, Money> => new Map([...map].map(([k, v]) => [k, v.value()]));
 
 /** Checks the groups belong to the period and are in USD. */
 function inputProblems(groups: CurGroup[], period: string): RatingProblem[] {
@@ -147,7 +157,7 @@ interface RecordDraft {
   usageType: string;
   names: Set<string>;
   types: Set<string>;
-  listUsd: Money;
+  listUsd: MoneySum;
 }
 
 /** Rates one payer's month. */
@@ -165,47 +175,53 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
   const isBilled = (accountId: string): boolean => input.subscriptions === 'all' || input.subscriptions.has(accountId);
   const assetOf = (accountId: string): Subscription | undefined => (input.subscriptions === 'all' ? undefined : input.subscriptions.get(accountId));
 
-  const excluded = new Map<string, Money>();
-  const unassigned = new Map<string, Money>();
+  const excludedSums = new Map<string, MoneySum>();
+  const unassignedSums = new Map<string, MoneySum>();
+  const supportBaseSums = new Map<string, MoneySum>();
   const drafts = new Map<string, RecordDraft>();
-  let ratedUnblended = ZERO;
-  let ratedList = ZERO;
+  const curTotalSum = new MoneySum();
+  const ratedUnblendedSum = new MoneySum();
+  const ratedListSum = new MoneySum();
   let rowsRated = 0;
-  const supportBase = new Map<string, Money>();
   const accounts = new Set<string>();
 
   for (const g of groups) {
-    const unblended = money(g.unblendedUsd);
+    curTotalSum.add(g.unblendedUsd);
     if (!isBilled(g.accountId)) {
-      unassigned.set(g.accountId, (unassigned.get(g.accountId) ?? ZERO).plus(unblended));
+      sumAt(unassignedSums, g.accountId).add(g.unblendedUsd);
       continue;
     }
     accounts.add(g.accountId);
     const isSupport = Object.prototype.hasOwnProperty.call(input.catalog.productCodes, g.productCode);
     const marketplace = g.billingEntity === MARKETPLACE_ENTITY;
     if (!marketplace && !isSupport && countsInSupportBase(g.lineItemType, excludeTypes)) {
-      supportBase.set(g.accountId, (supportBase.get(g.accountId) ?? ZERO).plus(unblended));
+      sumAt(supportBaseSums, g.accountId).add(g.unblendedUsd);
     }
     const reason = exclusionReason({ lineItemType: g.lineItemType, isSupport, reservationFee: g.reservationFee }, classify);
     if (reason !== undefined) {
-      excluded.set(reason, (excluded.get(reason) ?? ZERO).plus(unblended));
+      sumAt(excludedSums, reason).add(g.unblendedUsd);
       continue;
     }
-    const listUsd = usesOnDemandPrice(g.lineItemType, settings.listPrice) ? money(g.onDemandListUsd) : unblended;
-    ratedUnblended = ratedUnblended.plus(unblended);
-    ratedList = ratedList.plus(listUsd);
+    const listUsd = usesOnDemandPrice(g.lineItemType, settings.listPrice) ? g.onDemandListUsd : g.unblendedUsd;
+    ratedUnblendedSum.add(g.unblendedUsd);
+    ratedListSum.add(listUsd);
     rowsRated += g.rows;
     const usageType = settings.recordGranularity === 'usage-type' ? g.usageType : '';
     const key = [g.accountId, g.billingEntity, g.productCode, usageType].join('\u0000');
     let draft = drafts.get(key);
     if (draft === undefined) {
-      draft = { accountId: g.accountId, billingEntity: g.billingEntity, productCode: g.productCode, usageType, names: new Set(), types: new Set(), listUsd: ZERO };
+      draft = { accountId: g.accountId, billingEntity: g.billingEntity, productCode: g.productCode, usageType, names: new Set(), types: new Set(), listUsd: new MoneySum() };
       drafts.set(key, draft);
     }
     if (g.productName !== '') draft.names.add(g.productName);
     draft.types.add(g.lineItemType);
-    draft.listUsd = draft.listUsd.plus(listUsd);
+    draft.listUsd.add(listUsd);
   }
+  const supportBase = valuesOf(supportBaseSums);
+  const excluded = valuesOf(excludedSums);
+  const unassigned = valuesOf(unassignedSums);
+  const ratedUnblended = ratedUnblendedSum.value();
+  const ratedList = ratedListSum.value();
 
   // Support: detected plans come from every billed account's support rows.
   const detected = detectPlans(groups.filter((g) => isBilled(g.accountId)), input.catalog);
@@ -261,7 +277,8 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
   for (const d of sortedDrafts) {
     const marketplace = d.billingEntity === MARKETPLACE_ENTITY;
     const m = marketplace ? markupMp.value : markup.value;
-    const p = price(d.listUsd, m);
+    const listUsd = d.listUsd.value();
+    const p = price(listUsd, m);
     const names = [...d.names].sort();
     add(d.accountId, {
       recordId: usageRecordId({ payerAccountId: payer.accountId, period, accountId: d.accountId, billingEntity: d.billingEntity, productCode: d.productCode, usageType: d.usageType }),
@@ -273,12 +290,12 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
       usageType: d.usageType,
       note: names[names.length - 1] ?? d.productCode,
       lineItemTypes: [...d.types].sort(),
-      listUsd: toExactText(d.listUsd),
+      listUsd: toExactText(listUsd),
       markup: m.applied,
       markedUsd: toExactText(p.marked),
       billedExact: toExactText(p.exact),
       billed: p.rounded.toFixed(decimals),
-    }, d.listUsd, p.marked, p.exact);
+    }, listUsd, p.marked, p.exact);
   }
   for (const [accountId, s] of support.accounts) {
     if (s.feeUsd === null || s.billed === 'basic' || s.table === null) continue;
@@ -315,7 +332,7 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
   const records = ratedAccounts.flatMap((a) => a.records);
   const billedTotal = sum(ratedAccounts.map((a) => money(a.billedTotal)));
 
-  const curTotal = total(groups, (g) => g.unblendedUsd);
+  const curTotal = curTotalSum.value();
   const excludedTotal = sum(excluded.values());
   const unassignedTotal = sum(unassigned.values());
   const reconciliation: Reconciliation = {
