@@ -271,9 +271,7 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
     else account.records.push(record);
   };
 
-  const sortedDrafts = [...drafts.values()].sort((a, b) =>
-    [a.accountId, a.billingEntity, a.productCode, a.usageType].join('\u0000') < [b.accountId, b.billingEntity, b.productCode, b.usageType].join('\u0000') ? -1 : 1,
-  );
+  const sortedDrafts = [...drafts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
   for (const d of sortedDrafts) {
     const marketplace = d.billingEntity === MARKETPLACE_ENTITY;
     const m = marketplace ? markupMp.value : markup.value;

@@ -35,7 +35,10 @@ export interface StoredCell {
 export interface StoredColumn {
   /** Row 1 of the sheet as text, in column order (a missing cell is `""`). */
   header: string[];
-  /** The cell under `column` in every non-empty row after row 1, in row order. */
+  /**
+   * The cell under `column` in every non-empty row after row 1, in row order;
+   * `empty` in every row when the header has no such column (compare `header`).
+   */
   cells: StoredCell[];
 }
 
@@ -43,7 +46,7 @@ export interface StoredColumn {
  * Reads the column headed `column` of the sheet named `sheetName` in the .xlsx at
  * `path`. A row is non-empty when any of its cells holds a value (as in
  * `readUsageWorkbook`). Throws `ConnectorError` `IO` naming the file when it cannot
- * be read, is not an xlsx this reader understands, lacks the sheet or the column.
+ * be read, is not an xlsx this reader understands, or has no such sheet.
  */
 export async function readStoredColumn(path: string, sheetName: string, column: string): Promise<StoredColumn> {
   let bytes: Buffer;
@@ -57,7 +60,7 @@ export async function readStoredColumn(path: string, sheetName: string, column: 
     const sheetPath = await findSheetPath(zip, sheetName, path);
     const sheetXml = await zip.text(sheetPath);
     const sharedStrings = zip.has(SHARED_STRINGS) ? parseSharedStrings(await zip.text(SHARED_STRINGS)) : [];
-    return readColumn(sheetXml, sharedStrings, column, path, sheetName);
+    return readColumn(sheetXml, sharedStrings, column, sheetName);
   } catch (error) {
     if (error instanceof ConnectorError) throw error;
     throw ioError(path, `cannot read workbook ${path}: ${error instanceof Error ? error.message : String(error)}`, error);
@@ -294,13 +297,7 @@ function* cellsOf(body: string): Generator<{ col: number; attrs: string; body: s
   }
 }
 
-function readColumn(
-  xml: string,
-  sharedStrings: string[],
-  column: string,
-  path: string,
-  sheetName: string,
-): StoredColumn {
+function readColumn(xml: string, sharedStrings: string[], column: string, sheetName: string): StoredColumn {
   const open = xml.search(/<sheetData\b/);
   if (open < 0) throw new FormatError(`sheet "${sheetName}" has no sheetData`);
   const close = xml.indexOf('</sheetData>', open);
@@ -321,13 +318,9 @@ function readColumn(
         header[cell.col - 1] = cellOf(row, cell.attrs, cell.body, sharedStrings).text;
       }
       target = header.indexOf(column) + 1;
-      if (target === 0) {
-        throw ioError(path, `sheet "${sheetName}" of workbook ${path} has no column "${column}"`, undefined, column);
-      }
       continue;
     }
     if (!HAS_VALUE.test(body)) continue;
-    if (target === 0) throw ioError(path, `sheet "${sheetName}" of workbook ${path} has no header row`, undefined, column);
     let found: StoredCell = { row, kind: 'empty', text: '' };
     for (const cell of cellsOf(body)) {
       if (cell.col === target) {
@@ -337,6 +330,5 @@ function readColumn(
     }
     cells.push(found);
   }
-  if (target === 0) throw ioError(path, `sheet "${sheetName}" of workbook ${path} has no column "${column}"`, undefined, column);
   return { header, cells };
 }

@@ -4,14 +4,16 @@
  * total of the amount column as stored, so the caller can prove the file total
  * equals the report's billed total before uploading anything.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { UsageWorkbook, WorkbookRecord, WorkbookWriter } from '../../app/ports.js';
 import { ConnectorError } from '../../domain/errors.js';
 import { Money, parseDecimal, sum, toExactText } from '../../domain/money.js';
 import { neutralise } from './neutralise.js';
-import { CATEGORIES_SHEET, DEFAULT_RECORDS_SHEET, readUsageWorkbook } from './usage-workbook.reader.js';
+import { readStoredColumn } from './stored-column.js';
+import { CATEGORIES_SHEET, DEFAULT_RECORDS_SHEET } from './usage-workbook.reader.js';
 
 /** Header of the records sheet, in the order the platform expects, then the custom column. */
 export const RECORD_HEADER = [
@@ -100,8 +102,9 @@ function checkInput(workbook: UsageWorkbook, sheetName: string): void {
   if (workbook.categories.length === 0) {
     throw new ConnectorError('INTERNAL', 'usage workbook needs at least one category row');
   }
-  if (sheetName === CATEGORIES_SHEET) {
-    throw new ConnectorError('INTERNAL', `records sheet cannot be named "${CATEGORIES_SHEET}"`, {
+  const problem = sheetNameProblem(sheetName);
+  if (problem !== undefined) {
+    throw new ConnectorError('INTERNAL', `records sheet cannot be named ${JSON.stringify(sheetName)}: ${problem}`, {
       where: { setting: 'recordsSheetName', value: sheetName },
     });
   }
@@ -115,6 +118,21 @@ function checkInput(workbook: UsageWorkbook, sheetName: string): void {
       );
     }
   }
+}
+
+/**
+ * Why a spreadsheet would refuse `name` for the records sheet, or undefined. The
+ * rules exceljs's in-memory workbook enforced (its streaming writer does not):
+ * 1–31 characters, none of `* ? : \\ / [ ]`, no leading or trailing `'`, not
+ * `History`, and not `categories` (sheet names compare regardless of letter case).
+ */
+function sheetNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > 31) return 'a sheet name has 1 to 31 characters';
+  if (/[*?:/\\[\]]/.test(name)) return 'a sheet name cannot contain * ? : \\ / [ or ]';
+  if (name.startsWith("'") || name.endsWith("'")) return "a sheet name cannot begin or end with '";
+  if (name.toLowerCase() === 'history') return '"History" is reserved';
+  if (name.toLowerCase() === CATEGORIES_SHEET) return `that is the name of the ${CATEGORIES_SHEET} sheet`;
+  return undefined;
 }
 
 /** `WorkbookWriter` on exceljs. Stateless; one instance may write many files. */
@@ -131,20 +149,17 @@ export class ExcelWorkbookWriter implements WorkbookWriter {
     const sheetName = workbook.recordsSheetName === '' ? DEFAULT_RECORDS_SHEET : workbook.recordsSheetName;
     checkInput(workbook, sheetName);
 
-    const book = new ExcelJS.Workbook();
-    const records = book.addWorksheet(sheetName);
-    records.addRow([...RECORD_HEADER]);
-    for (const record of workbook.records) records.addRow(recordRow(record));
-
-    const categories = book.addWorksheet(CATEGORIES_SHEET);
-    categories.addRow([...CATEGORY_HEADER]);
-    for (const c of workbook.categories) {
-      categories.addRow([neutralise(c.id), neutralise(c.name), neutralise(c.description)]);
-    }
+    // Every row is converted (and every amount proven storable) before anything is written.
+    const recordRows = workbook.records.map(recordRow);
+    const categoryRows = workbook.categories.map((c) => [neutralise(c.id), neutralise(c.name), neutralise(c.description)]);
+    const bytes = await renderXlsx([
+      { name: sheetName, header: RECORD_HEADER, rows: recordRows },
+      { name: CATEGORIES_SHEET, header: CATEGORY_HEADER, rows: categoryRows },
+    ]);
 
     try {
       await mkdir(dirname(path), { recursive: true });
-      await book.xlsx.writeFile(path);
+      await writeFile(path, bytes);
     } catch (cause) {
       throw new ConnectorError('IO', `cannot write workbook ${path}`, { where: { file: path }, cause });
     }
@@ -153,30 +168,70 @@ export class ExcelWorkbookWriter implements WorkbookWriter {
   }
 }
 
-/** Reads the written file back and sums what is actually stored in it. */
+interface SheetContent {
+  name: string;
+  header: readonly string[];
+  rows: (string | number)[][];
+}
+
+/**
+ * The .xlsx bytes of `sheets`, in order, from exceljs's streaming writer: rows are
+ * serialised as they are added instead of being kept as a cell model. Text goes to
+ * the shared strings table, as exceljs's in-memory writer does: its streaming
+ * alternative, `t="str"` cells, reads back through exceljs with XML entities
+ * decoded twice (`&amp;lt;` as `<`). No styles: every cell is General.
+ */
+async function renderXlsx(sheets: SheetContent[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  try {
+    const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink, useStyles: false, useSharedStrings: true });
+    for (const sheet of sheets) {
+      const ws = book.addWorksheet(sheet.name);
+      ws.addRow([...sheet.header]).commit();
+      for (const row of sheet.rows) ws.addRow(row).commit();
+      ws.commit();
+    }
+    await book.commit();
+  } catch (cause) {
+    throw new ConnectorError('INTERNAL', 'cannot build the usage workbook', { cause });
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads the amount column back from the file on disk (records sheet found by name)
+ * and sums what is actually stored in it.
+ */
 async function verify(path: string, sheetName: string, expectedRows: number): Promise<{ total: string; rows: number }> {
-  const back = await readUsageWorkbook(path, sheetName);
+  const back = await readStoredColumn(path, sheetName, 'amount');
   if (back.header.join(',') !== RECORD_HEADER.join(',')) {
     throw new ConnectorError('INTERNAL', `workbook ${path} reads back with header ${back.header.join(',')}`, {
       where: { file: path },
     });
   }
-  if (back.records.length !== expectedRows) {
+  if (back.cells.length !== expectedRows) {
     throw new ConnectorError(
       'INTERNAL',
-      `workbook ${path} reads back ${back.records.length} records, ${expectedRows} were written`,
+      `workbook ${path} reads back ${back.cells.length} records, ${expectedRows} were written`,
       { where: { file: path } },
     );
   }
-  const amounts = back.records.map((row, i) => {
-    const text = row['amount'] ?? '';
-    const amount = parseDecimal(text);
+  const amounts = back.cells.map((cell) => {
+    const amount = cell.kind === 'number' ? parseDecimal(cell.text) : undefined;
     if (amount === undefined) {
-      throw new ConnectorError('INTERNAL', `workbook ${path} has a non-decimal amount ${JSON.stringify(text)}`, {
-        where: { file: path, row: i + 2, column: 'amount', value: text },
-      });
+      throw new ConnectorError(
+        'INTERNAL',
+        `workbook ${path} has a non-numeric amount ${JSON.stringify(cell.text)} (${cell.kind}) in row ${cell.row}`,
+        { where: { file: path, row: cell.row, column: 'amount', value: cell.text } },
+      );
     }
     return amount;
   });
-  return { total: toExactText(sum(amounts)), rows: back.records.length };
+  return { total: toExactText(sum(amounts)), rows: back.cells.length };
 }
