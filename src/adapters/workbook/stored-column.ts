@@ -27,7 +27,9 @@ export interface StoredCell {
   kind: StoredCellKind;
   /**
    * The value as text: a number via `String(n)` of the double the file stores
-   * (as `readUsageWorkbook` does), text as written, `true`/`false`, `""` when empty.
+   * (as `readUsageWorkbook` does), text as written, `true`/`false`, `""` when empty,
+   * a formula's cached result. Styles are not read: a date-formatted number reads
+   * as its number.
    */
   text: string;
 }
@@ -59,7 +61,7 @@ export async function readStoredColumn(path: string, sheetName: string, column: 
     const zip = new ZipReader(bytes);
     const sheetPath = await findSheetPath(zip, sheetName, path);
     const sheetXml = await zip.text(sheetPath);
-    const sharedStrings = zip.has(SHARED_STRINGS) ? parseSharedStrings(await zip.text(SHARED_STRINGS)) : [];
+    const sharedStrings = new SharedStrings(zip.has(SHARED_STRINGS) ? await zip.text(SHARED_STRINGS) : '');
     return readColumn(sheetXml, sharedStrings, column, sheetName);
   } catch (error) {
     if (error instanceof ConnectorError) throw error;
@@ -194,19 +196,41 @@ async function findSheetPath(zip: ZipReader, sheetName: string, path: string): P
   throw new FormatError(`sheet "${sheetName}" has no relationship ${sheet.rId}`);
 }
 
-/** Shared string table: the text of each `<si>`, phonetic runs (`<rPh>`) left out. */
-function parseSharedStrings(xml: string): string[] {
-  const strings: string[] = [];
-  for (const m of xml.matchAll(/<si>([\s\S]*?)<\/si>|<si\/>/g)) strings.push(textRuns(m[1] ?? ''));
-  return strings;
+/**
+ * The shared string table, parsed only as far as a cell needs: the header's strings
+ * come first, so proving a numeric column decodes a handful of the table's items.
+ */
+class SharedStrings {
+  private readonly items: string[] = [];
+  private readonly pattern = /<si(?:\s[^>]*)?>([\s\S]*?)<\/si>|<si\/>/g;
+  private done = false;
+
+  constructor(private readonly xml: string) {}
+
+  get(index: number): string | undefined {
+    while (!this.done && this.items.length <= index) {
+      const m = this.pattern.exec(this.xml);
+      if (m === null) this.done = true;
+      else this.items.push(textRuns(m[1] ?? ''));
+    }
+    return this.items[index];
+  }
 }
 
 /** Concatenated `<t>` text of a string item (`<si>` or `<is>`), without phonetic runs. */
 function textRuns(xml: string): string {
+  const plain = /^<t(?:\s[^>]*)?>([^<]*)<\/t>$/.exec(xml); // the usual item: one run
+  if (plain !== null) return decodeEscapes(decodeXml(plain[1] ?? ''));
   let text = '';
   for (const m of xml.replace(/<rPh\b[\s\S]*?<\/rPh>/g, '').matchAll(/<t(?:\s[^>]*)?>([^<]*)<\/t>/g)) {
     text += decodeXml(m[1] ?? '');
   }
+  return decodeEscapes(text);
+}
+
+/** OOXML `_xHHHH_` escapes (ST_Xstring) to the characters they stand for. */
+function decodeEscapes(text: string): string {
+  if (!text.includes('_x')) return text;
   return text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
@@ -232,7 +256,8 @@ function decodeXml(text: string): string {
 /** A number as an xlsx `<v>` holds it (xsd:double lexical form). */
 const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const ROW = /<row\b([^>]*?)\/>|<row\b([^>]*)>([\s\S]*?)<\/row>/g;
-const CELL = /<c\b([^>]*?)\/>|<c\b([^>]*)>([\s\S]*?)<\/c>/g;
+const CELL = /<c\b([^>]*?)\/>|<c\b([^>]*)>([\s\S]*?)<\/c>/g; // only through matchAll (its lastIndex stays 0)
+const CELL_AT = /<c\b([^>]*?)\/>|<c\b([^>]*)>([\s\S]*?)<\/c>/y; // sticky: set lastIndex before each exec
 const HAS_VALUE = /<(?:v|is)\b/;
 const VALUE = /<v(?:\s[^>]*)?>([^<]*)<\/v>/;
 const INLINE = /<is>([\s\S]*?)<\/is>/;
@@ -254,8 +279,8 @@ function columnOf(attrs: string, previous: number): number {
   return col;
 }
 
-function cellOf(row: number, attrs: string, body: string, sharedStrings: string[]): StoredCell {
-  if (/<f\b/.test(body)) return { row, kind: 'formula', text: VALUE.exec(body)?.[1] ?? '' };
+function cellOf(row: number, attrs: string, body: string, sharedStrings: SharedStrings): StoredCell {
+  if (/<f\b/.test(body)) return { row, kind: 'formula', text: decodeXml(VALUE.exec(body)?.[1] ?? '') };
   const type = /(?:^|\s)t\s*=\s*["']([^"']*)["']/.exec(attrs)?.[1] ?? 'n';
   if (type === 'inlineStr') {
     const inline = INLINE.exec(body);
@@ -272,7 +297,7 @@ function cellOf(row: number, attrs: string, body: string, sharedStrings: string[
       return { row, kind: 'number', text: String(n === 0 ? 0 : n) };
     }
     case 's': {
-      const text = sharedStrings[Number(raw.trim())];
+      const text = sharedStrings.get(Number(raw.trim()));
       if (text === undefined) throw new FormatError(`cell in row ${row} points at a missing shared string ${raw}`);
       return { row, kind: 'text', text };
     }
@@ -287,6 +312,32 @@ function cellOf(row: number, attrs: string, body: string, sharedStrings: string[
   }
 }
 
+/** `A`, `B`, … `Z`, `AA`, … for a 1-based column; `""` for 0. */
+function columnLetters(col: number): string {
+  let letters = '';
+  for (let n = col; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  return letters;
+}
+
+/**
+ * The cell of `row` in column `target` (`letters`): found directly by its reference
+ * as writers put it (`<c r="E12"`), else by walking the row's cells in order.
+ */
+function targetCell(row: number, body: string, target: number, letters: string, sharedStrings: SharedStrings): StoredCell {
+  if (target > 0) {
+    const at = body.indexOf(`<c r="${letters}${row}"`);
+    if (at >= 0) {
+      CELL_AT.lastIndex = at;
+      const m = CELL_AT.exec(body);
+      if (m !== null) return cellOf(row, m[1] ?? m[2] ?? '', m[3] ?? '', sharedStrings);
+    }
+    for (const cell of cellsOf(body)) {
+      if (cell.col === target) return cellOf(row, cell.attrs, cell.body, sharedStrings);
+    }
+  }
+  return { row, kind: 'empty', text: '' };
+}
+
 /** Every cell of a row, by 1-based column (only cells the XML names). */
 function* cellsOf(body: string): Generator<{ col: number; attrs: string; body: string }> {
   let col = 0;
@@ -297,7 +348,7 @@ function* cellsOf(body: string): Generator<{ col: number; attrs: string; body: s
   }
 }
 
-function readColumn(xml: string, sharedStrings: string[], column: string, sheetName: string): StoredColumn {
+function readColumn(xml: string, sharedStrings: SharedStrings, column: string, sheetName: string): StoredColumn {
   const open = xml.search(/<sheetData\b/);
   if (open < 0) throw new FormatError(`sheet "${sheetName}" has no sheetData`);
   const close = xml.indexOf('</sheetData>', open);
@@ -305,6 +356,7 @@ function readColumn(xml: string, sharedStrings: string[], column: string, sheetN
 
   let header: string[] = [];
   let target = 0; // 1-based column of `column`, known once row 1 is read
+  let targetLetters = '';
   const cells: StoredCell[] = [];
   let previousRow = 0;
   for (const m of data.matchAll(ROW)) {
@@ -318,17 +370,11 @@ function readColumn(xml: string, sharedStrings: string[], column: string, sheetN
         header[cell.col - 1] = cellOf(row, cell.attrs, cell.body, sharedStrings).text;
       }
       target = header.indexOf(column) + 1;
+      targetLetters = columnLetters(target);
       continue;
     }
     if (!HAS_VALUE.test(body)) continue;
-    let found: StoredCell = { row, kind: 'empty', text: '' };
-    for (const cell of cellsOf(body)) {
-      if (cell.col === target) {
-        found = cellOf(row, cell.attrs, cell.body, sharedStrings);
-        break;
-      }
-    }
-    cells.push(found);
+    cells.push(targetCell(row, body, target, targetLetters, sharedStrings));
   }
   return { header, cells };
 }

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { UsageWorkbook, WorkbookRecord, WorkbookWriter } from '../../app/ports.js';
 import { ConnectorError } from '../../domain/errors.js';
-import { Money, parseDecimal, sum, toExactText } from '../../domain/money.js';
+import { isDecimalText, Money, parseDecimal, sum, toExactText } from '../../domain/money.js';
 import { neutralise } from './neutralise.js';
 import { readStoredColumn } from './stored-column.js';
 import { CATEGORIES_SHEET, DEFAULT_RECORDS_SHEET } from './usage-workbook.reader.js';
@@ -53,14 +53,15 @@ const PRICE_RATED_QUANTITY = 1;
  * or has more significant digits than a double keeps (about 15–17).
  */
 export function toCellNumber(amount: string): number {
-  const exact = parseDecimal(amount);
-  if (exact === undefined || amount.trim() !== amount) {
+  if (!isDecimalText(amount) || amount.trim() !== amount) {
     throw new ConnectorError('INTERNAL', `amount ${JSON.stringify(amount)} is not decimal text`, {
       where: { column: 'amount', value: amount },
     });
   }
   const n = Number(amount);
-  if (!Number.isFinite(n) || !new Money(String(n)).equals(exact)) {
+  const back = String(n);
+  // Same text back is trivially the same decimal; otherwise compare exactly.
+  if (!Number.isFinite(n) || (back !== amount && !new Money(back).equals(new Money(amount)))) {
     throw new ConnectorError(
       'INTERNAL',
       `amount ${amount} cannot be stored exactly in a spreadsheet number cell (it would read back as ${String(n)})`,
@@ -164,6 +165,7 @@ export class ExcelWorkbookWriter implements WorkbookWriter {
       throw new ConnectorError('IO', `cannot write workbook ${path}`, { where: { file: path }, cause });
     }
 
+    await verifyCategories(path, workbook.categories.length);
     return verify(path, sheetName, workbook.records.length);
   }
 }
@@ -202,6 +204,19 @@ async function renderXlsx(sheets: SheetContent[]): Promise<Buffer> {
     throw new ConnectorError('INTERNAL', 'cannot build the usage workbook', { cause });
   }
   return Buffer.concat(chunks);
+}
+
+/** Reads the categories sheet back from the file on disk: its header and its row count. */
+async function verifyCategories(path: string, expectedRows: number): Promise<void> {
+  const back = await readStoredColumn(path, CATEGORIES_SHEET, 'category_id');
+  if (back.header.join(',') !== CATEGORY_HEADER.join(',') || back.cells.length !== expectedRows) {
+    throw new ConnectorError(
+      'INTERNAL',
+      `workbook ${path} reads back ${back.cells.length} categories under header ${back.header.join(',')}, ` +
+        `${expectedRows} were written`,
+      { where: { file: path } },
+    );
+  }
 }
 
 /**

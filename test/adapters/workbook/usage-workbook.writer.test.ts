@@ -283,3 +283,66 @@ describe('ExcelWorkbookWriter.write()', () => {
     });
   });
 });
+
+describe('ExcelWorkbookWriter.write() at scale and at the edges', () => {
+  it('round-trips 15,000 records with the exact total and every amount as stored', async () => {
+    const records = Array.from({ length: 15_000 }, (_, i) =>
+      record({
+        recordId: `PAYER1-2026-10-${String(100000000000 + (i % 700))}-svc${i}`,
+        note: i % 9 === 0 ? '=SUM(A1)' : 'Amazon Elastic Compute Cloud',
+        amount: (((i * 7919) % 2_000_003) / 100 - 5_000).toFixed(2),
+        marketplaceService: i % 10 === 0,
+      }),
+    );
+    const path = join(dir, 'big.xlsx');
+    const result = await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, records });
+    const expected = records.reduce((t, r) => t.plus(new Money(r.amount)), new Money(0));
+    expect(result.rows).toBe(15_000);
+    expect(new Money(result.total).equals(expected)).toBe(true);
+
+    const content = await readUsageWorkbook(path);
+    expect(content.header).toEqual(HEADER);
+    expect(content.records).toHaveLength(15_000);
+    expect(content.records.map((r) => r['amount'])).toEqual(records.map((r) => String(Number(r.amount))));
+    expect(content.records[9]).toMatchObject({ record_id: records[9]?.recordId, record_note: "'=SUM(A1)", quantity: '1' });
+    expect(content.records[14_999]?.['v.marketplace_service']).toBe('false');
+    expect(content.categories).toHaveLength(3);
+  });
+
+  it('writes text with XML special characters that reads back unchanged', async () => {
+    const notes = ['AT&amp;T &lt;x&gt;', 'a & b <c> "d" \'e\'', ' leading and trailing ', 'line\nbreak', 'ünïcödé € 😀', ']]>'];
+    const records = notes.map((note, i) => record({ recordId: `r${i}`, note }));
+    const path = join(dir, 'xml.xlsx');
+    await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, records });
+    expect((await readUsageWorkbook(path)).records.map((r) => r['record_note'])).toEqual(notes);
+  });
+
+  it('writes the same workbook twice in a row with the same result', async () => {
+    const writer = new ExcelWorkbookWriter();
+    const first = await writer.write(join(dir, 'a.xlsx'), WORKBOOK);
+    const second = await writer.write(join(dir, 'a.xlsx'), { ...WORKBOOK, recordsSheetName: 'other' });
+    expect(second).toEqual(first);
+    expect((await readUsageWorkbook(join(dir, 'a.xlsx'), 'other')).records).toHaveLength(RECORDS.length);
+  });
+
+  it.each([['Categories'], ['usage/records'], ['a[1]'], ["'quoted'"], ['x'.repeat(32)], ['history']])(
+    'refuses the records sheet name %j with INTERNAL, and writes no file',
+    async (name) => {
+      const path = join(dir, 'x.xlsx');
+      await expect(new ExcelWorkbookWriter().write(path, { ...WORKBOOK, recordsSheetName: name })).rejects.toMatchObject({
+        code: 'INTERNAL',
+        where: { setting: 'recordsSheetName', value: name },
+      });
+      await expect(readUsageWorkbook(path)).rejects.toMatchObject({ code: 'IO' });
+    },
+  );
+
+  it('accepts a records sheet name of 31 characters with spaces and &', async () => {
+    const name = 'Usage & records 2026-10 (PAYER)'; // 31 characters
+    expect(name).toHaveLength(31);
+    const path = join(dir, 'named.xlsx');
+    const result = await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, recordsSheetName: name });
+    expect(result.rows).toBe(RECORDS.length);
+    expect((await load(path)).worksheets.map((ws) => ws.name)).toEqual([name, 'categories']);
+  });
+});
