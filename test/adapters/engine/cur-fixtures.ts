@@ -2,6 +2,8 @@
  * Test helpers: CUR rows written as legacy or snake_case CSV (optionally gzip) or
  * as Parquet (through DuckDB), in a fresh temp folder.
  */
+import { afterEach } from 'vitest';
+import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -117,3 +119,19 @@ export async function duckdb(...statements: string[]): Promise<void> {
 
 /** A SQL string literal for fixture paths. */
 export const lit = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * Sources a test opens, closed after each test: call once at the top of a test file.
+ * Returns the factory (`memoryLimit` 256MB, like a small machine).
+ */
+export function closingSources(): (path: string) => DuckDbCurSource {
+  const open: DuckDbCurSource[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return (path) => {
+    const s = new DuckDbCurSource(path, { memoryLimit: '256MB' });
+    open.push(s);
+    return s;
+  };
+}

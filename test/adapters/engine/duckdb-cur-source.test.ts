@@ -1,22 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { stat, writeFile } from 'node:fs/promises';
-import { DuckDbCurSource, runBareAggregation } from '../../../src/adapters/engine/duckdb-cur-source.js';
+import { runBareAggregation } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import type { CurAggregateRequest, Progress } from '../../../src/app/ports.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import { Money } from '../../../src/domain/money.js';
-import { REQUIRED_FIELDS, row, tempDir, writeCsv, type CurRow } from './cur-fixtures.js';
+import { closingSources, REQUIRED_FIELDS, row, tempDir, writeCsv, type CurRow } from './cur-fixtures.js';
 
-const open: DuckDbCurSource[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-function source(path: string): DuckDbCurSource {
-  const s = new DuckDbCurSource(path, { memoryLimit: '256MB' });
-  open.push(s);
-  return s;
-}
+const source = closingSources();
 
 const request: CurAggregateRequest = { period: '2026-10', listPrice: 'unblended', granularity: 'service' };
 const sorted = (groups: CurGroup[]): CurGroup[] => [...groups].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));

@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import type { CurAggregateRequest } from '../../../src/app/ports.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
-import { duckdb, lit, row, tempDir, writeCsv } from './cur-fixtures.js';
+import { closingSources, duckdb, lit, row, tempDir, writeCsv } from './cur-fixtures.js';
 
-const open: DuckDbCurSource[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-function source(path: string): DuckDbCurSource {
-  const s = new DuckDbCurSource(path, { memoryLimit: '256MB' });
-  open.push(s);
-  return s;
-}
+const source = closingSources();
 
 const request: CurAggregateRequest = { period: '2026-10', listPrice: 'on-demand', granularity: 'service' };
 const sorted = (groups: CurGroup[]): CurGroup[] => [...groups].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));

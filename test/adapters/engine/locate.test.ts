@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
-import { row, tempDir, writeCsv } from './cur-fixtures.js';
+import { closingSources, row, tempDir, writeCsv } from './cur-fixtures.js';
 
-const open: DuckDbCurSource[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-function source(path: string): DuckDbCurSource {
-  const s = new DuckDbCurSource(path, { memoryLimit: '256MB' });
-  open.push(s);
-  return s;
-}
+const source = closingSources();
 
 /** A folder: a.csv all fine; b.csv.gz (snake_case) with another month at data row 3 and EUR at data row 4. */
 async function folder(): Promise<{ dir: string; b: string }> {
