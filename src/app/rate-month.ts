@@ -6,10 +6,10 @@
 import type { CurGroup } from '../domain/cur.js';
 import { coerceError, type ProblemLocation } from '../domain/errors.js';
 import { money } from '../domain/money.js';
-import { ratePayer, type PayerParameters, type RatedPayer, type RatingProblem, type RatingSettings, type Subscription } from '../domain/rating.js';
+import { ratePayer, type PayerParameters, type RatedPayer, type RatingProblem, type RatingSettings, type Reconciliation, type Subscription } from '../domain/rating.js';
 import type { SupportCatalog } from '../domain/support-fee.js';
 import type { CurSource, Progress, RowTest, WorkbookWriter } from './ports.js';
-import { buildReport, failedReport, type PayerReport } from './report.js';
+import { buildReport, failedReport, type PayerReport, type ReportError } from './report.js';
 import { toUsageWorkbook, type ItemMpns } from './usage-records.js';
 
 /** Where a run's outputs go (a folder for the dry run; the platform later). */
@@ -47,7 +47,7 @@ export interface PayerOutcome {
   payerAccountId: string;
   ok: boolean;
   rated?: RatedPayer;
-  errors: { code: string; message: string; where: ProblemLocation }[];
+  errors: ReportError[];
   workbookPath?: string;
   reportPath?: string;
 }
@@ -69,6 +69,19 @@ function problemWhere(payer: string, problem: RatingProblem): ProblemLocation {
   return where;
 }
 
+/** Records a failed payer: no workbook (an older one is removed), a report with the errors. */
+async function failPayer(
+  deps: RateMonthDeps,
+  payerId: string,
+  period: string,
+  errors: ReportError[],
+  context: { generatedAt: string; source: string; reconciliation?: Reconciliation | undefined },
+): Promise<PayerOutcome> {
+  await deps.output.discard(deps.output.workbookPath(payerId, period));
+  const reportPath = await deps.output.writeReport(payerId, period, failedReport(payerId, period, errors, context.generatedAt, context.source, context.reconciliation));
+  return { payerAccountId: payerId, ok: false, errors, reportPath };
+}
+
 async function ratePayerOutputs(
   deps: RateMonthDeps,
   input: RateMonthInput,
@@ -88,27 +101,24 @@ async function ratePayerOutputs(
   });
   const generatedAt = deps.now().toISOString();
   if (!outcome.ok) {
-    const errors = [];
+    const errors: ReportError[] = [];
     for (const p of outcome.problems) {
       const where = await locateRow(deps.cur, payerId, input.period, p);
-      errors.push({ code: p.code, message: where.file === undefined ? p.message : `${p.message} (${where.file} row ${String(where.row)}, column ${where.column ?? '?'})`, where });
+      const at = where.file === undefined ? '' : ` (${where.file}, data row ${String(where.row)}, column ${where.column ?? '?'})`;
+      errors.push({ code: p.code, message: `${p.message}${at}`, where });
     }
-    await deps.output.discard(deps.output.workbookPath(payerId, input.period)); // never leave an older run's workbook beside a failed report
-    const reportPath = await deps.output.writeReport(payerId, input.period, failedReport(payerId, input.period, errors, generatedAt, source, outcome.reconciliation));
-    return { payerAccountId: payerId, ok: false, errors, reportPath };
+    return failPayer(deps, payerId, input.period, errors, { generatedAt, source, reconciliation: outcome.reconciliation });
   }
   const rated = outcome.payer;
   const workbookPath = deps.output.workbookPath(payerId, input.period);
   const written = await deps.workbook.write(workbookPath, toUsageWorkbook(rated, input.items, input.recordsSheetName));
   if (!money(written.total).equals(money(rated.billedTotal)) || written.rows !== rated.records.length) {
-    await deps.output.discard(workbookPath);
     const error = {
       code: 'RECONCILIATION_FAILED',
       message: `workbook total ${written.total} (${written.rows} rows) differs from the report's billed total ${rated.billedTotal} (${rated.records.length} records): workbook discarded`,
       where: { payer: payerId, file: workbookPath },
     };
-    const reportPath = await deps.output.writeReport(payerId, input.period, failedReport(payerId, input.period, [error], generatedAt, source, rated.reconciliation));
-    return { payerAccountId: payerId, ok: false, errors: [error], reportPath };
+    return failPayer(deps, payerId, input.period, [error], { generatedAt, source, reconciliation: rated.reconciliation });
   }
   const reportPath = await deps.output.writeReport(payerId, input.period, buildReport(rated, input.settings, generatedAt, source));
   return { payerAccountId: payerId, ok: true, rated, errors: [], workbookPath, reportPath };
@@ -153,9 +163,7 @@ export async function rateMonth(deps: RateMonthDeps, input: RateMonthInput): Pro
     const payer = configured.get(payerId);
     if (payer === undefined) {
       const error = { code: 'PAYER_NOT_CONFIGURED', message: `payer ${payerId} is in the CUR but not in the configuration's payers[]`, where: { payer: payerId } };
-      await deps.output.discard(deps.output.workbookPath(payerId, input.period));
-      const reportPath = await deps.output.writeReport(payerId, input.period, failedReport(payerId, input.period, [error], deps.now().toISOString(), aggregate.source));
-      payers.push({ payerAccountId: payerId, ok: false, errors: [error], reportPath });
+      payers.push(await failPayer(deps, payerId, input.period, [error], { generatedAt: deps.now().toISOString(), source: aggregate.source }));
       continue;
     }
     try {
