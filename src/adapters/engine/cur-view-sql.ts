@@ -66,6 +66,17 @@ const isDateLike = (c: FileColumn): boolean => /^(DATE|TIMESTAMP)/.test(c.type);
 const isAmount = (column: CurColumn): boolean => AMOUNT_COLUMNS.includes(column);
 
 /**
+ * Text → DECIMAL(38, 12), exactly and fast. DuckDB parses text into a 64-bit
+ * DECIMAL(18, 12) about four times faster than into the 128-bit DECIMAL(38, 12);
+ * values that do not fit (|x| ≥ 10^6) come back NULL from that TRY_CAST and take
+ * the full cast, which is also the one that fails on text that is not a number.
+ * Both casts round alike beyond 12 decimals, so the value is the same either way.
+ */
+function exactDecimal(text: string, cast: 'CAST' | 'TRY_CAST'): string {
+  return `COALESCE(TRY_CAST(${text} AS DECIMAL(18, 12)), ${cast}(${text} AS DECIMAL(38, 12)))`;
+}
+
+/**
  * The typed expression of one CUR column of a group, with `cast` = `CAST` (strict:
  * the view) or `TRY_CAST` (NULL on a bad value: finding the bad row).
  * - amounts: DECIMAL(38, 12); text trimmed, '' is NULL; a DOUBLE goes through its
@@ -82,8 +93,8 @@ export function typedExpr(group: FileGroup, column: CurColumn, cast: 'CAST' | 'T
   if (isAmount(column)) {
     // DuckDB's cast accepts digit separators ("1_000"); RATING.md does not. Turning "_"
     // into "!" makes such a value fail the cast, so the row locator names it.
-    if (isText(source)) return `${cast}(NULLIF(replace(trim(${ref}), '_', '!'), '') AS DECIMAL(38, 12))`;
-    if (isFloat(source)) return `${cast}(CAST(${ref} AS VARCHAR) AS DECIMAL(38, 12))`;
+    if (isText(source)) return exactDecimal(`NULLIF(replace(trim(${ref}), '_', '!'), '')`, cast);
+    if (isFloat(source)) return exactDecimal(`CAST(${ref} AS VARCHAR)`, cast);
     return `${cast}(${ref} AS DECIMAL(38, 12))`;
   }
   if (column === PERIOD_COLUMN) {

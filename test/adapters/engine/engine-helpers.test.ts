@@ -50,7 +50,9 @@ describe('buildViewSql()', () => {
     const hostile = [...legacy.slice(0, 6), { name: `lineItem/UnblendedCost`, type: 'VARCHAR' }, { name: `x"); DROP TABLE t; --`, type: 'VARCHAR' }];
     const sql = buildViewSql(groupSchemas([mapColumns(csvFile('a.csv'), hostile)]));
     expect(sql).not.toContain('DROP');
-    expect(sql).toContain('CAST(NULLIF(replace(trim(c6), \'_\', \'!\'), \'\') AS DECIMAL(38, 12)) AS line_item_unblended_cost');
+    expect(sql).toContain(
+      "COALESCE(TRY_CAST(NULLIF(replace(trim(c6), '_', '!'), '') AS DECIMAL(18, 12)), CAST(NULLIF(replace(trim(c6), '_', '!'), '') AS DECIMAL(38, 12))) AS line_item_unblended_cost",
+    );
   });
 
   it('unions groups with the same column list, NULL for a column a group lacks', () => {
