@@ -86,19 +86,25 @@ export function buildCurQuery(options: CurQueryOptions): string {
     options.listPrice === 'on-demand'
       ? `CAST(COALESCE(SUM(CASE WHEN COALESCE(${onDemand}, 0) <> 0 THEN ${onDemand} ELSE COALESCE(${unblended}, 0) END), 0) AS VARCHAR)`
       : `CAST('' AS VARCHAR)`;
-  const usageType = options.granularity === 'usage-type' ? `COALESCE(${col('line_item_usage_type')}, '')` : `CAST('' AS VARCHAR)`;
+  const byUsageType = options.granularity === 'usage-type';
+  const onDemandMode = options.listPrice === 'on-demand';
 
-  const keys = [
-    `bill_payer_account_id AS payer_account_id`,
+  // [expression, grouped]: a column that is constant for the chosen settings is
+  // selected as a constant, not grouped on (each grouping key costs a hash per row).
+  const keys: [string, boolean][] = [
+    [`bill_payer_account_id AS payer_account_id`, true],
     // Grouped as text (a TIMESTAMP in Athena, text or a date locally); `periodStartOf` reads the day.
-    `CAST(bill_billing_period_start_date AS VARCHAR) AS period_start`,
-    `line_item_usage_account_id AS account_id`,
-    `line_item_line_item_type AS line_item_type`,
-    `line_item_product_code AS product_code`,
-    `bill_billing_entity AS billing_entity`,
-    `COALESCE(${col('line_item_currency_code')}, '') AS currency_code`,
-    `CASE WHEN line_item_line_item_type = 'Fee' AND COALESCE(${col('reservation_reservation_a_r_n')}, '') <> '' THEN 'Y' ELSE 'N' END AS reservation_fee`,
-    `${usageType} AS usage_type`,
+    [`CAST(bill_billing_period_start_date AS VARCHAR) AS period_start`, true],
+    [`line_item_usage_account_id AS account_id`, true],
+    [`line_item_line_item_type AS line_item_type`, true],
+    [`line_item_product_code AS product_code`, true],
+    [`bill_billing_entity AS billing_entity`, true],
+    [`COALESCE(${col('line_item_currency_code')}, '') AS currency_code`, true],
+    // Only on-demand mode treats RI purchase fees apart (RATING.md §2).
+    onDemandMode
+      ? [`CASE WHEN line_item_line_item_type = 'Fee' AND COALESCE(${col('reservation_reservation_a_r_n')}, '') <> '' THEN 'Y' ELSE 'N' END AS reservation_fee`, true]
+      : [`CAST('N' AS VARCHAR) AS reservation_fee`, false],
+    byUsageType ? [`COALESCE(${col('line_item_usage_type')}, '') AS usage_type`, true] : [`CAST('' AS VARCHAR) AS usage_type`, false],
   ];
   const aggregates = [
     `MAX(COALESCE(${col('product_product_name')}, '')) AS product_name`,
@@ -107,9 +113,9 @@ export function buildCurQuery(options: CurQueryOptions): string {
     `${onDemandList} AS on_demand_list_usd`,
     `CAST(COALESCE(MAX(${unblended}), 0) AS VARCHAR) AS max_unblended_usd`,
   ];
-  const ordinals = keys.map((_, i) => String(i + 1)).join(', ');
+  const ordinals = keys.flatMap(([, grouped], i) => (grouped ? [String(i + 1)] : [])).join(', ');
   return (
-    `SELECT\n  ${[...keys, ...aggregates].join(',\n  ')}\nFROM ${quoteRelation(options.relation)}` +
+    `SELECT\n  ${[...keys.map(([expression]) => expression), ...aggregates].join(',\n  ')}\nFROM ${quoteRelation(options.relation)}` +
     `${partitionWhere(options.partition)}\nGROUP BY ${ordinals}`
   );
 }

@@ -64,7 +64,7 @@ export interface CurGroup {
   billingEntity: string;
   /** `line_item_currency_code`, '' when the column is absent or empty. */
   currencyCode: string;
-  /** True for `Fee` rows with a non-empty reservation ARN (RI purchase fees). */
+  /** True for `Fee` rows with a non-empty reservation ARN (RI purchase fees); computed in `on-demand` mode only, the one mode that treats them apart. */
   reservationFee: boolean;
   /** `line_item_usage_type` at `usage-type` granularity, else ''. */
   usageType: string;

@@ -44,7 +44,10 @@ describe('DuckDbCurSource.aggregate()', () => {
       maxUnblendedUsd: '10.000000000000',
       onDemandListUsd: '',
     });
-    expect(a.groups.find((g) => g.lineItemType === 'Fee')!.reservationFee).toBe(true);
+    // The RI-fee flag matters only in on-demand mode, and only that mode groups on it.
+    expect(a.groups.find((g) => g.lineItemType === 'Fee')!.reservationFee).toBe(false);
+    const onDemand = await source(legacy).aggregate({ ...request, listPrice: 'on-demand' });
+    expect(onDemand.groups.find((g) => g.lineItemType === 'Fee')!.reservationFee).toBe(true);
     expect(byProduct(a.groups, 'prod-abc')).toMatchObject({ billingEntity: 'AWS Marketplace', productName: 'Some "quoted", product' });
   });
 
