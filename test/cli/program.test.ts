@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { join } from 'node:path';
+import { buildProgram, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE } from '../../src/cli/program.js';
+import { showAmount } from '../../src/cli/summary.js';
+import { tempDir, writeJson } from '../support/run-cli.js';
+
+afterEach(() => {
+  process.exitCode = undefined;
+  vi.restoreAllMocks();
+});
+
+async function run(args: string[]): Promise<{ code: number | string | undefined; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  process.exitCode = undefined;
+  await buildProgram().parseAsync(['node', 'native-rating', ...args]);
+  return { code: process.exitCode, stdout, stderr };
+}
+
+const demo = ['rate', '--period', '2026-10', '--cur', 'fixtures/cur/demo-2026-10', '--dry-run'];
+
+describe('native-rating rate exit status', () => {
+  it('is 0 when every payer is rated', async () => {
+    const out = await tempDir();
+    const r = await run([...demo, '--config', 'fixtures/demo.config.json', '--assets', 'fixtures/demo.assets.json', '--out', out]);
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toContain('1 payer(s) ok, 0 failed');
+  });
+
+  it('is 1 when a payer failed, and says why', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', marketplaceCurrency: 'EUR' }] });
+    const r = await run([...demo, '--config', config, '--bill-all-accounts', '--out', join(dir, 'out')]);
+    expect(r.code).toBe(EXIT_PAYER_FAILED);
+    expect(r.stdout).toContain('FAILED (no workbook)');
+    expect(r.stdout).toContain('error FX_INVALID: fxRate is missing');
+  });
+
+  it('is 2 when the run cannot start, naming the problem on stderr', async () => {
+    const r = await run([...demo, '--config', 'does-not-exist.json', '--bill-all-accounts']);
+    expect(r.code).toBe(EXIT_UNUSABLE);
+    expect(r.stderr).toContain('error CONFIG_INVALID: cannot read does-not-exist.json');
+  });
+});
+
+describe('showAmount()', () => {
+  it.each([
+    ['1234567.891', '1,234,567.89'],
+    ['-1234.5', '-1,234.50'],
+    ['0.004', '0.00'],
+    ['999.995', '1,000.00'],
+  ])('%s → %s', (value, shown) => {
+    expect(showAmount(value)).toBe(shown);
+  });
+});
