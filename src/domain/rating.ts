@@ -4,140 +4,16 @@
  * Expected failures (bad markup, bad fx, a row of another month...) come back as
  * `RatingProblem`s, and then no records are produced.
  */
-import type { CurGroup, ListPriceMode, RecordGranularity } from './cur.js';
-import { MARKETPLACE_ENTITY, countsInSupportBase, exclusionReason, usesOnDemandPrice } from './line-items.js';
-import { Money, MoneySum, ZERO, money, roundAmount, sum, toExactText } from './money.js';
-import { parseCurrency, parseMarkup, type AppliedCurrency, type AppliedMarkup } from './parameters.js';
+import { bucketGroups } from './buckets.js';
+import type { CurGroup } from './cur.js';
+import { MARKETPLACE_ENTITY } from './line-items.js';
+import { Money, ZERO, money, roundAmount, sum, toExactText } from './money.js';
+import { parseCurrency, parseMarkup, type AppliedMarkup } from './parameters.js';
+import type { RatedAccount, RatedRecord, RatePayerInput, RatingOutcome, RatingProblem, Reconciliation, Subscription } from './rating-types.js';
 import { supportRecordId, usageRecordId } from './record-id.js';
-import { detectPlans, type AccountSupport, supportLines } from './support-lines.js';
-import type { SupportCatalog, SupportPlan } from './support-fee.js';
+import { detectPlans, supportLines, type AccountSupport } from './support-lines.js';
 
-export interface RatingSettings {
-  listPrice: ListPriceMode;
-  includeTax: boolean;
-  excludeLineItemTypes: string[];
-  supportPlanSource: 'ordered' | 'detected';
-  recordGranularity: RecordGranularity;
-  /** Decimal places of a billed record amount (default 2). */
-  amountDecimals: number;
-}
-
-export interface PayerParameters {
-  accountId: string;
-  marketplaceCurrency?: string;
-  fxRate?: string;
-  customMarkup?: string;
-  customMarkupMarketplace?: string;
-}
-
-/** A subscription (asset) that bills a linked account. */
-export interface Subscription {
-  assetId: string;
-  accountId: string;
-  /** `support_level` as ordered; '' = default (business). */
-  supportLevel: string;
-}
-
-export interface RatePayerInput {
-  payer: PayerParameters;
-  /** `YYYY-MM`. */
-  period: string;
-  settings: RatingSettings;
-  /** The payer's groups only. */
-  groups: CurGroup[];
-  /** Subscriptions by linked account, or 'all' to bill every account as its own customer. */
-  subscriptions: ReadonlyMap<string, Subscription> | 'all';
-  catalog: SupportCatalog;
-  /** ISO 4217 codes accepted for `marketplaceCurrency` (empty = any three capitals). */
-  knownCurrencies: ReadonlySet<string>;
-}
-
-export type RecordKind = 'aws' | 'marketplace' | 'support';
-
-export interface RatedRecord {
-  recordId: string;
-  accountId: string;
-  assetId: string | null;
-  kind: RecordKind;
-  billingEntity: string;
-  productCode: string;
-  usageType: string;
-  /** Service name (or product code when the CUR has none). */
-  note: string;
-  lineItemTypes: string[];
-  listUsd: string;
-  markup: string;
-  markedUsd: string;
-  /** Billed amount before rounding, in the payer's currency. */
-  billedExact: string;
-  /** Billed amount rounded once to amountDecimals, ROUND_HALF_UP. */
-  billed: string;
-  supportPlan?: SupportPlan;
-  supportTable?: string;
-}
-
-export interface RatedAccount {
-  accountId: string;
-  assetId: string | null;
-  support: AccountSupport;
-  ratedListUsd: string;
-  markedUsd: string;
-  billedTotal: string;
-  /** Σ unrounded − Σ rounded, in the payer's currency. */
-  roundingResidual: string;
-  records: RatedRecord[];
-  droppedZeroRecords: number;
-}
-
-export interface Reconciliation {
-  curTotalUsd: string;
-  ratedUnblendedUsd: string;
-  ratedListUsd: string;
-  excludedUsd: Record<string, string>;
-  unassignedUsd: string;
-  onDemandUpliftUsd: string;
-  holds: boolean;
-}
-
-export interface RatingProblem {
-  code: 'MARKUP_INVALID' | 'FX_INVALID' | 'CONFIG_INVALID' | 'PERIOD_MISMATCH' | 'CURRENCY_NOT_USD' | 'SUPPORT_TABLE_MISSING' | 'RECONCILIATION_FAILED' | 'CUR_EMPTY';
-  message: string;
-  setting?: string;
-  value?: string;
-  account?: string;
-}
-
-export interface RatedPayer {
-  payerAccountId: string;
-  period: string;
-  currency: AppliedCurrency;
-  listPrice: ListPriceMode;
-  markups: { customMarkup: AppliedMarkup; customMarkupMarketplace: AppliedMarkup };
-  reconciliation: Reconciliation;
-  accounts: RatedAccount[];
-  unassigned: { accountId: string; unblendedUsd: string }[];
-  billedTotal: string;
-  records: RatedRecord[];
-  droppedZeroRecords: number;
-  supportPlanMismatches: { accountId: string; ordered: SupportPlan; detected: string }[];
-  warnings: string[];
-  rowsRated: number;
-}
-
-export type RatingOutcome = { ok: true; payer: RatedPayer } | { ok: false; problems: RatingProblem[]; reconciliation?: Reconciliation };
-
-/** The running sum under `key`, created on first use. */
-function sumAt(map: Map<string, MoneySum>, key: string): MoneySum {
-  let s = map.get(key);
-  if (s === undefined) {
-    s = new MoneySum();
-    map.set(key, s);
-  }
-  return s;
-}
-
-/** The values of a map of sums, as money. */
-const valuesOf = (map: Map<string, MoneySum>): Map<string, Money> => new Map([...map].map(([k, v]) => [k, v.value()]));
+export type * from './rating-types.js';
 
 /** Checks the groups belong to the period and are in USD. */
 function inputProblems(groups: CurGroup[], period: string): RatingProblem[] {
@@ -150,16 +26,6 @@ function inputProblems(groups: CurGroup[], period: string): RatingProblem[] {
   return problems;
 }
 
-interface RecordDraft {
-  accountId: string;
-  billingEntity: string;
-  productCode: string;
-  usageType: string;
-  names: Set<string>;
-  types: Set<string>;
-  listUsd: MoneySum;
-}
-
 /** Rates one payer's month. */
 export function ratePayer(input: RatePayerInput): RatingOutcome {
   const { payer, period, settings, groups } = input;
@@ -170,58 +36,16 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
   for (const parsed of [markup, markupMp, currency]) if (!parsed.ok) problems.push({ ...parsed.problem });
   if (!markup.ok || !markupMp.ok || !currency.ok || problems.length > 0) return { ok: false, problems };
 
-  const excludeTypes = new Set(settings.excludeLineItemTypes);
-  const classify = { listPrice: settings.listPrice, includeTax: settings.includeTax, excludeLineItemTypes: excludeTypes };
   const isBilled = (accountId: string): boolean => input.subscriptions === 'all' || input.subscriptions.has(accountId);
   const assetOf = (accountId: string): Subscription | undefined => (input.subscriptions === 'all' ? undefined : input.subscriptions.get(accountId));
 
-  const excludedSums = new Map<string, MoneySum>();
-  const unassignedSums = new Map<string, MoneySum>();
-  const supportBaseSums = new Map<string, MoneySum>();
-  const drafts = new Map<string, RecordDraft>();
-  const curTotalSum = new MoneySum();
-  const ratedUnblendedSum = new MoneySum();
-  const ratedListSum = new MoneySum();
-  let rowsRated = 0;
-  const accounts = new Set<string>();
-
-  for (const g of groups) {
-    curTotalSum.add(g.unblendedUsd);
-    if (!isBilled(g.accountId)) {
-      sumAt(unassignedSums, g.accountId).add(g.unblendedUsd);
-      continue;
-    }
-    accounts.add(g.accountId);
-    const isSupport = Object.prototype.hasOwnProperty.call(input.catalog.productCodes, g.productCode);
-    const marketplace = g.billingEntity === MARKETPLACE_ENTITY;
-    if (!marketplace && !isSupport && countsInSupportBase(g.lineItemType, excludeTypes)) {
-      sumAt(supportBaseSums, g.accountId).add(g.unblendedUsd);
-    }
-    const reason = exclusionReason({ lineItemType: g.lineItemType, isSupport, reservationFee: g.reservationFee }, classify);
-    if (reason !== undefined) {
-      sumAt(excludedSums, reason).add(g.unblendedUsd);
-      continue;
-    }
-    const listUsd = usesOnDemandPrice(g.lineItemType, settings.listPrice) ? g.onDemandListUsd : g.unblendedUsd;
-    ratedUnblendedSum.add(g.unblendedUsd);
-    ratedListSum.add(listUsd);
-    rowsRated += g.rows;
-    const usageType = settings.recordGranularity === 'usage-type' ? g.usageType : '';
-    const key = [g.accountId, g.billingEntity, g.productCode, usageType].join('\u0000');
-    let draft = drafts.get(key);
-    if (draft === undefined) {
-      draft = { accountId: g.accountId, billingEntity: g.billingEntity, productCode: g.productCode, usageType, names: new Set(), types: new Set(), listUsd: new MoneySum() };
-      drafts.set(key, draft);
-    }
-    if (g.productName !== '') draft.names.add(g.productName);
-    draft.types.add(g.lineItemType);
-    draft.listUsd.add(listUsd);
-  }
-  const supportBase = valuesOf(supportBaseSums);
-  const excluded = valuesOf(excludedSums);
-  const unassigned = valuesOf(unassignedSums);
-  const ratedUnblended = ratedUnblendedSum.value();
-  const ratedList = ratedListSum.value();
+  const buckets = bucketGroups(
+    groups,
+    { listPrice: settings.listPrice, includeTax: settings.includeTax, excludeLineItemTypes: new Set(settings.excludeLineItemTypes), recordGranularity: settings.recordGranularity },
+    input.catalog,
+    isBilled,
+  );
+  const { drafts, accounts, excluded, unassigned, supportBase, ratedUnblended, ratedList } = buckets;
 
   // Support: detected plans come from every billed account's support rows.
   const detected = detectPlans(groups.filter((g) => isBilled(g.accountId)), input.catalog);
@@ -330,7 +154,7 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
   const records = ratedAccounts.flatMap((a) => a.records);
   const billedTotal = sum(ratedAccounts.map((a) => money(a.billedTotal)));
 
-  const curTotal = curTotalSum.value();
+  const curTotal = buckets.curTotal;
   const excludedTotal = sum(excluded.values());
   const unassignedTotal = sum(unassigned.values());
   const reconciliation: Reconciliation = {
@@ -367,7 +191,7 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
       droppedZeroRecords: ratedAccounts.reduce((n, a) => n + a.droppedZeroRecords, 0),
       supportPlanMismatches: support.mismatches,
       warnings,
-      rowsRated,
+      rowsRated: buckets.rowsRated,
     },
   };
 }

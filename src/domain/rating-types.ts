@@ -1,0 +1,123 @@
+/**
+ * The rating's inputs and outputs (RATING.md §2–§8), shared by the rating, the
+ * use cases and the report. Amounts are decimal strings.
+ */
+import type { ListPriceMode, RecordGranularity } from './cur.js';
+import type { AppliedCurrency, AppliedMarkup } from './parameters.js';
+import type { SupportCatalog, SupportPlan } from './support-fee.js';
+import type { AccountSupport } from './support-lines.js';
+import type { CurGroup } from './cur.js';
+
+export interface RatingSettings {
+  listPrice: ListPriceMode;
+  includeTax: boolean;
+  excludeLineItemTypes: string[];
+  supportPlanSource: 'ordered' | 'detected';
+  recordGranularity: RecordGranularity;
+  /** Decimal places of a billed record amount (default 2). */
+  amountDecimals: number;
+}
+
+export interface PayerParameters {
+  accountId: string;
+  marketplaceCurrency?: string;
+  fxRate?: string;
+  customMarkup?: string;
+  customMarkupMarketplace?: string;
+}
+
+/** A subscription (asset) that bills a linked account. */
+export interface Subscription {
+  assetId: string;
+  accountId: string;
+  /** `support_level` as ordered; '' = default (business). */
+  supportLevel: string;
+}
+
+export interface RatePayerInput {
+  payer: PayerParameters;
+  /** `YYYY-MM`. */
+  period: string;
+  settings: RatingSettings;
+  /** The payer's groups only. */
+  groups: CurGroup[];
+  /** Subscriptions by linked account, or 'all' to bill every account as its own customer. */
+  subscriptions: ReadonlyMap<string, Subscription> | 'all';
+  catalog: SupportCatalog;
+  /** ISO 4217 codes accepted for `marketplaceCurrency` (empty = any three capitals). */
+  knownCurrencies: ReadonlySet<string>;
+}
+
+export type RecordKind = 'aws' | 'marketplace' | 'support';
+
+export interface RatedRecord {
+  recordId: string;
+  accountId: string;
+  assetId: string | null;
+  kind: RecordKind;
+  billingEntity: string;
+  productCode: string;
+  usageType: string;
+  /** Service name (or product code when the CUR has none). */
+  note: string;
+  lineItemTypes: string[];
+  listUsd: string;
+  markup: string;
+  markedUsd: string;
+  /** Billed amount before rounding, in the payer's currency. */
+  billedExact: string;
+  /** Billed amount rounded once to amountDecimals, ROUND_HALF_UP. */
+  billed: string;
+  supportPlan?: SupportPlan;
+  supportTable?: string;
+}
+
+export interface RatedAccount {
+  accountId: string;
+  assetId: string | null;
+  support: AccountSupport;
+  ratedListUsd: string;
+  markedUsd: string;
+  billedTotal: string;
+  /** Σ unrounded − Σ rounded, in the payer's currency. */
+  roundingResidual: string;
+  records: RatedRecord[];
+  droppedZeroRecords: number;
+}
+
+export interface Reconciliation {
+  curTotalUsd: string;
+  ratedUnblendedUsd: string;
+  ratedListUsd: string;
+  excludedUsd: Record<string, string>;
+  unassignedUsd: string;
+  onDemandUpliftUsd: string;
+  holds: boolean;
+}
+
+export interface RatingProblem {
+  code: 'MARKUP_INVALID' | 'FX_INVALID' | 'CONFIG_INVALID' | 'PERIOD_MISMATCH' | 'CURRENCY_NOT_USD' | 'SUPPORT_TABLE_MISSING' | 'RECONCILIATION_FAILED' | 'CUR_EMPTY';
+  message: string;
+  setting?: string;
+  value?: string;
+  account?: string;
+}
+
+export interface RatedPayer {
+  payerAccountId: string;
+  period: string;
+  currency: AppliedCurrency;
+  listPrice: ListPriceMode;
+  markups: { customMarkup: AppliedMarkup; customMarkupMarketplace: AppliedMarkup };
+  reconciliation: Reconciliation;
+  accounts: RatedAccount[];
+  unassigned: { accountId: string; unblendedUsd: string }[];
+  billedTotal: string;
+  records: RatedRecord[];
+  droppedZeroRecords: number;
+  supportPlanMismatches: { accountId: string; ordered: SupportPlan; detected: string }[];
+  warnings: string[];
+  rowsRated: number;
+}
+
+export type RatingOutcome = { ok: true; payer: RatedPayer } | { ok: false; problems: RatingProblem[]; reconciliation?: Reconciliation };
