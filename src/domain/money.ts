@@ -77,6 +77,7 @@ export function toExactText(value: Money): string {
 const SUM_SCALE = 12;
 const SUM_UNIT = new Money(`1e-${SUM_SCALE}`);
 const FIXED_TEXT = /^([+-]?)(\d+)(?:\.(\d{0,12}))?$/;
+const ENGINE_TEXT = /^-?\d+\.\d{12}$/;
 
 /**
  * An exact running sum of decimal strings, fast on the hot path: text with at most
@@ -89,6 +90,13 @@ export class MoneySum {
 
   /** Adds a decimal string ('' is zero); throws on text that is not a decimal. */
   add(text: string): this {
+    // What the engines return: exactly 12 decimals ("-0.500000000000"); the digits
+    // without the dot are the count of 1e-12 units. Checked by BigInt itself.
+    const dot = text.length - SUM_SCALE - 1;
+    if (dot > 0 && text.charCodeAt(dot) === 46 /* . */ && ENGINE_TEXT.test(text)) {
+      this.units += BigInt(text.slice(0, dot) + text.slice(dot + 1));
+      return this;
+    }
     const m = FIXED_TEXT.exec(text);
     if (m !== null) {
       const units = BigInt(`${m[2] ?? '0'}${(m[3] ?? '').padEnd(SUM_SCALE, '0')}`);
