@@ -26,6 +26,15 @@ function inputProblems(groups: CurGroup[], period: string): RatingProblem[] {
   return problems;
 }
 
+/** A priced list amount: the exact steps, and the record's money fields as text. */
+interface Priced {
+  listUsd: Money;
+  marked: Money;
+  exact: Money;
+  rounded: Money;
+  fields: Pick<RatedRecord, 'listUsd' | 'markup' | 'markedUsd' | 'billedExact' | 'billed'>;
+}
+
 /** Rates one payer's month. */
 export function ratePayer(input: RatePayerInput): RatingOutcome {
   const { payer, period, settings, groups } = input;
@@ -62,10 +71,18 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
 
   const decimals = settings.amountDecimals;
   const fx = currency.value.fxRate;
-  const price = (listUsd: Money, m: AppliedMarkup): { marked: Money; exact: Money; rounded: Money } => {
+  /** Prices a list amount: markup, fx, then the one rounding of the record. */
+  const price = (listUsd: Money, m: AppliedMarkup): Priced => {
     const marked = listUsd.times(m.value);
     const exact = marked.times(fx);
-    return { marked, exact, rounded: roundAmount(exact, decimals) };
+    const rounded = roundAmount(exact, decimals);
+    return {
+      listUsd,
+      marked,
+      exact,
+      rounded,
+      fields: { listUsd: toExactText(listUsd), markup: m.applied, markedUsd: toExactText(marked), billedExact: toExactText(exact), billed: rounded.toFixed(decimals) },
+    };
   };
 
   const byAccount = new Map<string, RatedAccount>();
@@ -86,21 +103,19 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
       droppedZeroRecords: 0,
     });
   }
-  const add = (accountId: string, record: RatedRecord, listUsd: Money, marked: Money, exact: Money): void => {
+  const add = (accountId: string, record: Omit<RatedRecord, keyof Priced['fields']>, p: Priced): void => {
     const account = byAccount.get(accountId) as RatedAccount;
-    exactByAccount.set(accountId, (exactByAccount.get(accountId) ?? ZERO).plus(exact));
-    listByAccount.set(accountId, (listByAccount.get(accountId) ?? ZERO).plus(listUsd));
-    markedByAccount.set(accountId, (markedByAccount.get(accountId) ?? ZERO).plus(marked));
-    if (money(record.billed).isZero()) account.droppedZeroRecords += 1;
-    else account.records.push(record);
+    exactByAccount.set(accountId, (exactByAccount.get(accountId) ?? ZERO).plus(p.exact));
+    listByAccount.set(accountId, (listByAccount.get(accountId) ?? ZERO).plus(p.listUsd));
+    markedByAccount.set(accountId, (markedByAccount.get(accountId) ?? ZERO).plus(p.marked));
+    if (p.rounded.isZero()) account.droppedZeroRecords += 1;
+    else account.records.push({ ...record, ...p.fields });
   };
 
   const sortedDrafts = [...drafts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
   for (const d of sortedDrafts) {
     const marketplace = d.billingEntity === MARKETPLACE_ENTITY;
     const m = marketplace ? markupMp.value : markup.value;
-    const listUsd = d.listUsd.value();
-    const p = price(listUsd, m);
     const names = [...d.names].sort();
     add(d.accountId, {
       recordId: usageRecordId({ payerAccountId: payer.accountId, period, accountId: d.accountId, billingEntity: d.billingEntity, productCode: d.productCode, usageType: d.usageType }),
@@ -112,17 +127,10 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
       usageType: d.usageType,
       note: names[names.length - 1] ?? d.productCode,
       lineItemTypes: [...d.types].sort(),
-      listUsd: toExactText(listUsd),
-      markup: m.applied,
-      markedUsd: toExactText(p.marked),
-      billedExact: toExactText(p.exact),
-      billed: p.rounded.toFixed(decimals),
-    }, listUsd, p.marked, p.exact);
+    }, price(d.listUsd.value(), m));
   }
   for (const [accountId, s] of support.accounts) {
     if (s.feeUsd === null || s.billed === 'basic' || s.table === null) continue;
-    const fee = money(s.feeUsd);
-    const p = price(fee, markup.value);
     add(accountId, {
       recordId: supportRecordId(payer.accountId, period, accountId),
       accountId,
@@ -133,14 +141,9 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
       usageType: '',
       note: `AWS Support (${s.billed}), table ${s.table}`,
       lineItemTypes: [],
-      listUsd: toExactText(fee),
-      markup: markup.value.applied,
-      markedUsd: toExactText(p.marked),
-      billedExact: toExactText(p.exact),
-      billed: p.rounded.toFixed(decimals),
       supportPlan: s.billed,
       supportTable: s.table,
-    }, fee, p.marked, p.exact);
+    }, price(money(s.feeUsd), markup.value));
   }
 
   const ratedAccounts = [...byAccount.values()];
