@@ -21,8 +21,23 @@ export const payerSchema = z
     fxRate: decimalParameter('fxRate'),
     customMarkup: decimalParameter('customMarkup'),
     customMarkupMarketplace: decimalParameter('customMarkupMarketplace'),
+    /** Role in the payer to assume for Organizations (absent: the default credential chain is the payer). */
+    roleArn: z.string().regex(/^arn:aws:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/Name').optional(),
+    /** Name of the environment variable holding the role's external id (a secret: never in this file). */
+    externalIdEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name such as PAYER_EXTERNAL_ID').optional(),
+    /** FULFILLMENT.md account model: spam (provider's domains) or ecam (customer's own domains). */
+    accountModel: z.enum(['spam', 'ecam']).optional(),
+    /** The provider's e-mail domains, for the account model checks. */
+    providerDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain such as reseller.example')).default([]),
+    /** The support plan members get without a manual step. */
+    defaultSupportLevel: z.enum(['basic', 'developer', 'business', 'enterprise-on-ramp', 'enterprise', 'business-plus', 'unified-operations']).default('business'),
   })
-  .loose();
+  .loose()
+  .superRefine((payer, ctx) => {
+    if (payer.accountModel === 'spam' && payer.providerDomains.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['providerDomains'], message: 'the spam account model needs the provider\'s domains' });
+    }
+  });
 
 export const ratingSchema = z
   .object({
@@ -63,7 +78,18 @@ export const connectSchema = z
   .object({
     apiUrl: z.url().default('https://api.connect.cloudblue.com/public/v1'),
     productIds: z.array(z.string().regex(/^PRD-[0-9-]+$/)).min(1),
-    pollIntervalMs: z.number().int().min(1000).default(60_000),
+    /** Kept for configs written before `pollIntervalMs` moved to the top level; the top-level value wins. */
+    pollIntervalMs: z.number().int().min(1000).optional(),
+    /** Template for approvals; default: the product's first template of scope asset and type fulfillment. */
+    activationTemplateId: z.string().regex(/^TL-[0-9A-Za-z-]+$/, 'must be a template id such as TL-123-456-789').optional(),
+    /** Template for tier configuration approvals; default: the product's first template of scope tier1/tier2. */
+    tierTemplateId: z.string().regex(/^TL-[0-9A-Za-z-]+$/, 'must be a template id such as TL-123-456-789').optional(),
+    /** Per HTTP call. */
+    timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** List page size (CONNECT.md: 100 is safe, up to 1000 expected to work). */
+    pageSize: z.number().int().min(1).max(1000).default(100),
+    /** Retries after the first try, on network errors, timeouts, 5xx and 429. */
+    retries: z.number().int().min(0).max(10).default(3),
   })
   .strict();
 
@@ -75,7 +101,33 @@ export const scheduleSchema = z
   })
   .strict();
 
-export const awsSchema = z.object({ region: z.string().default('us-east-1') }).strict();
+export const awsSchema = z
+  .object({
+    region: z.string().default('us-east-1'),
+    /** AWS calls in flight at once, across all payers. */
+    maxConcurrentCalls: z.number().int().min(1).max(64).default(4),
+    /** AWS calls started per second, across all payers (Organizations throttles hard). */
+    maxCallsPerSecond: z.number().min(0.1).max(100).default(5),
+    /** SDK attempts per call (standard retry mode: throttling and 5xx are retried). */
+    maxAttempts: z.number().int().min(1).max(10).default(5),
+  })
+  .strict();
+
+/** Local state (issue 3): the embedded SQLite database. */
+export const stateSchema = z
+  .object({
+    /** Relative to the current directory. */
+    path: z.string().min(1).default('./data/native-rating.db'),
+  })
+  .strict();
+
+/** Order processing (issue 3). */
+export const ordersSchema = z
+  .object({
+    /** Requests handled at once in a cycle. */
+    concurrency: z.number().int().min(1).max(64).default(4),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
@@ -88,7 +140,11 @@ export const configSchema = z
     supportPlansFile: z.string().optional(),
     connect: connectSchema.optional(),
     schedule: scheduleSchema.optional(),
-    aws: awsSchema.optional(),
+    aws: awsSchema.prefault({}),
+    state: stateSchema.prefault({}),
+    orders: ordersSchema.prefault({}),
+    /** Time between poll cycles of the daemon. */
+    pollIntervalMs: z.number().int().min(1000).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

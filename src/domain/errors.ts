@@ -15,6 +15,16 @@ export type ErrorCode =
   | 'RECONCILIATION_FAILED' // the reconciliation identity or file total does not hold
   | 'ASSETS_INVALID' // the assets file is unusable
   | 'IO' // reading or writing a file failed
+  | 'PLATFORM_HTTP' // the platform answered with an error status (4xx other than 429, or 5xx after retries)
+  | 'PLATFORM_RESPONSE' // the platform's answer does not have the shape CONNECT.md gives (names the field)
+  | 'PLATFORM_UNREACHABLE' // network error or timeout talking to the platform, after retries
+  | 'AWS_ACCESS_DENIED' // the credentials or role may not make this AWS call
+  | 'AWS_THROTTLED' // AWS kept throttling after the SDK's retries
+  | 'AWS_CONCURRENT_MODIFICATION' // Organizations is busy with another change; try again later
+  | 'AWS_NOT_FOUND' // the AWS object (account, handshake, OU) does not exist
+  | 'AWS_CALL' // any other AWS error (names the operation and AWS's error name)
+  | 'STATE' // the local database is unusable (open, migrate, write)
+  | 'ABORTED' // the work was stopped by a signal
   | 'INTERNAL'; // a broken invariant: a bug
 
 /** Where a problem was found, so an operator can go straight to it. */

@@ -1,0 +1,101 @@
+/**
+ * One poll cycle (issue 3): pending tier configuration requests first, then the
+ * pending fulfillment requests of the configured products, each handled once,
+ * at most `settings.concurrency` at a time. Lists are read whole before any
+ * request is acted on, so offset paging never skips a request that left
+ * `pending` meanwhile. One failing request never stops the others.
+ *
+ * Two signals: `stopTaking` (first SIGTERM) lets the requests in hand finish and
+ * starts no new ones; `signal` (second SIGTERM) aborts the I/O in flight.
+ */
+import pLimit from 'p-limit';
+import { coerceError } from '../../domain/errors.js';
+import { fulfilRequest, type RequestResult } from './fulfil-request.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { OrderDeps } from './request-work.js';
+import { fulfilTierConfig } from './tier-config.flow.js';
+
+export type CycleDeps = Omit<OrderDeps, 'locks' | 'templates' | 'creating'>;
+
+export interface CycleOptions {
+  /** Aborts calls in flight (forced stop). */
+  signal: AbortSignal;
+  /** When aborted, no new request is started; those in hand finish. */
+  stopTaking?: AbortSignal;
+  /** Called as each request is done (for the per-request line and logs). */
+  onResult?: (result: RequestResult) => void;
+  /** Called when a list cannot be read. */
+  onListError?: (what: string, message: string) => void;
+}
+
+export interface CycleResult {
+  tierConfigs: RequestResult[];
+  requests: RequestResult[];
+  /** Lists that could not be read, with the reason. */
+  listErrors: Array<{ what: string; message: string }>;
+  /** Requests listed but not started because of a stop. */
+  notStarted: number;
+}
+
+async function handleAll<T extends { id: string }>(
+  items: T[],
+  handle: (item: T) => Promise<RequestResult>,
+  concurrency: number,
+  options: CycleOptions,
+): Promise<{ results: RequestResult[]; notStarted: number }> {
+  const limit = pLimit(Math.max(1, concurrency));
+  const seen = new Set<string>();
+  const results: RequestResult[] = [];
+  let notStarted = 0;
+  await Promise.all(
+    items.map((item) => {
+      if (seen.has(item.id)) return Promise.resolve();
+      seen.add(item.id);
+      return limit(async () => {
+        if (options.stopTaking?.aborted || options.signal.aborted) {
+          notStarted += 1;
+          return;
+        }
+        const result = await handle(item);
+        results.push(result);
+        options.onResult?.(result);
+      });
+    }),
+  );
+  return { results, notStarted };
+}
+
+export async function runCycle(base: CycleDeps, options: CycleOptions): Promise<CycleResult> {
+  const deps: OrderDeps = { ...base, locks: new KeyedLock(), templates: new Map(), creating: new Set() };
+  const { productIds, concurrency } = deps.settings;
+  const listErrors: CycleResult['listErrors'] = [];
+  const listFailed = (what: string, error: unknown): void => {
+    const message = coerceError(error).message;
+    listErrors.push({ what, message });
+    options.onListError?.(what, message);
+  };
+
+  let tierConfigs: RequestResult[] = [];
+  let notStarted = 0;
+  try {
+    const tcrs = await deps.platform.listPendingTierConfigRequests({ productIds, signal: options.signal });
+    const done = await handleAll(tcrs, (tcr) => fulfilTierConfig(tcr, deps, options.signal), concurrency, options);
+    tierConfigs = done.results;
+    notStarted += done.notStarted;
+  } catch (error) {
+    listFailed('tier configuration requests', error);
+  }
+
+  let requests: RequestResult[] = [];
+  if (!options.stopTaking?.aborted && !options.signal.aborted) {
+    try {
+      const pending = await deps.platform.listPendingRequests({ productIds, signal: options.signal });
+      const done = await handleAll(pending, (request) => fulfilRequest(request, deps, options.signal), concurrency, options);
+      requests = done.results;
+      notStarted += done.notStarted;
+    } catch (error) {
+      listFailed('fulfillment requests', error);
+    }
+  }
+  return { tierConfigs, requests, listErrors, notStarted };
+}

@@ -1,0 +1,117 @@
+/**
+ * Purchase (FULFILLMENT.md "Purchase"): validate, then `new` (create or adopt an
+ * account), `transfer` (invite one from another organization) or `import` (an
+ * account already in this payer's organization); place it; approve.
+ */
+import { createFailure, handshakeOutcome } from '../../domain/orders/aws-outcomes.js';
+import { checkPurchase, PARAM, type PurchaseOrder } from '../../domain/orders/order-params.js';
+import { placeAccount, supportLevelAction } from './place-account.js';
+import type { Outcome, RequestWork } from './request-work.js';
+
+export async function purchase(work: RequestWork): Promise<Outcome> {
+  const payer = work.payer();
+  const checked = checkPurchase((id) => work.param(id), work.customerName, { model: payer.accountModel, providerDomains: payer.providerDomains });
+  if (!checked.ok) return work.inquire(checked.problems, 'validate');
+  const { order } = checked;
+  switch (order.accountType) {
+    case 'new':
+      return purchaseNew(work, order);
+    case 'transfer':
+      return purchaseTransfer(work, order);
+    case 'import':
+      return purchaseImport(work, order);
+  }
+}
+
+/** Places the account, records the support-level action when needed, saves the ids and approves. */
+async function finish(work: RequestWork, order: PurchaseOrder, accountId: string, how: string): Promise<Outcome> {
+  const ou = await placeAccount(work, accountId);
+  const action = supportLevelAction(work, accountId, order.supportLevel);
+  const message = `${how}; account ${accountId} in ${ou}${action ? `; manual action: ${action}` : ''}`;
+  return work.approve({ [PARAM.awsAccountId]: accountId, [PARAM.payerAccountId]: work.payer().accountId }, 'approve', message);
+}
+
+async function purchaseNew(work: RequestWork, order: PurchaseOrder): Promise<Outcome> {
+  const email = order.email ?? '';
+  const orgs = work.organizations();
+  const savedAccount = work.param(PARAM.awsAccountId);
+  // A pass that saved the account id and then stopped before approving: finish it.
+  if (savedAccount !== '' && work.param(PARAM.createAccountStatusId) !== '') return finish(work, order, savedAccount, 'account created earlier');
+
+  const statusId = work.param(PARAM.createAccountStatusId);
+  if (statusId !== '') {
+    const status = await orgs.describeCreateAccountStatus(statusId, work.signal);
+    if (status.state === 'IN_PROGRESS') return { kind: 'pending', step: 'wait-create-account', message: `AWS is creating the account (${statusId})` };
+    if (status.state === 'SUCCEEDED' && status.accountId) {
+      await work.save({ [PARAM.awsAccountId]: status.accountId });
+      return finish(work, order, status.accountId, `account created (${statusId})`);
+    }
+    const failure = createFailure(status.failureReason);
+    if (!failure.retry) {
+      // The e-mail may be used by an account of this very organization (an earlier attempt): adopt it.
+      const existing = status.failureReason === 'EMAIL_ALREADY_EXISTS' ? await orgs.findAccountByEmail(email, work.signal) : undefined;
+      if (!existing) return work.fail(failure.message, 'create-account');
+    }
+  }
+
+  const key = `${work.payer().accountId}:${email.toLowerCase()}`;
+  return work.deps.locks.with(`email:${key}`, async () => {
+    if (work.deps.creating.has(key)) {
+      return { kind: 'pending', step: 'wait-same-email', message: `another request is creating the account of ${email}; this one waits for it` };
+    }
+    const existing = await orgs.findAccountByEmail(email, work.signal);
+    if (existing) {
+      await work.save({ [PARAM.awsAccountId]: existing.id, [PARAM.payerAccountId]: work.payer().accountId });
+      return finish(work, order, existing.id, `adopted account ${existing.id} of ${email} (already in the organization)`);
+    }
+    work.deps.creating.add(key);
+    const created = await orgs.createAccount({ email, name: order.name ?? '' }, work.signal);
+    await work.save({ [PARAM.createAccountStatusId]: created.id, [PARAM.payerAccountId]: work.payer().accountId }, work.clearedErrors());
+    return { kind: 'pending', step: 'create-account', message: `asked AWS to create the account of ${email} (${created.id})` };
+  });
+}
+
+function invitationNote(accountId: string, payerId: string): string {
+  return (
+    `AWS account ${accountId} has been invited to join the organization of payer ${payerId}. ` +
+    "The account's owner must accept the invitation in the AWS console (AWS Organizations > Invitations); " +
+    'the order completes once it is accepted.'
+  );
+}
+
+async function purchaseTransfer(work: RequestWork, order: PurchaseOrder): Promise<Outcome> {
+  const accountId = order.accountId ?? '';
+  const payerId = work.payer().accountId;
+  const orgs = work.organizations();
+  const handshakeId = work.param(PARAM.handshakeId);
+  if (handshakeId !== '') {
+    const handshake = await orgs.describeHandshake(handshakeId, work.signal);
+    const next = handshakeOutcome(handshake.state);
+    if (next.kind === 'wait') return { kind: 'pending', step: 'wait-handshake', message: `waiting for the owner of ${accountId} to accept invitation ${handshakeId} (${handshake.state})` };
+    if (next.kind === 'ended') return work.fail(`${next.message} (account ${accountId}, invitation ${handshakeId})`, 'wait-handshake');
+    const action = work.deps.manualActions.list({ open: true }).find((a) => a.kind === 'accept-invitation' && a.requestId === work.id);
+    if (action) work.deps.manualActions.markDone(action.id, work.now, 'connector: invitation accepted');
+    return finish(work, order, accountId, `invitation ${handshakeId} accepted`);
+  }
+
+  return work.deps.locks.with(`account:${payerId}:${accountId}`, async () => {
+    const member = await orgs.describeAccount(accountId, work.signal);
+    if (member) {
+      return work.inquire([{ param: PARAM.awsAccountId, value: accountId, message: 'this account is already in the organization: order it as import' }], 'check-account');
+    }
+    const handshake = await orgs.inviteAccount(accountId, work.signal);
+    await work.save({ [PARAM.handshakeId]: handshake.id, [PARAM.payerAccountId]: payerId }, work.clearedErrors());
+    await work.noteOnce(invitationNote(accountId, payerId));
+    work.manualAction({ kind: 'accept-invitation', accountId, detail: `the owner of account ${accountId} must accept invitation ${handshake.id} in the AWS console` });
+    return { kind: 'pending', step: 'invite', message: `invited account ${accountId} (${handshake.id}); its owner must accept in the AWS console` };
+  });
+}
+
+async function purchaseImport(work: RequestWork, order: PurchaseOrder): Promise<Outcome> {
+  const accountId = order.accountId ?? '';
+  const member = await work.organizations().describeAccount(accountId, work.signal);
+  if (!member) {
+    return work.inquire([{ param: PARAM.awsAccountId, value: accountId, message: 'this account is not in the organization: order it as transfer' }], 'check-account');
+  }
+  return finish(work, order, accountId, `imported account ${accountId} (${member.state})`);
+}

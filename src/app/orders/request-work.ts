@@ -1,0 +1,210 @@
+/**
+ * One request being handled: its parameters, the payer it belongs to, and the
+ * platform actions (save progress, inquire, approve, fail, note once). Progress is
+ * written to the request's fulfillment parameters before the next step, so a
+ * restart or a lost local database repeats nothing.
+ */
+import type { SupportPlan } from '../../domain/support-fee.js';
+import type { AccountModel } from '../../domain/orders/account-model.js';
+import { PARAM, type ParamProblem } from '../../domain/orders/order-params.js';
+import { ConnectorError } from '../../domain/errors.js';
+import type {
+  Clock,
+  CountdownStore,
+  FulfillmentRequest,
+  ManualActionInput,
+  ManualActionStore,
+  OrganizationsFactory,
+  OrganizationsPort,
+  ParamUpdate,
+  PayerAccess,
+  PlatformPort,
+  RequestJournal,
+} from './ports.js';
+import type { KeyedLock } from './keyed-lock.js';
+
+/** A payer as the order flows see it (from the configuration; secrets already resolved from the environment). */
+export interface OrderPayer extends PayerAccess {
+  accountModel?: AccountModel;
+  providerDomains: string[];
+  /** The support plan the payer gives members without a manual step (default business). */
+  defaultSupportLevel: SupportPlan;
+}
+
+export interface OrderSettings {
+  productIds: string[];
+  /** `connect.activationTemplateId`; else the product's first template of scope asset, type fulfillment. */
+  activationTemplateId?: string;
+  /** Template for approving tier configuration requests; else the product's first of scope tier1/tier2. */
+  tierTemplateId?: string;
+  payers: OrderPayer[];
+  /** Requests handled at once (bounded concurrency). */
+  concurrency: number;
+  /** Days from closure to the cancel's approval (60). */
+  closeWaitDays: number;
+}
+
+export interface OrderDeps {
+  platform: PlatformPort;
+  organizations: OrganizationsFactory;
+  clock: Clock;
+  journal: RequestJournal;
+  countdowns: CountdownStore;
+  manualActions: ManualActionStore;
+  settings: OrderSettings;
+  /** Shared by the requests of one cycle: one request per e-mail, account or OU at a time. */
+  locks: KeyedLock;
+  /** Template ids by product and scope, looked up once per cycle. */
+  templates: Map<string, Promise<string>>;
+  /** Payer + e-mail pairs asked of CreateAccount in this cycle: a second request of one e-mail waits. */
+  creating: Set<string>;
+}
+
+/** What happened to a request in one pass. `error`: our side failed; the request stays pending and is tried again. */
+export type OutcomeKind = 'approved' | 'pending' | 'inquiring' | 'failed' | 'error' | 'skipped';
+
+export interface Outcome {
+  kind: OutcomeKind;
+  /** Where the flow stopped, e.g. `create-account`, `wait-handshake`, `countdown`. */
+  step: string;
+  message: string;
+  accountId?: string;
+}
+
+export class RequestWork {
+  /** Fulfillment values saved in this pass (merged into every later read). */
+  private readonly saved = new Map<string, string>();
+  private payerCache: OrderPayer | undefined;
+
+  constructor(
+    readonly request: FulfillmentRequest,
+    readonly deps: OrderDeps,
+    readonly signal: AbortSignal,
+  ) {}
+
+  get id(): string {
+    return this.request.id;
+  }
+
+  get now(): Date {
+    return this.deps.clock.now();
+  }
+
+  /** A parameter's value, trimmed; '' when absent. Values saved in this pass win. */
+  param(id: string): string {
+    return this.saved.get(id) ?? this.request.asset.params.find((p) => p.id === id)?.value.trim() ?? '';
+  }
+
+  /** A configuration parameter of the request's marketplace; '' when absent. */
+  config(id: string): string {
+    return this.request.asset.configuration.find((p) => p.id === id)?.value.trim() ?? '';
+  }
+
+  get customerName(): string {
+    return this.request.asset.customer.name;
+  }
+
+  /**
+   * The payer this request's account lives in: the saved `payer_account_id`, else
+   * the marketplace's `payerAccountId`, else the only configured payer.
+   */
+  payer(): OrderPayer {
+    if (this.payerCache) return this.payerCache;
+    const id = this.param(PARAM.payerAccountId) || this.config('payerAccountId') || (this.deps.settings.payers.length === 1 ? (this.deps.settings.payers[0]?.accountId ?? '') : '');
+    if (id === '') {
+      throw new ConnectorError('CONFIG_INVALID', `request ${this.id}: no payer: the marketplace has no payerAccountId and the configuration lists ${this.deps.settings.payers.length} payers`, { where: { setting: 'payers' } });
+    }
+    const payer = this.deps.settings.payers.find((p) => p.accountId === id);
+    if (!payer) {
+      throw new ConnectorError('CONFIG_INVALID', `request ${this.id}: payer ${id} is not in the configuration (payers[].accountId)`, { where: { setting: 'payers[].accountId', value: id, payer: id } });
+    }
+    const roleArn = payer.roleArn ?? (this.config('payerRoleArn') || undefined);
+    const externalId = payer.externalId ?? (this.config('payerExternalId') || undefined);
+    this.payerCache = { ...payer, roleArn, externalId };
+    return this.payerCache;
+  }
+
+  organizations(): OrganizationsPort {
+    return this.deps.organizations.forPayer(this.payer());
+  }
+
+  /** Saves fulfillment values on the request now (PUT), before any next step. */
+  async save(values: Record<string, string>, extra: ParamUpdate[] = []): Promise<void> {
+    const updates: ParamUpdate[] = [...Object.entries(values).map(([id, value]) => ({ id, value })), ...extra];
+    if (updates.length === 0) return;
+    await this.deps.platform.updateRequestParams(this.id, updates, this.signal);
+    for (const [id, value] of Object.entries(values)) this.saved.set(id, value);
+  }
+
+  /** Marks each bad parameter with `value_error`, clears errors fixed since, and hands the request back. */
+  async inquire(problems: ParamProblem[], step: string): Promise<Outcome> {
+    const bad = new Set(problems.map((p) => p.param));
+    const updates: ParamUpdate[] = problems.map((p) => ({ id: p.param, valueError: p.message }));
+    for (const p of this.request.asset.params) if (p.valueError !== '' && !bad.has(p.id)) updates.push({ id: p.id, valueError: '' });
+    await this.deps.platform.updateRequestParams(this.id, updates, this.signal);
+    await this.deps.platform.inquireRequest(this.id, this.signal);
+    return { kind: 'inquiring', step, message: problems.map((p) => `${p.param}: ${p.message}`).join('; ') };
+  }
+
+  /** Errors left from an earlier inquiry on parameters that are fine now. */
+  clearedErrors(): ParamUpdate[] {
+    return this.request.asset.params.filter((p) => p.valueError !== '').map((p) => ({ id: p.id, valueError: '' }));
+  }
+
+  /** Saves the fulfillment values (required ones first, per CONNECT.md), then approves with the activation template. */
+  async approve(values: Record<string, string>, step: string, message: string): Promise<Outcome> {
+    await this.save(values, this.clearedErrors());
+    const templateId = await this.activationTemplate();
+    await this.deps.platform.approveRequest(this.id, templateId, this.signal);
+    const accountId = this.param(PARAM.awsAccountId) || undefined;
+    return { kind: 'approved', step, message, accountId };
+  }
+
+  async fail(reason: string, step: string): Promise<Outcome> {
+    await this.deps.platform.failRequest(this.id, reason, this.signal);
+    return { kind: 'failed', step, message: reason };
+  }
+
+  /** Leaves `text` in the request's conversation unless it is already there. */
+  async noteOnce(text: string): Promise<boolean> {
+    const notes = await this.deps.platform.listRequestNotes(this.id, this.signal);
+    if (notes.includes(text)) return false;
+    await this.deps.platform.addRequestNote(this.id, text, this.signal);
+    return true;
+  }
+
+  /** Records work for a person (idempotent per kind and request). */
+  manualAction(action: Omit<ManualActionInput, 'requestId' | 'payerAccountId'>): void {
+    this.deps.manualActions.add({ ...action, requestId: this.id, payerAccountId: this.payer().accountId }, this.now);
+  }
+
+  get countdowns(): CountdownStore {
+    return this.deps.countdowns;
+  }
+
+  get journal(): RequestJournal {
+    return this.deps.journal;
+  }
+
+  private activationTemplate(): Promise<string> {
+    const configured = this.deps.settings.activationTemplateId;
+    if (configured) return Promise.resolve(configured);
+    return templateFor(this.deps, this.request.asset.productId, 'asset', this.signal);
+  }
+}
+
+/** The product's first template of `scope` (type fulfillment), looked up once per cycle. */
+export function templateFor(deps: OrderDeps, productId: string, scope: string, signal: AbortSignal): Promise<string> {
+  const key = `${productId}/${scope}`;
+  let found = deps.templates.get(key);
+  if (!found) {
+    found = deps.platform.listTemplates(productId, scope, signal).then((templates) => {
+      const first = templates[0];
+      if (!first) throw new ConnectorError('CONFIG_INVALID', `product ${productId} has no template of scope ${scope} and type fulfillment; set connect.activationTemplateId`, { where: { setting: 'connect.activationTemplateId' } });
+      return first.id;
+    });
+    found.catch(() => deps.templates.delete(key));
+    deps.templates.set(key, found);
+  }
+  return found;
+}
