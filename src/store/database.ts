@@ -1,0 +1,133 @@
+/**
+ * The connector's embedded state database (SQLite through better-sqlite3): the
+ * request journal, the cancel countdowns and the manual actions. One file,
+ * WAL journal, schema versioned with `PRAGMA user_version`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConnectorError } from '../domain/errors.js';
+
+/** One schema step. Shipped migrations are never edited: append a new one. */
+export interface Migration {
+  /** The `user_version` the database has once this step is applied (1, 2, 3, ...). */
+  version: number;
+  sql: string;
+}
+
+/** Every schema step, in order; the last one's version is the schema this code knows. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE request_journal (
+        request_id TEXT PRIMARY KEY,
+        step TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE countdowns (
+        request_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        payer_account_id TEXT NOT NULL,
+        closed_at TEXT NOT NULL,
+        due_on TEXT NOT NULL
+      );
+      CREATE TABLE manual_actions (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        payer_account_id TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        done_at TEXT,
+        done_by TEXT,
+        UNIQUE (kind, request_id)
+      );
+    `,
+  },
+];
+
+/** An open state database. Close it once, when the process is done with it. */
+export interface StateDatabase {
+  /** The better-sqlite3 connection, for the stores in this folder. */
+  db: Database.Database;
+  /** The file it was opened from (or `:memory:`). */
+  path: string;
+  close(): void;
+}
+
+/** How long a statement waits for another connection's lock before failing, in ms. */
+const BUSY_TIMEOUT_MS = 5000;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs one database operation; a SQLite failure becomes `ConnectorError('STATE')`
+ * saying what was being done, so no driver error type leaks inward.
+ */
+export function inState<T>(what: string, operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    if (error instanceof ConnectorError) throw error;
+    throw new ConnectorError('STATE', `state database: cannot ${what}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function migrate(db: Database.Database, path: string, migrations: readonly Migration[]): void {
+  const known = migrations.at(-1)?.version ?? 0;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > known) {
+    throw new ConnectorError(
+      'STATE',
+      `state database ${path} has schema version ${current}, newer than this connector knows (${known}); it was left untouched: use a newer connector or another state file`,
+      { where: { file: path } },
+    );
+  }
+  // Only now change the file: a newer database is never touched.
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${Math.trunc(migration.version)}`);
+    })();
+  }
+}
+
+/**
+ * Opens (creating it and its folder when missing) the state database at `path`
+ * and brings its schema up to date: each pending migration in its own
+ * transaction. `:memory:` gives a private in-memory database.
+ * `migrations` defaults to {@link MIGRATIONS} (tests pass others).
+ * Throws `ConnectorError('STATE')` naming the path when the file cannot be
+ * opened or migrated, or when its schema is newer than this code knows.
+ */
+export function openStateDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): StateDatabase {
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    migrate(db, path, migrations);
+  } catch (error) {
+    if (db?.open) db.close();
+    if (error instanceof ConnectorError) throw error;
+    throw new ConnectorError('STATE', `cannot open the state database ${path}: ${messageOf(error)}`, { where: { file: path }, cause: error });
+  }
+  const opened = db;
+  return {
+    db: opened,
+    path,
+    close: () => {
+      if (opened.open) opened.close();
+    },
+  };
+}
