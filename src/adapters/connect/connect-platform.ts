@@ -1,0 +1,136 @@
+/**
+ * `PlatformPort` over CloudBlue Connect's REST API (CONNECT.md). Transport,
+ * retries and paging live in `ConnectHttpClient`; answer shapes in `schemas.ts`.
+ */
+import type { FulfillmentRequest, ListOptions, ParamUpdate, PlatformPort, TierConfigRequest } from '../../app/orders/ports.js';
+import { ConnectorError } from '../../domain/errors.js';
+import { ConnectHttpClient, type HttpClientOptions, type QueryPart, path, rqlValue } from './http-client.js';
+import {
+  conversationSchema,
+  messageSchema,
+  parseResponse,
+  requestSchema,
+  templateSchema,
+  tierConfigRequestSchema,
+} from './schemas.js';
+
+/**
+ * `apiUrl` (e.g. `https://api.connect.cloudblue.com/public/v1`) and `apiKey`
+ * (from the environment only), plus the transport settings of `HttpClientOptions`:
+ * `timeoutMs` (30000), `pageSize` (100), `retries` (3), `baseDelayMs` (500),
+ * `maxDelayMs` (10000), `maxRetryAfterMs` (60000), `sleep`, `random`, `now`, `onRetry`.
+ */
+export type ConnectPlatformOptions = HttpClientOptions;
+
+/** The platform client. One instance per API URL and key; it caches request → conversation ids. */
+export class ConnectPlatform implements PlatformPort {
+  private readonly http: ConnectHttpClient;
+  private readonly conversations = new Map<string, string>();
+
+  constructor(options: ConnectPlatformOptions) {
+    this.http = new ConnectHttpClient(options);
+  }
+
+  /** `GET /requests?and(eq(status,pending),in(asset.product.id,(...)))&order_by=created`, all pages. */
+  async listPendingRequests({ productIds, signal }: ListOptions): Promise<FulfillmentRequest[]> {
+    if (productIds.length === 0) return [];
+    const query: QueryPart[] = [pendingOf('asset.product.id', productIds), ['order_by', 'created']];
+    return this.http.listAll('/requests', query, (item, what) => parseResponse(requestSchema, item, what), signal);
+  }
+
+  /** `GET /tier/config-requests?and(eq(status,pending),in(configuration.product.id,(...)))`, all pages. */
+  async listPendingTierConfigRequests({ productIds, signal }: ListOptions): Promise<TierConfigRequest[]> {
+    if (productIds.length === 0) return [];
+    const query: QueryPart[] = [pendingOf('configuration.product.id', productIds), ['order_by', 'created']];
+    return this.http.listAll('/tier/config-requests', query, (item, what) => parseResponse(tierConfigRequestSchema, item, what), signal);
+  }
+
+  async getRequest(requestId: string, signal: AbortSignal): Promise<FulfillmentRequest> {
+    const url = path`/requests/${requestId}`;
+    return parseResponse(requestSchema, await this.http.getJson(url, signal), `GET ${url}`);
+  }
+
+  /** `PUT /requests/{id}` with `{"asset":{"params":[...]}}`: only the given fields of each parameter. */
+  async updateRequestParams(requestId: string, params: ParamUpdate[], signal: AbortSignal): Promise<void> {
+    await this.http.send('PUT', path`/requests/${requestId}`, { asset: { params: params.map(paramBody) } }, signal);
+  }
+
+  async approveRequest(requestId: string, templateId: string, signal: AbortSignal): Promise<void> {
+    await this.http.send('POST', path`/requests/${requestId}/approve`, { template_id: templateId }, signal);
+  }
+
+  async failRequest(requestId: string, reason: string, signal: AbortSignal): Promise<void> {
+    await this.http.send('POST', path`/requests/${requestId}/fail`, { reason }, signal);
+  }
+
+  async inquireRequest(requestId: string, signal: AbortSignal): Promise<void> {
+    await this.http.send('POST', path`/requests/${requestId}/inquire`, {}, signal);
+  }
+
+  /** `GET /conversations/{id}/messages`, all pages: the texts, in the platform's order. */
+  async listRequestNotes(requestId: string, signal: AbortSignal): Promise<string[]> {
+    const conversationId = await this.conversationOf(requestId, signal);
+    const url = path`/conversations/${conversationId}/messages`;
+    return this.http.listAll(url, [], (item, what) => parseResponse(messageSchema, item, what), signal);
+  }
+
+  async addRequestNote(requestId: string, text: string, signal: AbortSignal): Promise<void> {
+    const conversationId = await this.conversationOf(requestId, signal);
+    await this.http.send('POST', path`/conversations/${conversationId}/messages`, { text }, signal);
+  }
+
+  /** `GET /products/{id}/templates?scope=<scope>&type=fulfillment`, all pages. */
+  async listTemplates(productId: string, scope: string, signal: AbortSignal): Promise<Array<{ id: string; name: string }>> {
+    const query: QueryPart[] = [
+      ['scope', scope],
+      ['type', 'fulfillment'],
+    ];
+    const url = path`/products/${productId}/templates`;
+    return this.http.listAll(url, query, (item, what) => parseResponse(templateSchema, item, what), signal);
+  }
+
+  /** `PUT /tier/config-requests/{id}` with `{"params":[...]}`. */
+  async updateTierConfigParams(tcrId: string, params: ParamUpdate[], signal: AbortSignal): Promise<void> {
+    await this.http.send('PUT', path`/tier/config-requests/${tcrId}`, { params: params.map(paramBody) }, signal);
+  }
+
+  /** Note the body: `{"template":{"id"}}`, not `template_id` as for requests. */
+  async approveTierConfig(tcrId: string, templateId: string, signal: AbortSignal): Promise<void> {
+    await this.http.send('POST', path`/tier/config-requests/${tcrId}/approve`, { template: { id: templateId } }, signal);
+  }
+
+  async failTierConfig(tcrId: string, reason: string, signal: AbortSignal): Promise<void> {
+    await this.http.send('POST', path`/tier/config-requests/${tcrId}/fail`, { reason }, signal);
+  }
+
+  async inquireTierConfig(tcrId: string, signal: AbortSignal): Promise<void> {
+    await this.http.send('POST', path`/tier/config-requests/${tcrId}/inquire`, {}, signal);
+  }
+
+  /** The request's conversation id (`GET /conversations?instance_id=...`, first item), cached once found. */
+  private async conversationOf(requestId: string, signal: AbortSignal): Promise<string> {
+    const cached = this.conversations.get(requestId);
+    if (cached) return cached;
+    const body = await this.http.getJson(`/conversations?instance_id=${encodeURIComponent(requestId)}`, signal);
+    const ids = parseResponse(conversationSchema.array(), body, 'GET /conversations');
+    const id = ids[0];
+    if (id === undefined) {
+      throw new ConnectorError('PLATFORM_RESPONSE', `GET /conversations: no conversation for request ${requestId}`);
+    }
+    this.conversations.set(requestId, id);
+    return id;
+  }
+}
+
+/** `and(eq(status,pending),in(<field>,(<id>,...)))` with each id escaped as an RQL value. */
+function pendingOf(field: string, ids: readonly string[]): string {
+  return `and(eq(status,pending),in(${field},(${ids.map(rqlValue).join(',')})))`;
+}
+
+/** A `ParamUpdate` as the platform's parameter body: only the fields given. */
+function paramBody(update: ParamUpdate): { id: string; value?: string; value_error?: string } {
+  const body: { id: string; value?: string; value_error?: string } = { id: update.id };
+  if (update.value !== undefined) body.value = update.value;
+  if (update.valueError !== undefined) body.value_error = update.valueError;
+  return body;
+}

@@ -1,0 +1,320 @@
+/**
+ * The HTTP core of the platform client (CONNECT.md "Transport"): base URL, the
+ * `ApiKey` header, a per-call timeout, the cycle's AbortSignal, retries with
+ * exponential backoff and full jitter, `Retry-After` on 429, and `Content-Range`
+ * paging. Every failure leaves as a `ConnectorError`; no axios error, config or
+ * header (the API key) ever leaves this file.
+ */
+import axios, { type AxiosInstance } from 'axios';
+import { ConnectorError } from '../../domain/errors.js';
+import { parseJson } from './schemas.js';
+
+/** Waits `ms` milliseconds; rejects (or returns early) when `signal` aborts. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export interface HttpClientOptions {
+  /** e.g. `https://api.connect.cloudblue.com/public/v1` (no trailing slash needed). */
+  apiUrl: string;
+  /** `SU-XXX-XXX-XXX:<secret>`: sent as `Authorization: ApiKey <key>`, never logged. */
+  apiKey: string;
+  /** Time allowed for one attempt, whole body included, in ms. Default 30000. */
+  timeoutMs?: number;
+  /** Page size of `listAll` (`limit`). Default 100 (CONNECT.md: 100 is safe). */
+  pageSize?: number;
+  /** Retries after the first try, on network errors, timeouts, 5xx and 429. Default 3. */
+  retries?: number;
+  /** Backoff before retry n is random() * min(maxDelayMs, baseDelayMs * 2^(n-1)). Default 500 ms. */
+  baseDelayMs?: number;
+  /** Default 10000 ms. */
+  maxDelayMs?: number;
+  /** Upper bound on a 429 `Retry-After` wait, in ms. Default 60000. */
+  maxRetryAfterMs?: number;
+  /** Injectable for tests; the default is a timer that stops when the signal aborts. */
+  sleep?: Sleep;
+  /** Injectable jitter source in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Injectable clock for `Retry-After` as an HTTP-date, epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /** Told before each retry: the retry's number (1-based), why (no secrets), and the wait in ms. */
+  onRetry?: (attempt: number, reason: string, delayMs: number) => void;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
+
+/** A 2xx answer: the status, lower-case headers and the raw body text. */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+/** A query-string part: a bare RQL expression (sent as is) or a key/value pair (URL-encoded). */
+export type QueryPart = string | readonly [key: string, value: string | number];
+
+/** Joins query parts with `&`. RQL stays readable: its parentheses and commas are not encoded. */
+export function buildQuery(parts: readonly QueryPart[]): string {
+  return parts
+    .map((part) => (typeof part === 'string' ? part : `${encodeURIComponent(part[0])}=${encodeURIComponent(String(part[1]))}`))
+    .filter((part) => part !== '')
+    .join('&');
+}
+
+/** An id as an RQL value: URL-encoded, with the RQL delimiters `(`, `)` and `,` escaped too. */
+export function rqlValue(value: string): string {
+  return encodeURIComponent(value).replace(/\(/g, '%28').replace(/\)/g, '%29');
+}
+
+/** Tagged template for paths: every interpolated id is URL-encoded, e.g. path`/requests/${id}/approve`. */
+export function path(strings: TemplateStringsArray, ...ids: string[]): string {
+  return strings.reduce((out, piece, i) => out + piece + (i < ids.length ? encodeURIComponent(ids[i] ?? '') : ''), '');
+}
+
+/** `items 0-99/250` → {first, last, total}; undefined when absent or unreadable (e.g. a total of `*`). */
+export function parseContentRange(header: string | undefined): { first: number; last: number; total: number } | undefined {
+  const match = /^\s*items\s+(\d+)-(\d+)\/(\d+)\s*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  return { first: Number(match[1]), last: Number(match[2]), total: Number(match[3]) };
+}
+
+/** The default `sleep`: a timer that rejects with ABORTED as soon as the signal aborts. */
+export const abortableSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(aborted());
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(aborted());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+function aborted(what?: string): ConnectorError {
+  return new ConnectorError('ABORTED', what ? `${what}: stopped by the abort signal` : 'stopped by the abort signal');
+}
+
+/** One attempt's failure that may be retried. */
+interface Transient {
+  kind: 'http' | 'network' | 'timeout';
+  reason: string;
+  cause: PlatformCallError;
+  retryAfterMs?: number;
+}
+
+/** The platform's HTTP core: one instance per API URL and key. */
+export class ConnectHttpClient {
+  readonly pageSize: number;
+  private readonly http: AxiosInstance;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly onRetry: (attempt: number, reason: string, delayMs: number) => void;
+  private readonly redact: (text: string) => string;
+
+  constructor(options: HttpClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.pageSize = options.pageSize ?? 100;
+    this.retries = options.retries ?? 3;
+    this.baseDelayMs = options.baseDelayMs ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.onRetry = options.onRetry ?? (() => undefined);
+    this.redact = redactor(options.apiKey);
+    this.http = axios.create({
+      baseURL: options.apiUrl.replace(/\/+$/, ''),
+      headers: { Authorization: `ApiKey ${options.apiKey}`, Accept: 'application/json' },
+      // The body is parsed here, so a non-JSON body is a PLATFORM_RESPONSE naming the call.
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      // A redirect is not part of the API; following one could carry the key elsewhere.
+      maxRedirects: 0,
+    });
+  }
+
+  /**
+   * One call with retries. `pathAndQuery` is relative to the API URL, its query
+   * already built (see `buildQuery`). Resolves with a 2xx answer, else throws
+   * `ConnectorError`: PLATFORM_HTTP, PLATFORM_UNREACHABLE or ABORTED.
+   */
+  async request(method: HttpMethod, pathAndQuery: string, signal: AbortSignal, body?: unknown): Promise<HttpResponse> {
+    const what = `${method} ${pathAndQuery.split('?')[0] ?? pathAndQuery}`;
+    for (let attempt = 0; ; attempt += 1) {
+      if (signal.aborted) throw aborted(what);
+      const outcome = await this.attempt(method, pathAndQuery, what, signal, body);
+      if (!('kind' in outcome)) return outcome;
+      if (attempt >= this.retries) {
+        const tries = `after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}`;
+        const code = outcome.kind === 'http' ? 'PLATFORM_HTTP' : 'PLATFORM_UNREACHABLE';
+        throw new ConnectorError(code, `${outcome.reason} (${tries})`, { retryable: true, cause: outcome.cause });
+      }
+      const delayMs = outcome.retryAfterMs ?? this.backoffMs(attempt + 1);
+      this.onRetry(attempt + 1, outcome.reason, delayMs);
+      await this.sleep(delayMs, signal);
+    }
+  }
+
+  /** GET and parse the JSON body (PLATFORM_RESPONSE "not JSON" otherwise). */
+  async getJson(pathAndQuery: string, signal: AbortSignal): Promise<unknown> {
+    const response = await this.request('GET', pathAndQuery, signal);
+    return parseJson(response.text, `GET ${pathAndQuery.split('?')[0] ?? ''}`);
+  }
+
+  /** POST or PUT a JSON body; the answer's body is not read. */
+  async send(method: 'POST' | 'PUT', pathOnly: string, body: unknown, signal: AbortSignal): Promise<void> {
+    await this.request(method, pathOnly, signal, body);
+  }
+
+  /**
+   * Every item of a list, page by page with `limit`/`offset` (page size
+   * `pageSize`). Stops when `Content-Range` says the total is reached, or,
+   * without that header, at the first page shorter than the limit (or empty).
+   * `parse` gets each item and its name for messages, e.g. `GET /requests: item 3`
+   * (0-based across pages).
+   */
+  async listAll<T>(pathOnly: string, query: readonly QueryPart[], parse: (item: unknown, what: string) => T, signal: AbortSignal): Promise<T[]> {
+    const what = `GET ${pathOnly}`;
+    const out: T[] = [];
+    for (let offset = 0; ; ) {
+      const qs = buildQuery([...query, ['limit', this.pageSize], ['offset', offset]]);
+      const response = await this.request('GET', `${pathOnly}?${qs}`, signal);
+      const page = parseJson(response.text, what);
+      if (!Array.isArray(page)) {
+        throw new ConnectorError('PLATFORM_RESPONSE', `${what}: the body is not a list (offset ${offset})`);
+      }
+      page.forEach((item: unknown, i) => out.push(parse(item, `${what}: item ${offset + i}`)));
+      offset += page.length;
+      const range = parseContentRange(response.headers['content-range']);
+      const done = range ? offset >= range.total || range.last + 1 >= range.total : page.length < this.pageSize;
+      if (done || page.length === 0) return out;
+    }
+  }
+
+  /** Full jitter: random() * min(maxDelayMs, baseDelayMs * 2^(retry-1)), in ms. */
+  private backoffMs(retry: number): number {
+    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (retry - 1));
+    return Math.floor(this.random() * ceiling);
+  }
+
+  private async attempt(method: HttpMethod, url: string, what: string, signal: AbortSignal, body: unknown): Promise<HttpResponse | Transient> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = (): void => controller.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    try {
+      const response = await this.http.request<string>({ method, url, data: body, signal: controller.signal });
+      const headers = lowerCaseHeaders(response.headers as Record<string, unknown>);
+      const text = typeof response.data === 'string' ? response.data : '';
+      const status = response.status;
+      if (status >= 200 && status < 300) return { status, headers, text };
+      const failure = describeHttpFailure(method, url, status, text, this.redact);
+      if (status === 429 || status >= 500) {
+        const retryAfter = status === 429 ? parseRetryAfterMs(headers['retry-after'], this.now()) : undefined;
+        const transient: Transient = { kind: 'http', reason: failure.message, cause: failure };
+        if (retryAfter !== undefined) transient.retryAfterMs = Math.min(retryAfter, this.maxRetryAfterMs);
+        return transient;
+      }
+      throw new ConnectorError('PLATFORM_HTTP', failure.message, { cause: failure });
+    } catch (error) {
+      if (error instanceof ConnectorError) throw error;
+      if (signal.aborted) throw aborted(what);
+      const path = url.split('?')[0] ?? url;
+      if (timedOut) {
+        const reason = `${what}: no answer within ${this.timeoutMs} ms`;
+        return { kind: 'timeout', reason, cause: new PlatformCallError(reason, { method, path, code: 'ETIMEDOUT' }) };
+      }
+      const code = networkCode(error);
+      const detail = error instanceof Error ? this.redact(error.message) : 'unknown error';
+      const reason = `${what}: network error ${code ?? ''} ${detail}`.replace(/\s+/g, ' ').trim();
+      return { kind: 'network', reason, cause: new PlatformCallError(reason, { method, path, code }) };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function lowerCaseHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined && value !== null) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
+function networkCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * The `cause` of a platform error: a plain Error with only the call's method,
+ * path (no query), status, network code and the platform's own error fields:
+ * never the axios config or headers, so never the API key.
+ */
+export class PlatformCallError extends Error {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  /** The platform's `error_code`, e.g. `REQ_003`. */
+  readonly errorCode: string | undefined;
+  /** The platform's `errors` sentences. */
+  readonly errors: string[];
+
+  constructor(message: string, fields: { method: string; path: string; status?: number; code?: string; errorCode?: string; errors?: string[] }) {
+    super(message);
+    this.name = 'PlatformCallError';
+    this.method = fields.method;
+    this.path = fields.path;
+    this.status = fields.status;
+    this.code = fields.code;
+    this.errorCode = fields.errorCode;
+    this.errors = fields.errors ?? [];
+  }
+}
+
+/** A non-2xx answer as `METHOD /path: HTTP 400 REQ_003: sentence; sentence` (the body is read best-effort). */
+function describeHttpFailure(method: string, url: string, status: number, text: string, redact: (t: string) => string): PlatformCallError {
+  const path = url.split('?')[0] ?? url;
+  let errorCode: string | undefined;
+  let errors: string[] = [];
+  try {
+    const body = JSON.parse(text) as { error_code?: unknown; errors?: unknown };
+    if (typeof body.error_code === 'string') errorCode = redact(body.error_code);
+    if (Array.isArray(body.errors)) errors = body.errors.map((e) => redact(typeof e === 'string' ? e : JSON.stringify(e)));
+  } catch {
+    // not JSON: the status alone says enough
+  }
+  const detail = [errorCode, errors.join('; ').slice(0, 500)].filter(Boolean).join(': ');
+  const message = `${method} ${path}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
+  return new PlatformCallError(message, { method, path, status, errorCode, errors });
+}
+
+/** `Retry-After` as seconds or an HTTP-date → ms from `nowMs` (≥ 0); undefined when absent or unreadable. */
+export function parseRetryAfterMs(header: string | undefined, nowMs: number): number | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(header)) return Math.round(Number(header) * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Replaces the API key (and its secret half) in text from outside with `***`. */
+function redactor(apiKey: string): (text: string) => string {
+  const secrets = [apiKey, apiKey.split(':').slice(1).join(':')].filter((s) => s.length >= 4);
+  return (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+}

@@ -1,0 +1,161 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HOST, type Received, answer, failure, requestBody, signal, tcrBody, testPlatform } from './connect-fixtures.js';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+
+const V1 = '/public/v1';
+
+describe('ConnectPlatform lists', () => {
+  it('lists pending requests of the products with an RQL filter, oldest first, across pages', async () => {
+    const log: Received[] = [];
+    const scope = nock(HOST)
+      .get((uri) => uri.startsWith(`${V1}/requests?`))
+      .reply(answer(log, 200, [requestBody('PR-1000-0001-001')], { 'Content-Range': 'items 0-0/2' }))
+      .get((uri) => uri.startsWith(`${V1}/requests?`))
+      .reply(answer(log, 200, [requestBody('PR-1000-0002-001')], { 'Content-Range': 'items 1-1/2' }));
+    const { platform } = testPlatform({ pageSize: 1 });
+
+    const requests = await platform.listPendingRequests({ productIds: ['PRD-1', 'PRD-2'], signal: signal() });
+
+    scope.done();
+    expect(requests.map((r) => r.id)).toEqual(['PR-1000-0001-001', 'PR-1000-0002-001']);
+    expect(log.map((r) => r.path)).toEqual([
+      `${V1}/requests?and(eq(status,pending),in(asset.product.id,(PRD-1,PRD-2)))&order_by=created&limit=1&offset=0`,
+      `${V1}/requests?and(eq(status,pending),in(asset.product.id,(PRD-1,PRD-2)))&order_by=created&limit=1&offset=1`,
+    ]);
+  });
+
+  it('lists pending tier configuration requests of the products', async () => {
+    const log: Received[] = [];
+    nock(HOST)
+      .get((uri) => uri.startsWith(`${V1}/tier/config-requests?`))
+      .reply(answer(log, 200, [tcrBody('TCR-1')], { 'Content-Range': 'items 0-0/1' }));
+    const { platform } = testPlatform();
+
+    const tcrs = await platform.listPendingTierConfigRequests({ productIds: ['PRD-1'], signal: signal() });
+
+    expect(tcrs).toMatchObject([{ id: 'TCR-1', productId: 'PRD-411-678-887', accountId: 'TA-2', tierLevel: 1 }]);
+    expect(log[0]?.path).toBe(`${V1}/tier/config-requests?and(eq(status,pending),in(configuration.product.id,(PRD-1)))&order_by=created&limit=100&offset=0`);
+  });
+
+  it('asks nothing when there are no products', async () => {
+    const { platform } = testPlatform();
+    await expect(platform.listPendingRequests({ productIds: [], signal: signal() })).resolves.toEqual([]);
+    await expect(platform.listPendingTierConfigRequests({ productIds: [], signal: signal() })).resolves.toEqual([]);
+  });
+
+  it('lists the templates of a product for a scope', async () => {
+    const log: Received[] = [];
+    nock(HOST)
+      .get(`${V1}/products/PRD-1/templates`).query(true)
+      .reply(answer(log, 200, [{ id: 'TL-1', name: 'Activated', body: '...' }, { id: 'TL-2', name: 'Other' }]));
+    const { platform } = testPlatform();
+
+    await expect(platform.listTemplates('PRD-1', 'asset', signal())).resolves.toEqual([
+      { id: 'TL-1', name: 'Activated' },
+      { id: 'TL-2', name: 'Other' },
+    ]);
+    expect(log[0]?.path).toBe(`${V1}/products/PRD-1/templates?scope=asset&type=fulfillment&limit=100&offset=0`);
+  });
+});
+
+describe('ConnectPlatform request actions', () => {
+  it('reads one request, URL-encoding its id', async () => {
+    nock(HOST).get(`${V1}/requests/PR%201%2F2`).reply(200, requestBody('PR 1/2'));
+    const { platform } = testPlatform();
+    await expect(platform.getRequest('PR 1/2', signal())).resolves.toMatchObject({ id: 'PR 1/2', asset: { productId: 'PRD-411-678-887' } });
+  });
+
+  it('PUTs only the given parameter fields under asset.params', async () => {
+    const log: Received[] = [];
+    nock(HOST).put(`${V1}/requests/PR-1`).reply(answer(log, 200, requestBody('PR-1')));
+    const { platform } = testPlatform();
+
+    await platform.updateRequestParams('PR-1', [{ id: 'aws_account_id', value: '123456789012' }, { id: 'account_email', valueError: 'Already used' }, { id: 'x', value: '', valueError: '' }], signal());
+
+    expect(log[0]?.headers['content-type']).toMatch(/^application\/json/);
+    expect(log[0]?.body).toEqual({
+      asset: {
+        params: [
+          { id: 'aws_account_id', value: '123456789012' },
+          { id: 'account_email', value_error: 'Already used' },
+          { id: 'x', value: '', value_error: '' },
+        ],
+      },
+    });
+  });
+
+  it.each([
+    ['approve', (p: ReturnType<typeof testPlatform>['platform']) => p.approveRequest('PR-1', 'TL-9', signal()), { template_id: 'TL-9' }],
+    ['fail', (p: ReturnType<typeof testPlatform>['platform']) => p.failRequest('PR-1', 'The e-mail is in use', signal()), { reason: 'The e-mail is in use' }],
+    ['inquire', (p: ReturnType<typeof testPlatform>['platform']) => p.inquireRequest('PR-1', signal()), {}],
+  ])('POSTs /requests/{id}/%s with the exact body', async (action, call, expected) => {
+    const log: Received[] = [];
+    const scope = nock(HOST).post(`${V1}/requests/PR-1/${action}`).reply(answer(log, 200, { id: 'PR-1' }));
+    const { platform } = testPlatform();
+
+    await call(platform);
+
+    scope.done();
+    expect(log[0]?.body).toEqual(expected);
+  });
+});
+
+describe('ConnectPlatform tier configuration actions', () => {
+  it('PUTs params at the top level', async () => {
+    const log: Received[] = [];
+    nock(HOST).put(`${V1}/tier/config-requests/TCR-1`).reply(answer(log, 200, tcrBody('TCR-1')));
+    const { platform } = testPlatform();
+    await platform.updateTierConfigParams('TCR-1', [{ id: 'resellerMarkup', valueError: 'Not a number' }], signal());
+    expect(log[0]?.body).toEqual({ params: [{ id: 'resellerMarkup', value_error: 'Not a number' }] });
+  });
+
+  it.each([
+    ['approve', (p: ReturnType<typeof testPlatform>['platform']) => p.approveTierConfig('TCR-1', 'TL-5', signal()), { template: { id: 'TL-5' } }],
+    ['fail', (p: ReturnType<typeof testPlatform>['platform']) => p.failTierConfig('TCR-1', 'No such reseller', signal()), { reason: 'No such reseller' }],
+    ['inquire', (p: ReturnType<typeof testPlatform>['platform']) => p.inquireTierConfig('TCR-1', signal()), {}],
+  ])('POSTs /tier/config-requests/{id}/%s with the exact body', async (action, call, expected) => {
+    const log: Received[] = [];
+    const scope = nock(HOST).post(`${V1}/tier/config-requests/TCR-1/${action}`).reply(answer(log, 200, {}));
+    const { platform } = testPlatform();
+
+    await call(platform);
+
+    scope.done();
+    expect(log[0]?.body).toEqual(expected);
+  });
+});
+
+describe('ConnectPlatform notes', () => {
+  it('finds the conversation once, lists its messages and adds a note', async () => {
+    const log: Received[] = [];
+    const scope = nock(HOST)
+      .get(`${V1}/conversations`).query({ instance_id: 'PR-1' })
+      .reply(answer(log, 200, [{ id: 'CO-7', instance_id: 'PR-1' }]))
+      .get(`${V1}/conversations/CO-7/messages`).query(true)
+      .reply(answer(log, 200, [{ id: 'ME-1', text: 'Close account 1 in the console' }, { id: 'ME-2', type: 'event' }]))
+      .post(`${V1}/conversations/CO-7/messages`)
+      .reply(answer(log, 201, { id: 'ME-3' }));
+    const { platform } = testPlatform();
+
+    await expect(platform.listRequestNotes('PR-1', signal())).resolves.toEqual(['Close account 1 in the console', '']);
+    await platform.addRequestNote('PR-1', 'Set the support plan by hand', signal());
+
+    scope.done(); // one conversation lookup for both calls
+    expect(log.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${V1}/conversations?instance_id=PR-1`,
+      `GET ${V1}/conversations/CO-7/messages?limit=100&offset=0`,
+      `POST ${V1}/conversations/CO-7/messages`,
+    ]);
+    expect(log[2]?.body).toEqual({ text: 'Set the support plan by hand' });
+  });
+
+  it('says so, naming the request, when the request has no conversation', async () => {
+    nock(HOST).get(`${V1}/conversations`).query({ instance_id: 'PR-404' }).reply(200, []);
+    const { platform } = testPlatform();
+    const error = await failure(platform.addRequestNote('PR-404', 'hello', signal()));
+    expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE', message: 'GET /conversations: no conversation for request PR-404' });
+  });
+});
