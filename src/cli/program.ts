@@ -5,6 +5,9 @@
  */
 import { Command, Option } from 'commander';
 import { coerceError } from '../domain/errors.js';
+import { loadConfig } from '../config/load.js';
+import { runManualActions } from './manual-actions.command.js';
+import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
 import { runRate, type RateOptions } from './rate.command.js';
 
 export const EXIT_OK = 0;
@@ -62,6 +65,72 @@ export function buildProgram(): Command {
         process.off('SIGTERM', stop);
       }
     });
+  const ordersIo = (): OrdersIo => ({
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    signals: process,
+    // After a forced stop, calls in flight are aborted; if anything still holds the process, leave anyway.
+    onForce: () => void setTimeout(() => process.exit(EXIT_PAYER_FAILED), 5000).unref(),
+  });
+
+  program
+    .command('process')
+    .description('poll the platform: pending tier configuration requests, then fulfillment requests of connect.productIds; a line per request')
+    .requiredOption('--config <config.json>', 'configuration file')
+    .option('--once', 'run one poll cycle and exit (without it: the same loop as `daemon`)')
+    .action(async (options: { config: string; once?: boolean }) => {
+      try {
+        if (options.once) {
+          const result = await runProcessOnce({ config: options.config }, ordersIo());
+          const troubled = result.listErrors.length > 0 || [...result.requests, ...result.tierConfigs].some((r) => r.kind === 'error');
+          process.exitCode = troubled ? EXIT_PAYER_FAILED : EXIT_OK;
+        } else {
+          const result = await runDaemon({ config: options.config }, ordersIo());
+          process.exitCode = result.forced ? EXIT_PAYER_FAILED : EXIT_OK;
+        }
+      } catch (error) {
+        printError(error);
+        process.exitCode = EXIT_UNUSABLE;
+      }
+    });
+
+  program
+    .command('daemon')
+    .description('process orders every pollIntervalMs until SIGTERM (the first signal finishes the requests in hand and exits 0, a second forces)')
+    .requiredOption('--config <config.json>', 'configuration file')
+    .action(async (options: { config: string }) => {
+      try {
+        const result = await runDaemon({ config: options.config }, ordersIo());
+        process.exitCode = result.forced ? EXIT_PAYER_FAILED : EXIT_OK;
+      } catch (error) {
+        printError(error);
+        process.exitCode = EXIT_UNUSABLE;
+      }
+    });
+
+  program
+    .command('manual-actions')
+    .description('list what a person must do in the AWS console (support plans, invitations, closures); mark items done')
+    .requiredOption('--config <config.json>', 'configuration file (state.path locates the database)')
+    .option('--done <id...>', 'mark these manual actions done')
+    .option('--by <name>', 'who did them (stored with --done)')
+    .option('--all', 'list done ones too')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: { config: string; done?: string[]; by?: string; all?: boolean; json?: boolean }) => {
+      try {
+        const { config } = await loadConfig(options.config);
+        await runManualActions(
+          { statePath: config.state.path, done: options.done, by: options.by, all: options.all, json: options.json },
+          { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), now: () => new Date() },
+        );
+        process.exitCode = EXIT_OK;
+      } catch (error) {
+        printError(error);
+        process.exitCode = EXIT_UNUSABLE;
+      }
+    });
+
   return program;
 }
 

@@ -1,0 +1,37 @@
+/**
+ * The environment, read once by a composition root: secrets never come from the
+ * config file. Every problem is listed at once, naming the variable (never its value).
+ */
+import { ConnectorError } from '../domain/errors.js';
+import type { Config } from './schema.js';
+
+export interface OrdersEnvironment {
+  /** `CONNECT_API_KEY`: `SU-...:secret`. */
+  apiKey: string;
+  /** External ids of payer roles, by payer account id (from each payer's `externalIdEnv`). */
+  externalIds: Map<string, string>;
+  /** `LOG_LEVEL`: pino level, default info. */
+  logLevel: string;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads what `process` and `daemon` need; throws CONFIG_INVALID listing every missing or bad variable. */
+export function readOrdersEnvironment(env: NodeJS.ProcessEnv, config: Config): OrdersEnvironment {
+  const problems: string[] = [];
+  const apiKey = env.CONNECT_API_KEY?.trim() ?? '';
+  if (apiKey === '') problems.push('CONNECT_API_KEY is not set: the platform API key (ApiKey SU-...:secret) comes from the environment only');
+  const externalIds = new Map<string, string>();
+  for (const payer of config.payers) {
+    if (payer.externalIdEnv === undefined) continue;
+    const value = env[payer.externalIdEnv]?.trim() ?? '';
+    if (value === '') problems.push(`${payer.externalIdEnv} is not set: payer ${payer.accountId} takes its role's external id from it (payers[].externalIdEnv)`);
+    else externalIds.set(payer.accountId, value);
+  }
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL ${JSON.stringify(logLevel)} is not one of ${LEVELS.join(', ')}`);
+  if (problems.length > 0) {
+    throw new ConnectorError('CONFIG_INVALID', `the environment has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`, { where: { setting: 'environment' } });
+  }
+  return { apiKey, externalIds, logLevel };
+}

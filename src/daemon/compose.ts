@@ -1,0 +1,94 @@
+/**
+ * Composition root of the order processing: builds the platform client, the AWS
+ * Organizations factory and the state stores from the configuration and the
+ * environment. The CLI's `process`, `daemon` and `demo` all come through here.
+ */
+import type { Logger } from 'pino';
+import { AwsOrganizationsFactory, type AwsOrganizationsFactoryOptions } from '../adapters/aws/organizations-factory.js';
+import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
+import type { CycleDeps } from '../app/orders/process-cycle.js';
+import type { OrderPayer } from '../app/orders/request-work.js';
+import type { OrdersEnvironment } from '../config/env.js';
+import type { Config } from '../config/schema.js';
+import { ConnectorError } from '../domain/errors.js';
+import { CLOSE_WAIT_DAYS } from '../domain/orders/countdown.js';
+import { SqliteCountdownStore } from '../store/countdown.store.js';
+import { openStateDatabase } from '../store/database.js';
+import { SqliteRequestJournal } from '../store/journal.store.js';
+import { SqliteManualActionStore } from '../store/manual-actions.store.js';
+
+export interface OrdersRuntime {
+  deps: CycleDeps;
+  /** Poll interval: top-level `pollIntervalMs`, else `connect.pollIntervalMs`, else 60 s. */
+  pollIntervalMs: number;
+  statePath: string;
+  organizations: AwsOrganizationsFactory;
+  close(): void;
+}
+
+export interface ComposeOverrides {
+  /** Organizations endpoint (the demo's sandbox); otherwise the SDK's own, honouring AWS_ENDPOINT_URL_ORGANIZATIONS. */
+  aws?: Pick<AwsOrganizationsFactoryOptions, 'endpoint' | 'credentials' | 'retryBaseDelayMs'>;
+  apiUrl?: string;
+  statePath?: string;
+  now?: () => Date;
+}
+
+export function orderPayers(config: Config, env: OrdersEnvironment): OrderPayer[] {
+  return config.payers.map((p) => ({
+    accountId: p.accountId,
+    roleArn: p.roleArn,
+    externalId: env.externalIds.get(p.accountId),
+    accountModel: p.accountModel,
+    providerDomains: p.providerDomains,
+    defaultSupportLevel: p.defaultSupportLevel,
+  }));
+}
+
+export function composeOrders(config: Config, env: OrdersEnvironment, log: Logger, overrides: ComposeOverrides = {}): OrdersRuntime {
+  const connect = config.connect;
+  if (!connect) {
+    throw new ConnectorError('CONFIG_INVALID', 'the configuration has no "connect" section: set connect.productIds (and connect.apiUrl) to process orders', { where: { setting: 'connect' } });
+  }
+  const platform = new ConnectPlatform({
+    apiUrl: overrides.apiUrl ?? connect.apiUrl,
+    apiKey: env.apiKey,
+    timeoutMs: connect.timeoutMs,
+    pageSize: connect.pageSize,
+    retries: connect.retries,
+    onRetry: (attempt, reason, delayMs) => log.warn({ attempt, reason, delayMs }, 'platform call retried'),
+  });
+  const organizations = new AwsOrganizationsFactory({
+    region: config.aws.region,
+    maxAttempts: config.aws.maxAttempts,
+    maxConcurrent: config.aws.maxConcurrentCalls,
+    maxCallsPerSecond: config.aws.maxCallsPerSecond,
+    ...overrides.aws,
+  });
+  const statePath = overrides.statePath ?? config.state.path;
+  const state = openStateDatabase(statePath);
+  const now = overrides.now ?? (() => new Date());
+  const deps: CycleDeps = {
+    platform,
+    organizations,
+    clock: { now },
+    journal: new SqliteRequestJournal(state.db),
+    countdowns: new SqliteCountdownStore(state.db),
+    manualActions: new SqliteManualActionStore(state.db),
+    settings: {
+      productIds: connect.productIds,
+      activationTemplateId: connect.activationTemplateId,
+      tierTemplateId: connect.tierTemplateId,
+      payers: orderPayers(config, env),
+      concurrency: config.orders.concurrency,
+      closeWaitDays: CLOSE_WAIT_DAYS,
+    },
+  };
+  return {
+    deps,
+    pollIntervalMs: config.pollIntervalMs ?? connect.pollIntervalMs ?? 60_000,
+    statePath,
+    organizations,
+    close: () => state.close(),
+  };
+}
