@@ -1,0 +1,222 @@
+/**
+ * `OrganizationsPort` over the AWS SDK v3 `OrganizationsClient` of one payer.
+ * Each method sends one command per page with the caller's `AbortSignal`; the
+ * client's own retry strategy and the shared call limiter are configured by
+ * `AwsOrganizationsFactory`. Every failure leaves as a `ConnectorError`.
+ */
+import {
+  CreateAccountCommand,
+  CreateOrganizationalUnitCommand,
+  DescribeAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  DescribeHandshakeCommand,
+  InviteAccountToOrganizationCommand,
+  ListAccountsCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListParentsCommand,
+  ListRootsCommand,
+  MoveAccountCommand,
+  type Account,
+  type CreateAccountStatus as SdkCreateAccountStatus,
+  type Handshake as SdkHandshake,
+  type OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { ConnectorError } from '../../domain/errors.js';
+import type {
+  CreateAccountStatus,
+  Handshake,
+  HandshakeState,
+  OrganizationsPort,
+  OrgAccount,
+} from '../../app/orders/ports.js';
+import { translateAwsError } from './aws-errors.js';
+
+const CREATE_STATES: ReadonlySet<string> = new Set(['IN_PROGRESS', 'SUCCEEDED', 'FAILED']);
+const HANDSHAKE_STATES: ReadonlySet<string> = new Set(['REQUESTED', 'OPEN', 'CANCELED', 'ACCEPTED', 'DECLINED', 'EXPIRED']);
+
+/** Anything with the client's `send(command, { abortSignal })`. */
+type Sender = Pick<OrganizationsClient, 'send'>;
+
+/** The AWS Organizations of one payer. Build through `AwsOrganizationsFactory`. */
+export class AwsOrganizations implements OrganizationsPort {
+  /**
+   * @param client an `OrganizationsClient` for the payer (global endpoint, `us-east-1`)
+   * @param payerAccountId the payer's account id, named in every error
+   */
+  constructor(
+    private readonly client: Sender,
+    private readonly payerAccountId: string,
+  ) {}
+
+  async findAccountByEmail(email: string, signal: AbortSignal): Promise<OrgAccount | undefined> {
+    const wanted = email.trim().toLowerCase();
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListAccounts', signal, (abortSignal) =>
+        this.client.send(new ListAccountsCommand({ NextToken: nextToken }), { abortSignal }),
+      );
+      const match = (page.Accounts ?? []).find((a) => a.Email?.trim().toLowerCase() === wanted);
+      if (match) return this.toAccount(match, 'ListAccounts');
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
+  }
+
+  async describeAccount(accountId: string, signal: AbortSignal): Promise<OrgAccount | undefined> {
+    try {
+      const out = await this.client.send(new DescribeAccountCommand({ AccountId: accountId }), { abortSignal: signal });
+      return out.Account ? this.toAccount(out.Account, 'DescribeAccount') : undefined;
+    } catch (error) {
+      if (!signal.aborted && (error as { name?: unknown }).name === 'AccountNotFoundException') return undefined;
+      throw this.translate(error, 'DescribeAccount', signal);
+    }
+  }
+
+  async createAccount(input: { email: string; name: string }, signal: AbortSignal): Promise<CreateAccountStatus> {
+    const out = await this.call('CreateAccount', signal, (abortSignal) =>
+      this.client.send(new CreateAccountCommand({ Email: input.email, AccountName: input.name }), { abortSignal }),
+    );
+    return this.toCreateStatus(out.CreateAccountStatus, 'CreateAccount');
+  }
+
+  async describeCreateAccountStatus(createAccountStatusId: string, signal: AbortSignal): Promise<CreateAccountStatus> {
+    const out = await this.call('DescribeCreateAccountStatus', signal, (abortSignal) =>
+      this.client.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: createAccountStatusId }), {
+        abortSignal,
+      }),
+    );
+    return this.toCreateStatus(out.CreateAccountStatus, 'DescribeCreateAccountStatus');
+  }
+
+  async inviteAccount(accountId: string, signal: AbortSignal): Promise<Handshake> {
+    const out = await this.call('InviteAccountToOrganization', signal, (abortSignal) =>
+      this.client.send(new InviteAccountToOrganizationCommand({ Target: { Type: 'ACCOUNT', Id: accountId } }), {
+        abortSignal,
+      }),
+    );
+    return this.toHandshake(out.Handshake, 'InviteAccountToOrganization');
+  }
+
+  async describeHandshake(handshakeId: string, signal: AbortSignal): Promise<Handshake> {
+    const out = await this.call('DescribeHandshake', signal, (abortSignal) =>
+      this.client.send(new DescribeHandshakeCommand({ HandshakeId: handshakeId }), { abortSignal }),
+    );
+    return this.toHandshake(out.Handshake, 'DescribeHandshake');
+  }
+
+  async parentOf(accountId: string, signal: AbortSignal): Promise<string> {
+    const out = await this.call('ListParents', signal, (abortSignal) =>
+      this.client.send(new ListParentsCommand({ ChildId: accountId }), { abortSignal }),
+    );
+    return this.required(out.Parents?.[0]?.Id, 'ListParents', `no parent for account ${accountId}`);
+  }
+
+  async moveAccount(accountId: string, sourceParentId: string, destinationParentId: string, signal: AbortSignal): Promise<void> {
+    await this.call('MoveAccount', signal, (abortSignal) =>
+      this.client.send(
+        new MoveAccountCommand({ AccountId: accountId, SourceParentId: sourceParentId, DestinationParentId: destinationParentId }),
+        { abortSignal },
+      ),
+    );
+  }
+
+  async rootId(signal: AbortSignal): Promise<string> {
+    const out = await this.call('ListRoots', signal, (abortSignal) => this.client.send(new ListRootsCommand({}), { abortSignal }));
+    return this.required(out.Roots?.[0]?.Id, 'ListRoots', 'no root');
+  }
+
+  async findOrganizationalUnit(parentId: string, name: string, signal: AbortSignal): Promise<string | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListOrganizationalUnitsForParent', signal, (abortSignal) =>
+        this.client.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: nextToken }), {
+          abortSignal,
+        }),
+      );
+      const match = (page.OrganizationalUnits ?? []).find((ou) => ou.Name === name && ou.Id);
+      if (match?.Id) return match.Id;
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
+  }
+
+  /** Creates the OU; when one of this name already exists (a lost answer, a race), returns that one. */
+  async createOrganizationalUnit(parentId: string, name: string, signal: AbortSignal): Promise<string> {
+    try {
+      const out = await this.client.send(new CreateOrganizationalUnitCommand({ ParentId: parentId, Name: name }), {
+        abortSignal: signal,
+      });
+      return this.required(out.OrganizationalUnit?.Id, 'CreateOrganizationalUnit', 'no OU id');
+    } catch (error) {
+      if (signal.aborted || (error as { name?: unknown }).name !== 'DuplicateOrganizationalUnitException') {
+        throw this.translate(error, 'CreateOrganizationalUnit', signal);
+      }
+    }
+    const existing = await this.findOrganizationalUnit(parentId, name, signal);
+    if (existing !== undefined) return existing;
+    throw new ConnectorError(
+      'AWS_CALL',
+      `AWS CreateOrganizationalUnit for payer ${this.payerAccountId}: OU "${name}" under ${parentId} is said to exist but is not listed yet`,
+      { where: { payer: this.payerAccountId }, retryable: true },
+    );
+  }
+
+  /** Runs one SDK call, translating its failure. */
+  private async call<T>(operation: string, signal: AbortSignal, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await send(signal);
+    } catch (error) {
+      throw this.translate(error, operation, signal);
+    }
+  }
+
+  private translate(error: unknown, operation: string, signal: AbortSignal): ConnectorError {
+    return translateAwsError(error, { operation, payerAccountId: this.payerAccountId, signal });
+  }
+
+  private required(value: string | undefined, operation: string, what: string): string {
+    if (value) return value;
+    throw new ConnectorError('AWS_CALL', `AWS ${operation} for payer ${this.payerAccountId} returned ${what}`, {
+      where: { payer: this.payerAccountId },
+    });
+  }
+
+  private toAccount(account: Account, operation: string): OrgAccount {
+    const id = this.required(account.Id, operation, 'an account without Id');
+    return {
+      id,
+      email: account.Email ?? '',
+      name: account.Name ?? '',
+      // `State` only: the `Status` field was retired on 2026-09-09 (AWS.md).
+      state: account.State ?? '',
+      ...(account.JoinedMethod ? { joinedMethod: account.JoinedMethod } : {}),
+    };
+  }
+
+  private toCreateStatus(status: SdkCreateAccountStatus | undefined, operation: string): CreateAccountStatus {
+    const id = this.required(status?.Id, operation, 'no CreateAccountStatus Id');
+    const state = this.required(status?.State, operation, 'no CreateAccountStatus State');
+    if (!CREATE_STATES.has(state)) {
+      throw new ConnectorError('AWS_CALL', `AWS ${operation} for payer ${this.payerAccountId} returned unknown state ${state}`, {
+        where: { payer: this.payerAccountId },
+      });
+    }
+    return {
+      id,
+      state: state as CreateAccountStatus['state'],
+      ...(status?.AccountId ? { accountId: status.AccountId } : {}),
+      ...(status?.FailureReason ? { failureReason: status.FailureReason } : {}),
+    };
+  }
+
+  private toHandshake(handshake: SdkHandshake | undefined, operation: string): Handshake {
+    const id = this.required(handshake?.Id, operation, 'no Handshake Id');
+    const state = this.required(handshake?.State, operation, 'no Handshake State');
+    if (!HANDSHAKE_STATES.has(state)) {
+      throw new ConnectorError('AWS_CALL', `AWS ${operation} for payer ${this.payerAccountId} returned unknown handshake state ${state}`, {
+        where: { payer: this.payerAccountId },
+      });
+    }
+    return { id, state: state as HandshakeState };
+  }
+}

@@ -1,0 +1,101 @@
+import nock from 'nock';
+import { setMaxListeners } from 'node:events';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AwsOrganizationsFactory, CallLimiter } from '../../../src/adapters/aws/organizations-factory.js';
+import { FAKE_CREDENTIALS, JSON_HEADERS, ORG_ENDPOINT, PAYER_ID, expectOperation, rejection, signal, testFactory } from './aws-fixtures.js';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  vi.useRealTimers();
+});
+afterAll(() => nock.enableNetConnect());
+
+describe('the shared call limiter', () => {
+  it('keeps 20 parallel calls of two payers to 2 in flight and counts them', async () => {
+    let inFlight = 0;
+    let maxSeen = 0;
+    nock(ORG_ENDPOINT)
+      .post('/')
+      .times(20)
+      .reply(async () => {
+        inFlight += 1;
+        maxSeen = Math.max(maxSeen, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= 1;
+        return [200, { Roots: [{ Id: 'r-ab12' }] }, JSON_HEADERS];
+      });
+    const factory = testFactory({ maxConcurrent: 2 });
+    const payers = [factory.forPayer({ accountId: PAYER_ID }), factory.forPayer({ accountId: '222222222222' })];
+    // The SDK adds an abort listener per call in flight in its retry middleware: 20 at once on one signal.
+    const cycle = new AbortController();
+    setMaxListeners(50, cycle.signal);
+    const roots = await Promise.all(Array.from({ length: 20 }, (_, i) => payers[i % 2]?.rootId(cycle.signal)));
+    expect(roots).toEqual(Array(20).fill('r-ab12'));
+    expect(maxSeen).toBe(2);
+    expect(factory.stats()).toEqual({ calls: 20, byOperation: { ListRoots: 20 }, maxInFlight: 2 });
+  });
+
+  it('starts at most maxCallsPerSecond calls in any second', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const limiter = new CallLimiter(10, 2);
+    const startedAt: number[] = [];
+    const calls = Array.from({ length: 5 }, () =>
+      limiter.acquire('ListAccounts').then((release) => {
+        startedAt.push(Date.now());
+        release();
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(3_000);
+    await Promise.all(calls);
+    expect(startedAt).toEqual([0, 0, 1000, 1000, 2000]);
+    expect(limiter.stats()).toEqual({ calls: 5, byOperation: { ListAccounts: 5 }, maxInFlight: 2 });
+  });
+
+  it('lets a waiting call go when its signal fires', async () => {
+    const limiter = new CallLimiter(1, 100);
+    const release = await limiter.acquire('ListRoots');
+    const controller = new AbortController();
+    const waiting = limiter.acquire('ListRoots', controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    release();
+    const next = await limiter.acquire('ListRoots');
+    next();
+    expect(limiter.stats().calls).toBe(2);
+  });
+
+  it('reports ABORTED for an Organizations call aborted while it waits for a slot', async () => {
+    const factory = testFactory({ maxConcurrent: 1 });
+    nock(ORG_ENDPOINT).post('/').delay(100).reply(200, { Roots: [{ Id: 'r-ab12' }] }, JSON_HEADERS);
+    const orgs = factory.forPayer({ accountId: PAYER_ID });
+    const first = orgs.rootId(signal);
+    const controller = new AbortController();
+    const second = orgs.rootId(controller.signal);
+    setTimeout(() => controller.abort(), 10);
+    expect((await rejection(second)).code).toBe('ABORTED');
+    expect(await first).toBe('r-ab12');
+    expect(factory.stats().calls).toBe(1);
+  });
+});
+
+describe('endpoints', () => {
+  it('honours AWS_ENDPOINT_URL_ORGANIZATIONS when no endpoint option is given', async () => {
+    const before = process.env.AWS_ENDPOINT_URL_ORGANIZATIONS;
+    process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = 'http://127.0.0.1:4577';
+    try {
+      expectOperation('ListRoots', { Roots: [{ Id: 'r-env1' }] }, { endpoint: 'http://127.0.0.1:4577' });
+      const factory = new AwsOrganizationsFactory({ credentials: FAKE_CREDENTIALS, retryBaseDelayMs: 1 });
+      expect(await factory.forPayer({ accountId: PAYER_ID }).rootId(signal)).toBe('r-env1');
+    } finally {
+      if (before === undefined) delete process.env.AWS_ENDPOINT_URL_ORGANIZATIONS;
+      else process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = before;
+    }
+  });
+
+  it('uses the endpoint option when given', async () => {
+    expectOperation('ListRoots', { Roots: [{ Id: 'r-opt1' }] }, { endpoint: 'http://127.0.0.1:4588' });
+    const factory = testFactory({ endpoint: 'http://127.0.0.1:4588' });
+    expect(await factory.forPayer({ accountId: PAYER_ID }).rootId(signal)).toBe('r-opt1');
+  });
+});
