@@ -3,6 +3,7 @@
  * drains (no new request is started, the ones in hand finish), the second forces
  * (the I/O in flight is aborted).
  */
+import { setMaxListeners } from 'node:events';
 
 export type Stage = 'drain' | 'force';
 
@@ -24,6 +25,8 @@ export interface Shutdown {
 export function installShutdown(source: SignalSource, onStage?: (stage: Stage, signal: string) => void): Shutdown {
   const drain = new AbortController();
   const force = new AbortController();
+  // Every AWS and HTTP call in flight listens on these (the SDK adds one listener per call): not a leak.
+  setMaxListeners(1000, drain.signal, force.signal);
   const listener = (name: string) => (): void => {
     if (!drain.signal.aborted) {
       drain.abort(new Error(`${name}: draining`));

@@ -222,6 +222,10 @@ export class FakeOrganization implements OrganizationsPort {
     this.enter('findAccountByEmail', email);
     return [...this.accounts.values()].find((a) => a.email.toLowerCase() === email.toLowerCase());
   }
+  async listAccounts(): Promise<OrgAccount[]> {
+    this.enter('listAccounts');
+    return [...this.accounts.values()].map((a) => ({ ...a }));
+  }
   async describeAccount(id: string): Promise<OrgAccount | undefined> {
     this.enter('describeAccount', id);
     return this.accounts.get(id);

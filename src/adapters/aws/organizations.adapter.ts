@@ -62,6 +62,19 @@ export class AwsOrganizations implements OrganizationsPort {
     return undefined;
   }
 
+  async listAccounts(signal: AbortSignal): Promise<OrgAccount[]> {
+    const accounts: OrgAccount[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListAccounts', signal, (abortSignal) =>
+        this.client.send(new ListAccountsCommand({ NextToken: nextToken, MaxResults: 20 }), { abortSignal }),
+      );
+      for (const a of page.Accounts ?? []) accounts.push(this.toAccount(a, 'ListAccounts'));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return accounts;
+  }
+
   async describeAccount(accountId: string, signal: AbortSignal): Promise<OrgAccount | undefined> {
     try {
       const out = await this.client.send(new DescribeAccountCommand({ AccountId: accountId }), { abortSignal: signal });

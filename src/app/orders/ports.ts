@@ -141,6 +141,8 @@ export interface Handshake {
 export interface OrganizationsPort {
   /** ListAccounts (all pages): the account with this e-mail (case-insensitive), if any. */
   findAccountByEmail(email: string, signal: AbortSignal): Promise<OrgAccount | undefined>;
+  /** ListAccounts, all pages (20 a page, AWS's maximum). */
+  listAccounts(signal: AbortSignal): Promise<OrgAccount[]>;
   /** DescribeAccount; undefined when the account is not in the organization (AccountNotFoundException). */
   describeAccount(accountId: string, signal: AbortSignal): Promise<OrgAccount | undefined>;
   createAccount(input: { email: string; name: string }, signal: AbortSignal): Promise<CreateAccountStatus>;

@@ -49,7 +49,7 @@ async function purchaseNew(work: RequestWork, order: PurchaseOrder): Promise<Out
     const failure = createFailure(status.failureReason);
     if (!failure.retry) {
       // The e-mail may be used by an account of this very organization (an earlier attempt): adopt it.
-      const existing = status.failureReason === 'EMAIL_ALREADY_EXISTS' ? await orgs.findAccountByEmail(email, work.signal) : undefined;
+      const existing = status.failureReason === 'EMAIL_ALREADY_EXISTS' ? await work.accountByEmail(email) : undefined;
       if (!existing) return work.fail(failure.message, 'create-account');
     }
   }
@@ -59,7 +59,7 @@ async function purchaseNew(work: RequestWork, order: PurchaseOrder): Promise<Out
     if (work.deps.creating.has(key)) {
       return { kind: 'pending', step: 'wait-same-email', message: `another request is creating the account of ${email}; this one waits for it` };
     }
-    const existing = await orgs.findAccountByEmail(email, work.signal);
+    const existing = await work.accountByEmail(email);
     if (existing) {
       await work.save({ [PARAM.awsAccountId]: existing.id, [PARAM.payerAccountId]: work.payer().accountId });
       return finish(work, order, existing.id, `adopted account ${existing.id} of ${email} (already in the organization)`);

@@ -14,6 +14,7 @@ import type {
   FulfillmentRequest,
   ManualActionInput,
   ManualActionStore,
+  OrgAccount,
   OrganizationsFactory,
   OrganizationsPort,
   ParamUpdate,
@@ -58,6 +59,8 @@ export interface OrderDeps {
   templates: Map<string, Promise<string>>;
   /** Payer + e-mail pairs asked of CreateAccount in this cycle: a second request of one e-mail waits. */
   creating: Set<string>;
+  /** Each payer's accounts by lower-case e-mail, listed once per cycle (ListAccounts pages through the whole organization). */
+  directory: Map<string, Promise<Map<string, OrgAccount>>>;
 }
 
 /** What happened to a request in one pass. `error`: our side failed; the request stays pending and is tried again. */
@@ -126,6 +129,24 @@ export class RequestWork {
 
   organizations(): OrganizationsPort {
     return this.deps.organizations.forPayer(this.payer());
+  }
+
+  /**
+   * The organization's account of this e-mail, from the cycle's listing. Accounts
+   * created during the cycle are still IN_PROGRESS (AWS lists them only once
+   * SUCCEEDED), so a listing taken at the cycle's start misses nothing it could show.
+   */
+  async accountByEmail(email: string): Promise<OrgAccount | undefined> {
+    const payerId = this.payer().accountId;
+    let listing = this.deps.directory.get(payerId);
+    if (!listing) {
+      listing = this.organizations()
+        .listAccounts(this.signal)
+        .then((accounts) => new Map(accounts.map((a) => [a.email.trim().toLowerCase(), a])));
+      listing.catch(() => this.deps.directory.delete(payerId));
+      this.deps.directory.set(payerId, listing);
+    }
+    return (await listing).get(email.trim().toLowerCase());
   }
 
   /** Saves fulfillment values on the request now (PUT), before any next step. */

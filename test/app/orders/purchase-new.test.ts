@@ -141,7 +141,7 @@ describe('purchase new', () => {
 
   it('on AccessDeniedException reports a clear error and changes nothing', async () => {
     h = harness([order()]);
-    h.org.failNext('findAccountByEmail', 'AWS_ACCESS_DENIED');
+    h.org.failNext('listAccounts', 'AWS_ACCESS_DENIED');
     const result = await cycle(h);
     expect(result.requests[0]).toMatchObject({ kind: 'error', errorCode: 'AWS_ACCESS_DENIED' });
     expect(result.requests[0]?.message).toContain('AWS refused');
@@ -181,5 +181,15 @@ describe('purchase new', () => {
     const first = await cycle(h);
     expect(first.requests.map((r) => r.step).sort()).toEqual(['create-account', 'wait-same-email']);
     expect(h.org.count('createAccount')).toBe(1);
+  });
+});
+
+describe('purchase new: the organization is listed once per cycle', () => {
+  it('looks up many new e-mails with one ListAccounts scan', async () => {
+    const requests = Array.from({ length: 5 }, (_, i) => request(`PR-0001-0001-0001-10${i}`, 'purchase', { account_type: 'new', account_email: `root${i}@acme.example` }));
+    h = harness(requests);
+    await cycle(h);
+    expect(h.org.count('listAccounts')).toBe(1);
+    expect(h.org.count('createAccount')).toBe(5);
   });
 });
