@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { coerceError } from '../domain/errors.js';
 import { loadConfig } from '../config/load.js';
+import { checkCycles, runDemo } from './demo.command.js';
 import { runManualActions } from './manual-actions.command.js';
 import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
 import { runRate, type RateOptions } from './rate.command.js';
@@ -125,6 +126,24 @@ export function buildProgram(): Command {
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), now: () => new Date() },
         );
         process.exitCode = EXIT_OK;
+      } catch (error) {
+        printError(error);
+        process.exitCode = EXIT_UNUSABLE;
+      }
+    });
+
+  program
+    .command('demo')
+    .description('the bundled demo: fixture orders processed against the loopback sandbox, then the demo month rated (dry run)')
+    .addOption(new Option('--out <dir>', 'folder for the rating outputs').default('out'))
+    .addOption(new Option('--cycles <n>', 'poll cycles to run against the sandbox').default('3'))
+    .action(async (options: { out: string; cycles: string }) => {
+      try {
+        const result = await runDemo(
+          { out: options.out, cycles: checkCycles(options.cycles) },
+          { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
+        );
+        process.exitCode = result.ratedOk ? EXIT_OK : EXIT_PAYER_FAILED;
       } catch (error) {
         printError(error);
         process.exitCode = EXIT_UNUSABLE;

@@ -13,7 +13,8 @@ import { catalogProblems, type SupportCatalog } from '../domain/support-fee.js';
 import { assetsSchema, configSchema, supportCatalogSchema, type AssetRecord, type Config } from './schema.js';
 
 /** The package folder: the nearest parent of this module with a package.json (works from src/ and dist/src/). */
-function packageRoot(): string {
+/** The folder of this package (where package.json is), for bundled files. */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;

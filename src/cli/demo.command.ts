@@ -1,0 +1,99 @@
+/**
+ * `npm run demo`: the main job on embedded defaults and bundled fixtures, with
+ * nothing else installed. The fixture orders (`fixtures/orders/`) are served by
+ * the loopback sandbox and processed by the real platform client and the real
+ * AWS SDK, cycle by cycle, as the daemon would; then the demo month is rated
+ * from local CUR files (the dry run).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCycle } from '../app/orders/process-cycle.js';
+import { loadConfig, packageRoot } from '../config/load.js';
+import { composeOrders } from '../daemon/compose.js';
+import { createLogger } from '../daemon/logger.js';
+import { ConnectorError } from '../domain/errors.js';
+import { startSandbox } from '../sandbox/sandbox.js';
+import { loadSeed } from '../sandbox/seed.js';
+import { cycleSummary, resultLine } from './orders-output.js';
+import { runRate, type CommandIo } from './rate.command.js';
+import { renderTable } from './table.js';
+
+export interface DemoOptions {
+  out: string;
+  /** Poll cycles to run against the sandbox (the fixtures settle in 3). */
+  cycles: number;
+}
+
+/** The demo's "today": the fixtures' cancel countdown is written against it. */
+const DEMO_TODAY = new Date('2026-11-26T12:00:00Z');
+
+export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ratedOk: boolean }> {
+  const root = packageRoot();
+  const fixtures = join(root, 'fixtures');
+  const loaded = await loadConfig(join(fixtures, 'demo.config.json'));
+  const seed = await loadSeed(join(fixtures, 'orders'));
+  const sandbox = await startSandbox({ seed, now: () => DEMO_TODAY });
+  const stateDir = await mkdtemp(join(tmpdir(), 'native-rating-demo-'));
+  const log = createLogger('silent');
+  io.stdout(`Orders · sandbox platform ${sandbox.platformUrl} · AWS Organizations ${sandbox.organizationsUrl}\n`);
+  const runtime = composeOrders(loaded.config, { apiKey: sandbox.apiKey, externalIds: new Map(), logLevel: 'silent' }, log, {
+    apiUrl: sandbox.platformUrl,
+    statePath: join(stateDir, 'demo.db'),
+    now: () => DEMO_TODAY,
+    aws: { endpoint: sandbox.organizationsUrl, credentials: { accessKeyId: 'AKIDSANDBOXDEMO', secretAccessKey: 'sandbox' } },
+  });
+  try {
+    for (let cycle = 1; cycle <= options.cycles; cycle += 1) {
+      io.stdout(`\ncycle ${cycle}\n`);
+      const started = Date.now();
+      const result = await runCycle(runtime.deps, { signal: new AbortController().signal, onResult: (r) => io.stdout(resultLine(r)) });
+      io.stdout(cycleSummary(result, (Date.now() - started) / 1000));
+      if (result.requests.length + result.tierConfigs.length === 0) break;
+      // Between polls, the customer does what the close notes ask: closes the account in the AWS console.
+      for (const action of runtime.deps.manualActions.list({ open: true }).filter((a) => a.kind === 'close-account')) {
+        if (sandbox.organizations.state.setAccountState(action.accountId, 'PENDING_CLOSURE')) {
+          io.stdout(`(sandbox) the customer closes AWS account ${action.accountId} in the AWS console\n`);
+        }
+      }
+    }
+    const rows = sandbox.platform.state.allRequests().map((r) => {
+      const param = (id: string): string => r.asset.params.find((p) => p.id === id)?.value ?? '';
+      return [r.id, r.type, param('account_type'), r.status, param('aws_account_id'), param('account_closed_at')];
+    });
+    io.stdout(`\nRequests on the platform now\n`);
+    io.stdout(
+      renderTable(
+        [{ header: 'request' }, { header: 'type' }, { header: 'account type' }, { header: 'status' }, { header: 'AWS account' }, { header: 'closed at' }],
+        rows,
+      ),
+    );
+    const actions = runtime.deps.manualActions.list({ open: true });
+    io.stdout(`\nManual actions (npx native-rating manual-actions): ${actions.length}\n`);
+    for (const a of actions) io.stdout(`  #${a.id} ${a.kind}: ${a.detail}\n`);
+  } finally {
+    runtime.close();
+    await sandbox.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+
+  io.stdout(`\nRating · dry run of 2026-10 from fixtures/cur/demo-2026-10\n\n`);
+  const rated = await runRate(
+    {
+      period: '2026-10',
+      cur: join(fixtures, 'cur', 'demo-2026-10'),
+      config: join(fixtures, 'demo.config.json'),
+      assets: join(fixtures, 'demo.assets.json'),
+      dryRun: true,
+      out: options.out,
+    },
+    io,
+  );
+  return { ratedOk: rated.payers.every((p) => p.ok) };
+}
+
+export function checkCycles(text: string): number {
+  const n = Number.parseInt(text, 10);
+  if (!/^\d+$/.test(text) || n < 1 || n > 20) throw new ConnectorError('CONFIG_INVALID', `--cycles ${JSON.stringify(text)} must be a whole number from 1 to 20`, { where: { setting: '--cycles', value: text } });
+  return n;
+}
