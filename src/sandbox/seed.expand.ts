@@ -1,0 +1,120 @@
+/**
+ * Expands the compact seed forms into the platform's JSON shapes (CONNECT.md),
+ * adding the fields a real answer carries that the connector does not read
+ * (contract, items, events, ...), so clients must tolerate unknown fields.
+ * Pure: no clock (timestamps default to a fixed base), no I/O.
+ */
+import { createHash } from 'node:crypto';
+import type { CompactRequest, CompactTierConfig, ConnectParam, ConnectRequest, ConnectTierConfigRequest, ProductSeed } from './seed.schema.js';
+
+/** `created` of the i-th compact request without one: this base plus i minutes. */
+export const DEFAULT_CREATED_BASE_MS = Date.parse('2026-11-01T08:00:00Z');
+
+/** The platform's timestamp format: `2026-11-01T08:00:00+00:00`. */
+export function platformTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+/** A stable `TA-dddd-dddd-dddd` id for a customer name. */
+export function tierAccountId(name: string): string {
+  const digits = (BigInt(`0x${createHash('sha1').update(name).digest('hex').slice(0, 15)}`) % 10n ** 12n).toString().padStart(12, '0');
+  return `TA-${digits.slice(0, 4)}-${digits.slice(4, 8)}-${digits.slice(8)}`;
+}
+
+/** The reseller of compact requests without `tier1`. */
+export const DEFAULT_TIER1 = { id: 'TA-0000-0000-0001', name: 'Sandbox reseller' };
+
+function param(id: string, phase: string, value: string, valueError: string, required: boolean, title?: string): ConnectParam {
+  return {
+    id,
+    name: id,
+    title: title ?? id,
+    description: '',
+    type: 'text',
+    phase,
+    value,
+    value_error: valueError,
+    value_choices: [],
+    constraints: { required, hidden: false, unique: false },
+  };
+}
+
+/** Expands a compact request; `problems` gets one line per unknown parameter id. */
+export function expandRequest(c: CompactRequest, product: ProductSeed, index: number, problems: string[]): ConnectRequest {
+  const known = new Set(product.parameters.map((p) => p.id));
+  for (const id of [...Object.keys(c.params), ...Object.keys(c.valueErrors)]) {
+    if (!known.has(id)) problems.push(`parameter ${id} is not a parameter of product ${product.id} (known: ${[...known].join(', ')})`);
+  }
+  const created = c.created ?? platformTime(DEFAULT_CREATED_BASE_MS + index * 60_000);
+  const customer = typeof c.customer === 'string' ? { id: tierAccountId(c.customer), name: c.customer } : c.customer;
+  const configuration = { ...product.configuration, ...c.configuration };
+  const assetId = c.assetId ?? c.id.replace(/^PR-/, 'AS-').replace(/-\d{3}$/, '');
+  return {
+    id: c.id,
+    type: c.type,
+    status: c.status,
+    created,
+    updated: c.updated ?? created,
+    note: c.note ?? '',
+    reason: '',
+    activation_key: '',
+    answered: false,
+    effective_date: created,
+    events: { created: { at: created, by: { id: 'UR-000-000-001', name: 'Reseller user' } } },
+    marketplace: { id: c.marketplaceId, name: 'Sandbox marketplace' },
+    contract: { id: 'CRD-00000-00000-00001', name: 'Distribution contract' },
+    asset: {
+      id: assetId,
+      status: c.type === 'purchase' ? 'processing' : 'active',
+      external_id: '',
+      external_uid: createHash('sha1').update(assetId).digest('hex').slice(0, 32),
+      product: { id: product.id, name: product.name, status: 'published' },
+      connection: {
+        id: 'CT-0000-0000-0001',
+        type: c.connectionType,
+        provider: { id: 'PA-000-001', name: 'Sandbox distributor' },
+        vendor: { id: 'VA-000-001', name: 'Amazon Web Services' },
+      },
+      items: [{ id: `${product.id.replace(/-/g, '_')}_0001`, mpn: 'AWS_USAGE', quantity: '0', old_quantity: '0', item_type: 'PPU', type: 'Others', period: 'Monthly' }],
+      params: product.parameters.map((p) => param(p.id, p.phase, c.params[p.id] ?? '', c.valueErrors[p.id] ?? '', p.required, p.title)),
+      tiers: {
+        customer: { ...customer, external_id: '', contact_info: { contact: { email: 'buyer@example.com' } } },
+        tier1: c.tier1 ?? DEFAULT_TIER1,
+        tier2: {},
+      },
+      configuration: {
+        params: Object.entries(configuration).map(([id, value]) => ({ id, title: id, phase: 'configuration', scope: 'marketplace', type: 'text', value, value_error: '' })),
+      },
+      marketplace: { id: c.marketplaceId },
+      contract: { id: 'CRD-00000-00000-00001' },
+    },
+  };
+}
+
+/** Expands a compact tier configuration request. */
+export function expandTierConfig(c: CompactTierConfig, product: ProductSeed, index: number): ConnectTierConfigRequest {
+  const created = c.created ?? platformTime(DEFAULT_CREATED_BASE_MS + index * 60_000);
+  const tier = { id: c.account.id, name: c.account.name };
+  return {
+    id: c.id,
+    type: c.type,
+    status: c.status,
+    created,
+    updated: created,
+    environment: 'production',
+    assignee: null,
+    events: { created: { at: created } },
+    configuration: {
+      id: c.id.replace(/^TCR-/, 'TC-').replace(/-\d{3}$/, ''),
+      tier_level: c.tierLevel,
+      status: 'processing',
+      account: tier,
+      product: { id: product.id, name: product.name },
+      marketplace: { id: c.marketplaceId },
+      connection: { type: 'production' },
+      params: [],
+    },
+    params: Object.entries(c.params).map(([id, value]) => param(id, 'ordering', value, '', false)),
+    tiers: c.tierLevel === 1 ? { tier1: tier, tier2: {} } : { tier1: DEFAULT_TIER1, tier2: tier },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The real platform client (axios) and the real AWS SDK against the loopback
+ * sandbox, through `process --once` and `daemon` as an operator runs them.
+ * AWS is reached through AWS_ENDPOINT_URL_ORGANIZATIONS, as in production setups
+ * that point the SDK at a stand-in.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runDaemon, runProcessOnce, type OrdersIo } from '../../src/cli/orders.command.js';
+import type { SignalSource } from '../../src/daemon/shutdown.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { loadSeed } from '../../src/sandbox/seed.js';
+import { writeJson } from '../support/run-cli.js';
+
+let sandbox: Sandbox;
+let dir: string;
+const saved = { ...process.env };
+
+async function configFile(overrides: Record<string, unknown> = {}): Promise<string> {
+  return writeJson(dir, 'config.json', {
+    payers: [{ accountId: '111111111111' }],
+    connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 3 },
+    state: { path: join(dir, 'state.db') },
+    aws: { maxCallsPerSecond: 100, maxConcurrentCalls: 4 },
+    orders: { concurrency: 4 },
+    ...overrides,
+  });
+}
+
+function io(signals: SignalSource = new EventEmitter() as unknown as SignalSource): OrdersIo & { out: string[] } {
+  const out: string[] = [];
+  return { out, stdout: (t) => void out.push(t), stderr: () => undefined, env: { CONNECT_API_KEY: sandbox.apiKey, LOG_LEVEL: 'silent' }, signals };
+}
+
+const status = (id: string): string | undefined => sandbox.platform.state.request(id)?.status;
+const param = (id: string, p: string): string | undefined => sandbox.platform.state.param(id, p)?.value;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nr-e2e-orders-'));
+  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), now: () => new Date('2026-11-26T12:00:00Z') });
+  process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = sandbox.organizationsUrl;
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDE2ETEST';
+  process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
+  process.env.AWS_REGION = 'us-east-1';
+});
+
+afterEach(async () => {
+  process.env = { ...saved };
+  await sandbox.close();
+});
+
+describe('process --once against the sandbox', () => {
+  it('moves the fixture orders to approved, inquiring, failed or pending, and a second cycle finishes the AWS work', async () => {
+    const config = await configFile();
+    const first = await runProcessOnce({ config }, io());
+    expect(first.listErrors).toEqual([]);
+    expect(first.tierConfigs).toMatchObject([{ requestId: 'TCR-111-111-111-001', kind: 'approved' }]);
+    expect(status('PR-1001-0003-0001-001')).toBe('inquiring');
+    expect(sandbox.platform.state.param('PR-1001-0003-0001-001', 'account_email')?.value_error).toContain('not an e-mail address');
+    expect(status('PR-1001-0009-0001-002')).toBe('failed');
+    expect(status('PR-1001-0012-0001-002')).toBe('approved');
+    expect(status('PR-1001-0001-0001-001')).toBe('pending');
+    expect(param('PR-1001-0001-0001-001', 'create_account_status_id')).toMatch(/^car-/);
+    expect(param('PR-1001-0004-0001-001', 'handshake_id')).toMatch(/^h-/);
+    expect(sandbox.platform.state.notes('PR-1001-0004-0001-001')).toHaveLength(1);
+
+    const second = await runProcessOnce({ config }, io());
+    expect(second.requests.map((r) => r.requestId).sort()).toEqual(['PR-1001-0001-0001-001', 'PR-1001-0004-0001-001', 'PR-1001-0011-0001-002']);
+    expect(status('PR-1001-0001-0001-001')).toBe('approved');
+    expect(param('PR-1001-0001-0001-001', 'aws_account_id')).toMatch(/^\d{12}$/);
+    expect(status('PR-1001-0004-0001-001')).toBe('approved');
+    expect(sandbox.organizations.stats().calls.CreateAccount).toBe(1);
+    expect(sandbox.organizations.stats().calls.InviteAccountToOrganization).toBe(1);
+    expect(sandbox.platform.state.notes('PR-1001-0004-0001-001')).toHaveLength(1);
+    expect(sandbox.platform.state.notes('PR-1001-0011-0001-002')).toHaveLength(1);
+  });
+
+  it('rides out platform faults: 500, 502 and 429 with Retry-After, then success', async () => {
+    sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', status: 500, times: 1 });
+    sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', status: 502, times: 1 });
+    sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', status: 429, retryAfter: 1, times: 1 });
+    const result = await runProcessOnce({ config: await configFile() }, io());
+    expect(result.listErrors).toEqual([]);
+    expect(result.requests).toHaveLength(12);
+    expect(status('PR-1001-0012-0001-002')).toBe('approved');
+  });
+
+  it('reports a platform that keeps failing as a list error, and changes nothing', async () => {
+    sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', status: 503, times: 10 });
+    const result = await runProcessOnce({ config: await configFile({ connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 } }) }, io());
+    expect(result.listErrors[0]?.what).toBe('fulfillment requests');
+    expect(result.listErrors[0]?.message).toContain('503');
+    expect(sandbox.platform.state.allRequests().filter((r) => r.status === 'pending')).toHaveLength(12);
+  });
+
+  it('rides out TooManyRequestsException from AWS through the SDK retry', async () => {
+    sandbox.organizations.addFault({ operation: 'CreateAccount', error: 'TooManyRequestsException', times: 1 });
+    await runProcessOnce({ config: await configFile() }, io());
+    expect(param('PR-1001-0001-0001-001', 'create_account_status_id')).toMatch(/^car-/);
+    expect(sandbox.organizations.stats().calls.CreateAccount).toBe(2);
+  });
+
+  it('on AccessDeniedException leaves the request pending with a clear error and nothing half-done', async () => {
+    sandbox.organizations.addFault({ operation: 'ListAccounts', error: 'AccessDeniedException', times: 5 });
+    const result = await runProcessOnce({ config: await configFile() }, io());
+    const acme = result.requests.find((r) => r.requestId === 'PR-1001-0001-0001-001');
+    expect(acme).toMatchObject({ kind: 'error', errorCode: 'AWS_ACCESS_DENIED' });
+    expect(status('PR-1001-0001-0001-001')).toBe('pending');
+    expect(param('PR-1001-0001-0001-001', 'create_account_status_id') ?? '').toBe('');
+    expect(sandbox.organizations.stats().calls.CreateAccount ?? 0).toBe(0);
+  });
+
+  it('prints a line per request and a summary', async () => {
+    const run = io();
+    await runProcessOnce({ config: await configFile() }, run);
+    const text = run.out.join('');
+    expect(text).toMatch(/PR-1001-0009-0001-002\s+suspend\s+failed/);
+    expect(text).toMatch(/cycle: 13 request\(s\) in [\d.]+ s: 5 approved, 3 pending, 3 inquiring, 2 failed/);
+  });
+
+  it('refuses to start without CONNECT_API_KEY, naming it', async () => {
+    const run = io();
+    run.env = {};
+    await expect(runProcessOnce({ config: await configFile() }, run)).rejects.toThrow(/CONNECT_API_KEY is not set/);
+  });
+});
+
+describe('daemon against the sandbox', () => {
+  it('on SIGTERM during a cycle finishes the request in hand, starts no other, and returns cleanly', async () => {
+    const signals = new EventEmitter();
+    const run = io(signals as unknown as SignalSource);
+    const stdout = run.stdout;
+    run.stdout = (t) => {
+      stdout(t);
+      if (t.startsWith('TCR-')) signals.emit('SIGTERM');
+    };
+    const config = await configFile({ orders: { concurrency: 1 }, pollIntervalMs: 1000 });
+    const result = await runDaemon({ config }, run);
+    expect(result).toEqual({ cycles: 1, forced: false });
+    expect(sandbox.platform.state.tierConfigRequest('TCR-111-111-111-001')?.status).toBe('approved');
+    expect(sandbox.platform.state.allRequests().filter((r) => r.status === 'pending')).toHaveLength(12);
+    expect(sandbox.organizations.stats().total).toBe(0);
+  });
+
+  it('a second signal aborts the call in flight', async () => {
+    sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', delayMs: 20_000, times: 1 });
+    const signals = new EventEmitter();
+    const run = io(signals as unknown as SignalSource);
+    const started = Date.now();
+    const stdout = run.stdout;
+    run.stdout = (t) => {
+      stdout(t);
+      if (t.startsWith('TCR-')) {
+        setTimeout(() => signals.emit('SIGTERM'), 50);
+        setTimeout(() => signals.emit('SIGTERM'), 100);
+      }
+    };
+    const result = await runDaemon({ config: await configFile({ orders: { concurrency: 1 } }) }, run);
+    expect(result.forced).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { applyListQuery, MAX_LIMIT, matches, parseListQuery, parseRql, RqlError, valuesAt } from '../../src/sandbox/rql.js';
+
+const items = [
+  { id: 'PR-1', status: 'pending', created: '2026-11-02', asset: { product: { id: 'PRD-1' }, params: [{ id: 'a', value: 'x' }] }, note: 'big' },
+  { id: 'PR-2', status: 'inquiring', created: '2026-11-01', asset: { product: { id: 'PRD-2' }, params: [{ id: 'b', value: 'y' }] }, note: 'small' },
+  { id: 'PR-3', status: 'pending', created: '2026-11-03', asset: { product: { id: 'PRD-2' }, params: [] }, note: 'big' },
+];
+
+const ids = (query: string): string[] => applyListQuery(items, parseListQuery(query)).items.map((i) => i.id);
+
+describe('parseRql()', () => {
+  it('reads nested terms and value lists', () => {
+    expect(parseRql('and(eq(status,pending),in(asset.product.id,(PRD-1,PRD-2)))')).toEqual({
+      op: 'and',
+      args: [
+        { op: 'eq', args: ['status', 'pending'] },
+        { op: 'in', args: ['asset.product.id', ['PRD-1', 'PRD-2']] },
+      ],
+    });
+  });
+
+  it('refuses unbalanced text', () => {
+    expect(() => parseRql('eq(status,pending')).toThrow(RqlError);
+    expect(() => parseRql('eq(status,pending))')).toThrow(RqlError);
+  });
+});
+
+describe('matches() and valuesAt()', () => {
+  it('searches arrays on a dotted path', () => {
+    expect(valuesAt(items[0], 'asset.params.id')).toEqual(['a']);
+    expect(matches(items[1], parseRql('eq(asset.params.value,y)'))).toBe(true);
+  });
+
+  it.each([
+    ['or(eq(status,inquiring),eq(id,PR-3))', ['PR-2', 'PR-3']],
+    ['not(eq(status,pending))', ['PR-2']],
+    ['out(asset.product.id,(PRD-2))', ['PR-1']],
+    ['ne(note,big)', ['PR-2']],
+    ['like(id,PR-*)', ['PR-1', 'PR-2', 'PR-3']],
+    ['ilike(note,BI*)', ['PR-1', 'PR-3']],
+    ['gt(created,2026-11-01)', ['PR-1', 'PR-3']],
+    ['le(created,2026-11-02)', ['PR-1', 'PR-2']],
+  ])('%s', (query, expected) => {
+    expect(ids(query)).toEqual(expected);
+  });
+
+  it('refuses an unknown operator', () => {
+    expect(() => ids('near(status,pending)')).toThrow(/unknown RQL operator near/);
+  });
+});
+
+describe('parseListQuery() and applyListQuery()', () => {
+  it('orders, pages and drops fields', () => {
+    expect(ids('order_by=-created')).toEqual(['PR-3', 'PR-1', 'PR-2']);
+    expect(ids('ordering(created)&limit=1&offset=1')).toEqual(['PR-1']);
+    const page = applyListQuery(items, parseListQuery('select(-asset.params,-note)&limit(2,0)'));
+    expect(page.items[0]).toEqual({ id: 'PR-1', status: 'pending', created: '2026-11-02', asset: { product: { id: 'PRD-1' } } });
+    expect(page.contentRange).toBe('items 0-1/3');
+    expect(items[0]?.note).toBe('big');
+  });
+
+  it('defaults to 100 a page, cuts larger pages to 1000 and refuses a bad number', () => {
+    expect(parseListQuery('').limit).toBe(100);
+    expect(parseListQuery('limit=5000').limit).toBe(MAX_LIMIT);
+    expect(() => parseListQuery('limit=-1')).toThrow(/limit must be a whole number/);
+  });
+
+  it('answers an empty page beyond the end with the total', () => {
+    expect(applyListQuery(items, parseListQuery('offset=10')).contentRange).toBe('items 0-0/3');
+  });
+});
+
+describe('parseListQuery(): encodings', () => {
+  it('decodes each value of a raw RQL structure, so a value may hold ( ) , and @', () => {
+    const query = parseListQuery(`and(eq(status,pending),in(note,(${encodeURIComponent('a,b (c)@x').replace(/\(/g, '%28').replace(/\)/g, '%29')},z)))`);
+    expect(query.filters[0]?.args[1]).toEqual({ op: 'in', args: ['note', ['a,b (c)@x', 'z']] });
+  });
+
+  it('reads a piece whose commas or parentheses were encoded too', () => {
+    expect(parseListQuery(encodeURIComponent('eq(id,PR-1)')).filters).toEqual([{ op: 'eq', args: ['id', 'PR-1'] }]);
+    expect(parseListQuery('eq%28id%2CPR-1%29').filters).toEqual([{ op: 'eq', args: ['id', 'PR-1'] }]);
+  });
+});
