@@ -10,6 +10,7 @@ import { checkCycles, runDemo } from './demo.command.js';
 import { runManualActions } from './manual-actions.command.js';
 import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
 import { runRate, type RateOptions } from './rate.command.js';
+import { startSandboxCommand, type SandboxOptions } from './sandbox.command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PAYER_FAILED = 1;
@@ -125,6 +126,29 @@ export function buildProgram(): Command {
           { statePath: config.state.path, done: options.done, by: options.by, all: options.all, json: options.json },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), now: () => new Date() },
         );
+        process.exitCode = EXIT_OK;
+      } catch (error) {
+        printError(error);
+        process.exitCode = EXIT_UNUSABLE;
+      }
+    });
+
+  program
+    .command('sandbox')
+    .description('serve loopback stand-ins of the platform API and AWS Organizations, seeded from fixtures/orders, until Ctrl-C')
+    .option('--seed <file-or-folder>', 'seed file or folder (default: the bundled fixtures/orders)')
+    .option('--requests <n>', 'seed this many generated pending requests instead')
+    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--platform-port <port>', 'port of the platform API (0: any free)').default('0'))
+    .addOption(new Option('--aws-port <port>', 'port of AWS Organizations (0: any free)').default('0'))
+    .action(async (options: SandboxOptions) => {
+      try {
+        const sandbox = await startSandboxCommand(options, (t) => process.stdout.write(t));
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await sandbox.close();
         process.exitCode = EXIT_OK;
       } catch (error) {
         printError(error);

@@ -21,8 +21,36 @@ describe('loadConfig()', () => {
     const { config } = await loadConfig(
       await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }], connect: { productIds: ['PRD-411-678-887'] }, schedule: {} }),
     );
-    expect(config.connect).toEqual({ apiUrl: 'https://api.connect.cloudblue.com/public/v1', productIds: ['PRD-411-678-887'], pollIntervalMs: 60000 });
+    expect(config.connect).toEqual({ apiUrl: 'https://api.connect.cloudblue.com/public/v1', productIds: ['PRD-411-678-887'], timeoutMs: 30000, pageSize: 100, retries: 3 });
     expect(config.schedule).toEqual({ cron: '0 0 5 * *', timezone: 'UTC' });
+    expect(config.state).toEqual({ path: './data/native-rating.db' });
+    expect(config.orders).toEqual({ concurrency: 4 });
+    expect(config.aws).toEqual({ region: 'us-east-1', maxConcurrentCalls: 4, maxCallsPerSecond: 5, maxAttempts: 5 });
+  });
+
+  it('takes the order settings of issue 3 and names each bad one', async () => {
+    const dir = await tempDir();
+    const good = await loadConfig(
+      await writeJson(dir, 'g.json', {
+        payers: [{ accountId: '111111111111', roleArn: 'arn:aws:iam::111111111111:role/NativeRating', externalIdEnv: 'PAYER_EXTERNAL_ID', accountModel: 'spam', providerDomains: ['reseller.example'] }],
+        connect: { productIds: ['PRD-411-678-887'], activationTemplateId: 'TL-111-111-111' },
+        state: { path: '/var/lib/native-rating/state.db' },
+        pollIntervalMs: 30000,
+      }),
+    );
+    expect(good.config.payers[0]).toMatchObject({ roleArn: 'arn:aws:iam::111111111111:role/NativeRating', defaultSupportLevel: 'business' });
+    expect(good.config.pollIntervalMs).toBe(30000);
+    const bad = loadConfig(
+      await writeJson(dir, 'b.json', {
+        payers: [{ accountId: '111111111111', roleArn: 'role/x', accountModel: 'spam' }],
+        connect: { productIds: ['PRD-1'], activationTemplateId: 'template' },
+        pollIntervalMs: 10,
+      }),
+    );
+    await expect(bad).rejects.toThrow(/payers\.0\.roleArn: must be an IAM role ARN/);
+    await expect(bad).rejects.toThrow(/payers\.0\.providerDomains: the spam account model needs/);
+    await expect(bad).rejects.toThrow(/connect\.activationTemplateId: must be a template id/);
+    await expect(bad).rejects.toThrow(/pollIntervalMs/);
   });
 
   it('refuses a payer listed twice, an unknown setting and a JSON error, naming each', async () => {
