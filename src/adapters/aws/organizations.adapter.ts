@@ -133,9 +133,14 @@ export class AwsOrganizations implements OrganizationsPort {
     );
   }
 
+  /** An organization's root never changes: asked once per client. */
+  private root: string | undefined;
+
   async rootId(signal: AbortSignal): Promise<string> {
+    if (this.root !== undefined) return this.root;
     const out = await this.call('ListRoots', signal, (abortSignal) => this.client.send(new ListRootsCommand({}), { abortSignal }));
-    return this.required(out.Roots?.[0]?.Id, 'ListRoots', 'no root');
+    this.root = this.required(out.Roots?.[0]?.Id, 'ListRoots', 'no root');
+    return this.root;
   }
 
   async findOrganizationalUnit(parentId: string, name: string, signal: AbortSignal): Promise<string | undefined> {

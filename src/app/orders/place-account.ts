@@ -27,12 +27,19 @@ async function targetParent(work: RequestWork): Promise<string> {
   }
   const name = work.customerName.trim().slice(0, MAX_OU_NAME);
   if (name === '') throw new ConnectorError('CONFIG_INVALID', `request ${work.id}: the customer has no name to name its organizational unit after`);
-  const payer = work.payer().accountId;
-  return work.deps.locks.with(`ou:${payer}:${name.toLowerCase()}`, async () => {
-    const root = await orgs.rootId(work.signal);
-    const existing = await orgs.findOrganizationalUnit(root, name, work.signal);
-    return existing ?? (await orgs.createOrganizationalUnit(root, name, work.signal));
-  });
+  const key = `${work.payer().accountId}:${name}`;
+  let found = work.deps.customerOus.get(key);
+  if (!found) {
+    // One look-up (and at most one creation) per customer and cycle, shared by its requests.
+    found = (async () => {
+      const root = await orgs.rootId(work.signal);
+      const existing = await orgs.findOrganizationalUnit(root, name, work.signal);
+      return existing ?? (await orgs.createOrganizationalUnit(root, name, work.signal));
+    })();
+    found.catch(() => work.deps.customerOus.delete(key));
+    work.deps.customerOus.set(key, found);
+  }
+  return found;
 }
 
 /** Moves the account to its OU unless it is there already. Returns the OU id. */

@@ -15,7 +15,7 @@ import { KeyedLock } from './keyed-lock.js';
 import type { OrderDeps } from './request-work.js';
 import { fulfilTierConfig } from './tier-config.flow.js';
 
-export type CycleDeps = Omit<OrderDeps, 'locks' | 'templates' | 'creating' | 'directory'>;
+export type CycleDeps = Omit<OrderDeps, 'locks' | 'templates' | 'creating' | 'directory' | 'customerOus'>;
 
 export interface CycleOptions {
   /** Aborts calls in flight (forced stop). */
@@ -66,7 +66,7 @@ async function handleAll<T extends { id: string }>(
 }
 
 export async function runCycle(base: CycleDeps, options: CycleOptions): Promise<CycleResult> {
-  const deps: OrderDeps = { ...base, locks: new KeyedLock(), templates: new Map(), creating: new Set(), directory: new Map() };
+  const deps: OrderDeps = { ...base, locks: new KeyedLock(), templates: new Map(), creating: new Set(), directory: new Map(), customerOus: new Map() };
   const { productIds, concurrency } = deps.settings;
   const listErrors: CycleResult['listErrors'] = [];
   const listFailed = (what: string, error: unknown): void => {

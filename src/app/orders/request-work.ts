@@ -59,6 +59,8 @@ export interface OrderDeps {
   templates: Map<string, Promise<string>>;
   /** Payer + e-mail pairs asked of CreateAccount in this cycle: a second request of one e-mail waits. */
   creating: Set<string>;
+  /** OU ids by payer and customer name, found or created once per cycle. */
+  customerOus: Map<string, Promise<string>>;
   /** Each payer's accounts by lower-case e-mail, listed once per cycle (ListAccounts pages through the whole organization). */
   directory: Map<string, Promise<Map<string, OrgAccount>>>;
 }

@@ -95,4 +95,14 @@ describe('runCycle()', () => {
     await runCycle(h.deps, { signal: new AbortController().signal });
     expect(h.deps.journal.get('PR-1')).toMatchObject({ attempts: 2, outcome: 'pending', step: 'cancel:wait-closure' });
   });
+
+  it('creates one OU for a customer with many requests in one cycle', async () => {
+    const requests = Array.from({ length: 6 }, (_, i) => request(`PR-${i}`, 'purchase', { account_type: 'import', aws_account_id: String(100000000000 + i) }));
+    h = harness(requests, { concurrency: 4 });
+    requests.forEach((_, i) => h.org.addAccount(String(100000000000 + i), `m${i}@acme.example`));
+    await runCycle(h.deps, { signal: new AbortController().signal });
+    expect(h.org.count('createOrganizationalUnit')).toBe(1);
+    const ou = [...h.org.ous.keys()][0];
+    expect(requests.map((_, i) => h.org.parents.get(String(100000000000 + i)))).toEqual(Array(6).fill(ou));
+  });
 });
