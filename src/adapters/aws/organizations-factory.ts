@@ -28,7 +28,8 @@ interface Waiter {
 
 /**
  * At most `maxConcurrent` calls in flight and at most `maxCallsPerSecond`
- * started in any sliding window of 1000 ms, granted first come, first served.
+ * started in any sliding window of 1000 ms, spaced at least 1000/rate ms apart,
+ * granted first come, first served.
  * A call is counted when it is granted its slot (an attempt whose credentials
  * then fail to resolve still counts).
  */
@@ -105,6 +106,14 @@ export class CallLimiter {
         this.wakeAt((this.started[0] ?? now) + 1000 - now);
         return;
       }
+      // Spread the calls evenly (one per 1000/rate ms) instead of a burst then a pause:
+      // AWS meters with a token bucket, and a delayed burst would land in the next second.
+      const last = this.started[this.started.length - 1];
+      const spacing = 1000 / this.maxCallsPerSecond;
+      if (last !== undefined && now - last < spacing) {
+        this.wakeAt(last + spacing - now);
+        return;
+      }
       const waiter = this.queue.shift() as Waiter;
       this.unwatch(waiter);
       this.started.push(now);
@@ -136,9 +145,12 @@ function abortError(): Error {
 }
 
 /**
- * The limiter as SDK middleware, placed right after the retry middleware (and
- * before signing): it runs once per HTTP attempt, so SDK retries count as calls
- * and wait for a slot too, while the retry back-off sleeps hold no slot.
+ * The limiter as SDK middleware, placed right after signing (inside the retry
+ * middleware): it runs once per HTTP attempt, so SDK retries count as calls and
+ * wait for a slot too, while the retry back-off sleeps hold no slot. Being the
+ * last step before the wire, the time a slot is granted is the time AWS sees the
+ * call (signing and credential look-ups happen before, and do not skew the rate
+ * AWS measures). A signature stays valid for 5 minutes, far longer than a wait.
  */
 function limiterMiddleware<I extends object, O extends object>(limiter: CallLimiter): FinalizeRequestMiddleware<I, O> {
   return (next, context) => async (args: FinalizeHandlerArguments<I>) => {
@@ -214,7 +226,7 @@ export class AwsOrganizationsFactory implements OrganizationsFactory {
     });
     client.middlewareStack.addRelativeTo(limiterMiddleware(this.limiter), {
       relation: 'after',
-      toMiddleware: 'retryMiddleware',
+      toMiddleware: 'httpSigningMiddleware',
       name: 'nativeRatingCallLimiter',
       override: true,
     });

@@ -22,6 +22,8 @@ export interface CycleOptions {
   signal: AbortSignal;
   /** When aborted, no new request is started; those in hand finish. */
   stopTaking?: AbortSignal;
+  /** Called as a request is taken in hand. */
+  onStart?: (id: string) => void;
   /** Called as each request is done (for the per-request line and logs). */
   onResult?: (result: RequestResult) => void;
   /** Called when a list cannot be read. */
@@ -56,6 +58,7 @@ async function handleAll<T extends { id: string }>(
           notStarted += 1;
           return;
         }
+        options.onStart?.(item.id);
         const result = await handle(item);
         results.push(result);
         options.onResult?.(result);

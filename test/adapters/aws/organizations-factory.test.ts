@@ -36,7 +36,7 @@ describe('the shared call limiter', () => {
     expect(factory.stats()).toEqual({ calls: 20, byOperation: { ListRoots: 20 }, maxInFlight: 2 });
   });
 
-  it('starts at most maxCallsPerSecond calls in any second', async () => {
+  it('starts at most maxCallsPerSecond calls in any second, spread evenly', async () => {
     vi.useFakeTimers({ now: 0 });
     const limiter = new CallLimiter(10, 2);
     const startedAt: number[] = [];
@@ -48,8 +48,8 @@ describe('the shared call limiter', () => {
     );
     await vi.advanceTimersByTimeAsync(3_000);
     await Promise.all(calls);
-    expect(startedAt).toEqual([0, 0, 1000, 1000, 2000]);
-    expect(limiter.stats()).toEqual({ calls: 5, byOperation: { ListAccounts: 5 }, maxInFlight: 2 });
+    expect(startedAt).toEqual([0, 500, 1000, 1500, 2000]);
+    expect(limiter.stats()).toEqual({ calls: 5, byOperation: { ListAccounts: 5 }, maxInFlight: 1 });
   });
 
   it('lets a waiting call go when its signal fires', async () => {
