@@ -21,6 +21,8 @@ import { renderTable } from './table.js';
 
 export interface DemoOptions {
   out: string;
+  /** Default: the bundled fixtures/demo.config.json. */
+  config?: string;
   /** Poll cycles to run against the sandbox (the fixtures settle in 3). */
   cycles: number;
 }
@@ -31,7 +33,8 @@ const DEMO_TODAY = new Date('2026-11-26T12:00:00Z');
 export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ratedOk: boolean }> {
   const root = packageRoot();
   const fixtures = join(root, 'fixtures');
-  const loaded = await loadConfig(join(fixtures, 'demo.config.json'));
+  const configFile = options.config ?? join(fixtures, 'demo.config.json');
+  const loaded = await loadConfig(configFile);
   const seed = await loadSeed(join(fixtures, 'orders'));
   const sandbox = await startSandbox({ seed, now: () => DEMO_TODAY });
   const stateDir = await mkdtemp(join(tmpdir(), 'native-rating-demo-'));
@@ -82,7 +85,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ra
     {
       period: '2026-10',
       cur: join(fixtures, 'cur', 'demo-2026-10'),
-      config: join(fixtures, 'demo.config.json'),
+      config: configFile,
       assets: join(fixtures, 'demo.assets.json'),
       dryRun: true,
       out: options.out,

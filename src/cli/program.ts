@@ -136,6 +136,7 @@ export function buildProgram(): Command {
   program
     .command('sandbox')
     .description('serve loopback stand-ins of the platform API and AWS Organizations, seeded from fixtures/orders, until Ctrl-C')
+    .option('--config <config.json>', 'a connector configuration to check against the seed (connect.productIds)')
     .option('--seed <file-or-folder>', 'seed file or folder (default: the bundled fixtures/orders)')
     .option('--requests <n>', 'seed this many generated pending requests instead')
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
@@ -159,12 +160,13 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('the bundled demo: fixture orders processed against the loopback sandbox, then the demo month rated (dry run)')
+    .option('--config <config.json>', 'configuration for the orders and the rating (default: the bundled fixtures/demo.config.json)')
     .addOption(new Option('--out <dir>', 'folder for the rating outputs').default('out'))
     .addOption(new Option('--cycles <n>', 'poll cycles to run against the sandbox').default('3'))
-    .action(async (options: { out: string; cycles: string }) => {
+    .action(async (options: { out: string; cycles: string; config?: string }) => {
       try {
         const result = await runDemo(
-          { out: options.out, cycles: checkCycles(options.cycles) },
+          { out: options.out, cycles: checkCycles(options.cycles), config: options.config },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
         );
         process.exitCode = result.ratedOk ? EXIT_OK : EXIT_PAYER_FAILED;

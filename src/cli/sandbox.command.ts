@@ -4,12 +4,14 @@
  * SIGINT or SIGTERM. Prints what to export so `process` and `daemon` use them.
  */
 import { join } from 'node:path';
-import { packageRoot } from '../config/load.js';
+import { loadConfig, packageRoot } from '../config/load.js';
 import { ConnectorError } from '../domain/errors.js';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { generateRequests, loadSeed } from '../sandbox/seed.js';
 
 export interface SandboxOptions {
+  /** A connector configuration: its connect.productIds are checked against the seed. */
+  config?: string;
   seed?: string;
   /** Generate this many pending requests instead of reading a seed. */
   requests?: string;
@@ -33,6 +35,9 @@ export async function startSandboxCommand(options: SandboxOptions, stdout: (t: s
   } else {
     seed = await loadSeed(options.seed ?? join(packageRoot(), 'fixtures', 'orders'));
   }
+  const productIds = options.config === undefined ? [] : ((await loadConfig(options.config)).config.connect?.productIds ?? []);
+  const seeded = new Set((seed.products ?? []).map((p) => p.id));
+  const missing = productIds.filter((id) => !seeded.has(id));
   const sandbox = await startSandbox({ seed, host: options.host, platformPort: port(options.platformPort, '--platform-port'), awsPort: port(options.awsPort, '--aws-port') });
   stdout(
     [
@@ -45,6 +50,11 @@ export async function startSandboxCommand(options: SandboxOptions, stdout: (t: s
       `  export AWS_ENDPOINT_URL_ORGANIZATIONS=${sandbox.organizationsUrl}`,
       '  export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=us-east-1',
       '',
+      ...(options.config === undefined
+        ? []
+        : missing.length === 0
+          ? [`${options.config}: connect.productIds are all in the seed`]
+          : [`warning: ${options.config}: connect.productIds ${missing.join(', ')} are not in the seed: the connector will find no requests of them`]),
       'Ctrl-C stops it.',
       '',
     ].join('\n'),

@@ -55,3 +55,38 @@ describe('showAmount()', () => {
     expect(showAmount(value)).toBe(shown);
   });
 });
+
+describe('native-rating order commands', () => {
+  it('process --once exits 2 naming CONNECT_API_KEY when it is not set', async () => {
+    const saved = process.env.CONNECT_API_KEY;
+    delete process.env.CONNECT_API_KEY;
+    try {
+      const r = await run(['process', '--once', '--config', 'fixtures/demo.config.json']);
+      expect(r.code).toBe(EXIT_UNUSABLE);
+      expect(r.stderr).toContain('CONNECT_API_KEY is not set');
+    } finally {
+      if (saved !== undefined) process.env.CONNECT_API_KEY = saved;
+    }
+  });
+
+  it('daemon exits 2 when the configuration has no connect section', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }] });
+    process.env.CONNECT_API_KEY = 'SU-1:x';
+    try {
+      const r = await run(['daemon', '--config', config]);
+      expect(r.code).toBe(EXIT_UNUSABLE);
+      expect(r.stderr).toContain('no "connect" section');
+    } finally {
+      delete process.env.CONNECT_API_KEY;
+    }
+  });
+
+  it('manual-actions reads state.path from --config and says when there are none', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }], state: { path: join(dir, 'none.db') } });
+    const r = await run(['manual-actions', '--config', config]);
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toMatch(/no open manual actions/i);
+  });
+});

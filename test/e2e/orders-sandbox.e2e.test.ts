@@ -113,6 +113,23 @@ describe('process --once against the sandbox', () => {
     expect(sandbox.organizations.stats().calls.CreateAccount ?? 0).toBe(0);
   });
 
+  it('after the parameter update following CreateAccount fails, the next cycle adopts the account by e-mail: no second CreateAccount', async () => {
+    await sandbox.close();
+    sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), createAccountPolls: 0, now: () => new Date('2026-11-26T12:00:00Z') });
+    process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = sandbox.organizationsUrl;
+    sandbox.platform.addFault({ method: 'PUT', pathPrefix: '/requests/PR-1001-0001-0001-001', status: 500, times: 2 });
+    const config = await configFile({ connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 } });
+    const first = await runProcessOnce({ config }, io());
+    expect(first.requests.find((r) => r.requestId === 'PR-1001-0001-0001-001')).toMatchObject({ kind: 'error', errorCode: 'PLATFORM_HTTP' });
+    expect(param('PR-1001-0001-0001-001', 'create_account_status_id') ?? '').toBe('');
+    const second = await runProcessOnce({ config }, io());
+    expect(second.requests.find((r) => r.requestId === 'PR-1001-0001-0001-001')).toMatchObject({ kind: 'approved' });
+    expect(sandbox.organizations.stats().calls.CreateAccount).toBe(1);
+    const accounts = [...(sandbox.organizations.state.orgs[0]?.accounts.values() ?? [])].filter((a) => a.email === 'aws-root@acme.example');
+    expect(accounts).toHaveLength(1);
+    expect(param('PR-1001-0001-0001-001', 'aws_account_id')).toBe(accounts[0]?.id);
+  });
+
   it('prints a line per request and a summary', async () => {
     const run = io();
     await runProcessOnce({ config: await configFile() }, run);
