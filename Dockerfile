@@ -1,6 +1,9 @@
-# The connector's container: current LTS Node (Node 20 left support in April 2026).
+# The connector's container: current LTS Node (Node 20 left support in April 2026;
+# AWS SDK releases from January 2027 need Node 22).
 FROM node:22-slim AS build
 WORKDIR /app
+# better-sqlite3 builds from source when no prebuilt binary matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
@@ -14,6 +17,14 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+# The demo and the sandbox read the bundled fixtures.
+COPY fixtures ./fixtures
+# state.path defaults to ./data/native-rating.db: mount a volume here so the journal,
+# countdowns and manual actions outlive the container (progress itself is on the requests).
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 USER node
+# Secrets come from the environment: CONNECT_API_KEY, AWS credentials (or a task role),
+# and each payer's externalIdEnv variable. SIGTERM drains; a second SIGTERM forces.
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
-CMD ["--help"]
+CMD ["daemon", "--config", "/config/config.json"]
