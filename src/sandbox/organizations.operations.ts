@@ -86,6 +86,25 @@ export const OPERATIONS: Record<string, Operation> = {
     if (target === null || typeof target !== 'object') throw new AwsFault('InvalidInputException', 'Target is required.', { Reason: 'INPUT_REQUIRED' });
     return { Handshake: handshake(org, s.invite(org, target as Json)) };
   },
+  ListCreateAccountStatus: (_s, org, input) => {
+    const states = Array.isArray(input.States) ? input.States.map(String) : undefined;
+    const p = page(
+      [...org.creates.values()].filter((c) => states === undefined || states.includes(c.state)),
+      input,
+      `ListCreateAccountStatus:${states?.join(',') ?? ''}`,
+    );
+    return { CreateAccountStatuses: p.items.map(createStatus), ...(p.next ? { NextToken: p.next } : {}) };
+  },
+  ListHandshakesForOrganization: (_s, org, input) => {
+    const filter = (input.Filter ?? {}) as Json;
+    const action = typeof filter.ActionType === 'string' ? filter.ActionType : undefined;
+    const p = page(
+      [...org.handshakes.values()].filter(() => action === undefined || action === 'INVITE'),
+      input,
+      `ListHandshakesForOrganization:${action ?? ''}`,
+    );
+    return { Handshakes: p.items.map((h) => handshake(org, h)), ...(p.next ? { NextToken: p.next } : {}) };
+  },
   DescribeHandshake: (s, org, input) => ({ Handshake: handshake(org, s.describeHandshake(org, required(input, 'HandshakeId'))) }),
   ListParents: (_s, org, input) => {
     const parent = parentOf(org, required(input, 'ChildId'));

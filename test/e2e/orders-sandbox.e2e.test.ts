@@ -130,6 +130,17 @@ describe('process --once against the sandbox', () => {
     expect(param('PR-1001-0001-0001-001', 'aws_account_id')).toBe(accounts[0]?.id);
   });
 
+  it('after the save of handshake_id fails, the next cycle adopts the open invitation: no second invitation', async () => {
+    sandbox.platform.addFault({ method: 'PUT', pathPrefix: '/requests/PR-1001-0004-0001-001', status: 500, times: 2 });
+    const config = await configFile({ connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 } });
+    await runProcessOnce({ config }, io());
+    expect(param('PR-1001-0004-0001-001', 'handshake_id') ?? '').toBe('');
+    const second = await runProcessOnce({ config }, io());
+    expect(second.requests.find((r) => r.requestId === 'PR-1001-0004-0001-001')?.message).toContain('already sent');
+    expect(param('PR-1001-0004-0001-001', 'handshake_id')).toMatch(/^h-/);
+    expect(sandbox.organizations.stats().calls.InviteAccountToOrganization).toBe(1);
+  });
+
   it('prints a line per request and a summary', async () => {
     const run = io();
     await runProcessOnce({ config: await configFile() }, run);

@@ -242,6 +242,15 @@ export class FakeOrganization implements OrganizationsPort {
     if (!s) throw new ConnectorError('AWS_NOT_FOUND', `no create account status ${id}`);
     return { id: s.id, state: s.state, accountId: s.accountId, failureReason: s.failureReason };
   }
+  async listCreateAccountStatuses(state: CreateAccountStatus['state']): Promise<CreateAccountStatus[]> {
+    this.enter('listCreateAccountStatuses', state);
+    return [...this.statuses.values()].filter((s) => s.state === state).map((s) => ({ id: s.id, state: s.state, accountName: s.name }));
+  }
+  async findOpenInvitation(accountId: string): Promise<Handshake | undefined> {
+    this.enter('findOpenInvitation', accountId);
+    const h = [...this.handshakes.values()].find((x) => x.accountId === accountId && (x.state === 'OPEN' || x.state === 'REQUESTED'));
+    return h ? { id: h.id, state: h.state } : undefined;
+  }
   async inviteAccount(accountId: string): Promise<Handshake> {
     this.enter('inviteAccount', accountId);
     const id = `h-${this.handshakes.size + 1}`;

@@ -12,6 +12,8 @@ import {
   DescribeHandshakeCommand,
   InviteAccountToOrganizationCommand,
   ListAccountsCommand,
+  ListCreateAccountStatusCommand,
+  ListHandshakesForOrganizationCommand,
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
   ListRootsCommand,
@@ -99,6 +101,34 @@ export class AwsOrganizations implements OrganizationsPort {
       }),
     );
     return this.toCreateStatus(out.CreateAccountStatus, 'DescribeCreateAccountStatus');
+  }
+
+  async listCreateAccountStatuses(state: CreateAccountStatus['state'], signal: AbortSignal): Promise<CreateAccountStatus[]> {
+    const statuses: CreateAccountStatus[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListCreateAccountStatus', signal, (abortSignal) =>
+        this.client.send(new ListCreateAccountStatusCommand({ States: [state], NextToken: nextToken, MaxResults: 20 }), { abortSignal }),
+      );
+      for (const s of page.CreateAccountStatuses ?? []) statuses.push(this.toCreateStatus(s, 'ListCreateAccountStatus'));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return statuses;
+  }
+
+  async findOpenInvitation(accountId: string, signal: AbortSignal): Promise<Handshake | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListHandshakesForOrganization', signal, (abortSignal) =>
+        this.client.send(new ListHandshakesForOrganizationCommand({ Filter: { ActionType: 'INVITE' }, NextToken: nextToken, MaxResults: 20 }), { abortSignal }),
+      );
+      const open = (page.Handshakes ?? []).find(
+        (h) => (h.State === 'OPEN' || h.State === 'REQUESTED') && (h.Parties ?? []).some((p) => p.Type === 'ACCOUNT' && p.Id === accountId),
+      );
+      if (open) return this.toHandshake(open, 'ListHandshakesForOrganization');
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
   }
 
   async inviteAccount(accountId: string, signal: AbortSignal): Promise<Handshake> {
@@ -222,6 +252,7 @@ export class AwsOrganizations implements OrganizationsPort {
     return {
       id,
       state: state as CreateAccountStatus['state'],
+      ...(status?.AccountName ? { accountName: status.AccountName } : {}),
       ...(status?.AccountId ? { accountId: status.AccountId } : {}),
       ...(status?.FailureReason ? { failureReason: status.FailureReason } : {}),
     };

@@ -28,7 +28,7 @@ async function targetParent(work: RequestWork): Promise<string> {
   const name = work.customerName.trim().slice(0, MAX_OU_NAME);
   if (name === '') throw new ConnectorError('CONFIG_INVALID', `request ${work.id}: the customer has no name to name its organizational unit after`);
   const key = `${work.payer().accountId}:${name}`;
-  let found = work.deps.customerOus.get(key);
+  let found = work.deps.cycle.customerOus.get(key);
   if (!found) {
     // One look-up (and at most one creation) per customer and cycle, shared by its requests.
     found = (async () => {
@@ -36,8 +36,8 @@ async function targetParent(work: RequestWork): Promise<string> {
       const existing = await orgs.findOrganizationalUnit(root, name, work.signal);
       return existing ?? (await orgs.createOrganizationalUnit(root, name, work.signal));
     })();
-    found.catch(() => work.deps.customerOus.delete(key));
-    work.deps.customerOus.set(key, found);
+    found.catch(() => work.deps.cycle.customerOus.delete(key));
+    work.deps.cycle.customerOus.set(key, found);
   }
   return found;
 }

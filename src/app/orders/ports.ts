@@ -120,6 +120,8 @@ export interface OrgAccount {
 export interface CreateAccountStatus {
   /** `car-...` */
   id: string;
+  /** The name asked for (AWS does not give the e-mail back). */
+  accountName?: string;
   state: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
   accountId?: string;
   failureReason?: string;
@@ -147,6 +149,13 @@ export interface OrganizationsPort {
   describeAccount(accountId: string, signal: AbortSignal): Promise<OrgAccount | undefined>;
   createAccount(input: { email: string; name: string }, signal: AbortSignal): Promise<CreateAccountStatus>;
   describeCreateAccountStatus(createAccountStatusId: string, signal: AbortSignal): Promise<CreateAccountStatus>;
+  /** ListCreateAccountStatus (all pages) of creations in `state`. */
+  listCreateAccountStatuses(state: CreateAccountStatus['state'], signal: AbortSignal): Promise<CreateAccountStatus[]>;
+  /**
+   * ListHandshakesForOrganization (INVITE, all pages): an OPEN or REQUESTED
+   * invitation of this account, if one was already sent.
+   */
+  findOpenInvitation(accountId: string, signal: AbortSignal): Promise<Handshake | undefined>;
   /** InviteAccountToOrganization with target type ACCOUNT. */
   inviteAccount(accountId: string, signal: AbortSignal): Promise<Handshake>;
   describeHandshake(handshakeId: string, signal: AbortSignal): Promise<Handshake>;

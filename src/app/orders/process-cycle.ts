@@ -11,11 +11,10 @@
 import pLimit from 'p-limit';
 import { coerceError } from '../../domain/errors.js';
 import { fulfilRequest, type RequestResult } from './fulfil-request.js';
-import { KeyedLock } from './keyed-lock.js';
-import type { OrderDeps } from './request-work.js';
+import { newCycleShared, type OrderDeps } from './request-work.js';
 import { fulfilTierConfig } from './tier-config.flow.js';
 
-export type CycleDeps = Omit<OrderDeps, 'locks' | 'templates' | 'creating' | 'directory' | 'customerOus'>;
+export type CycleDeps = Omit<OrderDeps, 'cycle'>;
 
 export interface CycleOptions {
   /** Aborts calls in flight (forced stop). */
@@ -69,7 +68,7 @@ async function handleAll<T extends { id: string }>(
 }
 
 export async function runCycle(base: CycleDeps, options: CycleOptions): Promise<CycleResult> {
-  const deps: OrderDeps = { ...base, locks: new KeyedLock(), templates: new Map(), creating: new Set(), directory: new Map(), customerOus: new Map() };
+  const deps: OrderDeps = { ...base, cycle: newCycleShared() };
   const { productIds, concurrency } = deps.settings;
   const listErrors: CycleResult['listErrors'] = [];
   const listFailed = (what: string, error: unknown): void => {

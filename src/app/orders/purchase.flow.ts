@@ -6,6 +6,7 @@
 import { createFailure, handshakeOutcome } from '../../domain/orders/aws-outcomes.js';
 import { checkPurchase, PARAM, type PurchaseOrder } from '../../domain/orders/order-params.js';
 import { placeAccount, supportLevelAction } from './place-account.js';
+import type { CreateAccountStatus } from './ports.js';
 import type { Outcome, RequestWork } from './request-work.js';
 
 export async function purchase(work: RequestWork): Promise<Outcome> {
@@ -47,16 +48,18 @@ async function purchaseNew(work: RequestWork, order: PurchaseOrder): Promise<Out
       return finish(work, order, status.accountId, `account created (${statusId})`);
     }
     const failure = createFailure(status.failureReason);
-    if (!failure.retry) {
-      // The e-mail may be used by an account of this very organization (an earlier attempt): adopt it.
-      const existing = status.failureReason === 'EMAIL_ALREADY_EXISTS' ? await work.accountByEmail(email) : undefined;
-      if (!existing) return work.fail(failure.message, 'create-account');
+    if (!failure.retry && status.failureReason === 'EMAIL_ALREADY_EXISTS') {
+      // The e-mail may belong to an account of this very organization (an earlier attempt): adopt it;
+      // or to a creation of ours AWS has not finished: wait for it rather than fail the order.
+      if (!(await work.accountByEmail(email)) && !(await sameNameInProgress(work, order))) return work.fail(failure.message, 'create-account');
+    } else if (!failure.retry) {
+      return work.fail(failure.message, 'create-account');
     }
   }
 
   const key = `${work.payer().accountId}:${email.toLowerCase()}`;
-  return work.deps.locks.with(`email:${key}`, async () => {
-    if (work.deps.creating.has(key)) {
+  return work.deps.cycle.locks.with(`email:${key}`, async () => {
+    if (work.deps.cycle.creating.has(key)) {
       return { kind: 'pending', step: 'wait-same-email', message: `another request is creating the account of ${email}; this one waits for it` };
     }
     const existing = await work.accountByEmail(email);
@@ -64,11 +67,21 @@ async function purchaseNew(work: RequestWork, order: PurchaseOrder): Promise<Out
       await work.save({ [PARAM.awsAccountId]: existing.id, [PARAM.payerAccountId]: work.payer().accountId });
       return finish(work, order, existing.id, `adopted account ${existing.id} of ${email} (already in the organization)`);
     }
-    work.deps.creating.add(key);
+    const pending = await sameNameInProgress(work, order);
+    if (pending) {
+      // A creation of this name that no saved id points at: most likely ours, from a pass whose save was lost.
+      return { kind: 'pending', step: 'wait-in-progress-creation', message: `AWS is still creating an account named ${JSON.stringify(order.name)} (${pending.id}); waiting for it before creating another` };
+    }
+    work.deps.cycle.creating.add(key);
     const created = await orgs.createAccount({ email, name: order.name ?? '' }, work.signal);
     await work.save({ [PARAM.createAccountStatusId]: created.id, [PARAM.payerAccountId]: work.payer().accountId }, work.clearedErrors());
     return { kind: 'pending', step: 'create-account', message: `asked AWS to create the account of ${email} (${created.id})` };
   });
+}
+
+/** A creation still IN_PROGRESS under the name this order asks for, if any. */
+async function sameNameInProgress(work: RequestWork, order: PurchaseOrder): Promise<CreateAccountStatus | undefined> {
+  return (await work.creationsInProgress()).find((c) => c.accountName === order.name);
 }
 
 function invitationNote(accountId: string, payerId: string): string {
@@ -94,16 +107,19 @@ async function purchaseTransfer(work: RequestWork, order: PurchaseOrder): Promis
     return finish(work, order, accountId, `invitation ${handshakeId} accepted`);
   }
 
-  return work.deps.locks.with(`account:${payerId}:${accountId}`, async () => {
+  return work.deps.cycle.locks.with(`account:${payerId}:${accountId}`, async () => {
     const member = await orgs.describeAccount(accountId, work.signal);
     if (member) {
       return work.inquire([{ param: PARAM.awsAccountId, value: accountId, message: 'this account is already in the organization: order it as import' }], 'check-account');
     }
-    const handshake = await orgs.inviteAccount(accountId, work.signal);
+    // An invitation already open for this account (a pass whose save was lost): adopt it, never send a second.
+    const open = await orgs.findOpenInvitation(accountId, work.signal);
+    const handshake = open ?? (await orgs.inviteAccount(accountId, work.signal));
     await work.save({ [PARAM.handshakeId]: handshake.id, [PARAM.payerAccountId]: payerId }, work.clearedErrors());
     await work.noteOnce(invitationNote(accountId, payerId));
     work.manualAction({ kind: 'accept-invitation', accountId, detail: `the owner of account ${accountId} must accept invitation ${handshake.id} in the AWS console` });
-    return { kind: 'pending', step: 'invite', message: `invited account ${accountId} (${handshake.id}); its owner must accept in the AWS console` };
+    const how = open ? `found invitation ${handshake.id} already sent to account ${accountId}` : `invited account ${accountId} (${handshake.id})`;
+    return { kind: 'pending', step: 'invite', message: `${how}; its owner must accept in the AWS console` };
   });
 }
 

@@ -10,6 +10,7 @@ import { PARAM, type ParamProblem } from '../../domain/orders/order-params.js';
 import { ConnectorError } from '../../domain/errors.js';
 import type {
   Clock,
+  CreateAccountStatus,
   CountdownStore,
   FulfillmentRequest,
   ManualActionInput,
@@ -22,7 +23,7 @@ import type {
   PlatformPort,
   RequestJournal,
 } from './ports.js';
-import type { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from './keyed-lock.js';
 
 /** A payer as the order flows see it (from the configuration; secrets already resolved from the environment). */
 export interface OrderPayer extends PayerAccess {
@@ -45,6 +46,26 @@ export interface OrderSettings {
   closeWaitDays: number;
 }
 
+/** Locks and look-ups shared by the requests of one cycle (so 1,000 requests do not list the organization 1,000 times). */
+export interface CycleShared {
+  /** One request per e-mail or account at a time. */
+  locks: KeyedLock;
+  /** Template ids by product and scope. */
+  templates: Map<string, Promise<string>>;
+  /** Payer + e-mail pairs asked of CreateAccount in this cycle: a second request of one e-mail waits. */
+  creating: Set<string>;
+  /** OU ids by payer and customer name, found or created once. */
+  customerOus: Map<string, Promise<string>>;
+  /** Each payer's accounts by lower-case e-mail (ListAccounts pages through the whole organization). */
+  directory: Map<string, Promise<Map<string, OrgAccount>>>;
+  /** Each payer's account creations still IN_PROGRESS at the first look of the cycle. */
+  inProgress: Map<string, Promise<CreateAccountStatus[]>>;
+}
+
+export function newCycleShared(): CycleShared {
+  return { locks: new KeyedLock(), templates: new Map(), creating: new Set(), customerOus: new Map(), directory: new Map(), inProgress: new Map() };
+}
+
 export interface OrderDeps {
   platform: PlatformPort;
   organizations: OrganizationsFactory;
@@ -53,16 +74,8 @@ export interface OrderDeps {
   countdowns: CountdownStore;
   manualActions: ManualActionStore;
   settings: OrderSettings;
-  /** Shared by the requests of one cycle: one request per e-mail, account or OU at a time. */
-  locks: KeyedLock;
-  /** Template ids by product and scope, looked up once per cycle. */
-  templates: Map<string, Promise<string>>;
-  /** Payer + e-mail pairs asked of CreateAccount in this cycle: a second request of one e-mail waits. */
-  creating: Set<string>;
-  /** OU ids by payer and customer name, found or created once per cycle. */
-  customerOus: Map<string, Promise<string>>;
-  /** Each payer's accounts by lower-case e-mail, listed once per cycle (ListAccounts pages through the whole organization). */
-  directory: Map<string, Promise<Map<string, OrgAccount>>>;
+  /** What the requests of one cycle share; made new for every cycle. */
+  cycle: CycleShared;
 }
 
 /** What happened to a request in one pass. `error`: our side failed; the request stays pending and is tried again. */
@@ -140,15 +153,27 @@ export class RequestWork {
    */
   async accountByEmail(email: string): Promise<OrgAccount | undefined> {
     const payerId = this.payer().accountId;
-    let listing = this.deps.directory.get(payerId);
+    let listing = this.deps.cycle.directory.get(payerId);
     if (!listing) {
       listing = this.organizations()
         .listAccounts(this.signal)
         .then((accounts) => new Map(accounts.map((a) => [a.email.trim().toLowerCase(), a])));
-      listing.catch(() => this.deps.directory.delete(payerId));
-      this.deps.directory.set(payerId, listing);
+      listing.catch(() => this.deps.cycle.directory.delete(payerId));
+      this.deps.cycle.directory.set(payerId, listing);
     }
     return (await listing).get(email.trim().toLowerCase());
+  }
+
+  /** Creations of this payer still IN_PROGRESS (ListCreateAccountStatus), looked at once per cycle. */
+  async creationsInProgress(): Promise<CreateAccountStatus[]> {
+    const payerId = this.payer().accountId;
+    let listing = this.deps.cycle.inProgress.get(payerId);
+    if (!listing) {
+      listing = this.organizations().listCreateAccountStatuses('IN_PROGRESS', this.signal);
+      listing.catch(() => this.deps.cycle.inProgress.delete(payerId));
+      this.deps.cycle.inProgress.set(payerId, listing);
+    }
+    return listing;
   }
 
   /** Saves fulfillment values on the request now (PUT), before any next step. */
@@ -219,15 +244,15 @@ export class RequestWork {
 /** The product's first template of `scope` (type fulfillment), looked up once per cycle. */
 export function templateFor(deps: OrderDeps, productId: string, scope: string, signal: AbortSignal): Promise<string> {
   const key = `${productId}/${scope}`;
-  let found = deps.templates.get(key);
+  let found = deps.cycle.templates.get(key);
   if (!found) {
     found = deps.platform.listTemplates(productId, scope, signal).then((templates) => {
       const first = templates[0];
       if (!first) throw new ConnectorError('CONFIG_INVALID', `product ${productId} has no template of scope ${scope} and type fulfillment; set connect.activationTemplateId`, { where: { setting: 'connect.activationTemplateId' } });
       return first.id;
     });
-    found.catch(() => deps.templates.delete(key));
-    deps.templates.set(key, found);
+    found.catch(() => deps.cycle.templates.delete(key));
+    deps.cycle.templates.set(key, found);
   }
   return found;
 }

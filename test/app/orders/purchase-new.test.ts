@@ -193,3 +193,28 @@ describe('purchase new: the organization is listed once per cycle', () => {
     expect(h.org.count('createAccount')).toBe(5);
   });
 });
+
+describe('purchase new: a lost save while AWS is still creating', () => {
+  it('waits for the creation of the same name instead of calling CreateAccount again, then adopts the account', async () => {
+    h = harness([order()]);
+    h.platform.failNext('updateRequestParams');
+    await cycle(h);
+    const waiting = await cycle(h);
+    expect(waiting.requests[0]).toMatchObject({ kind: 'pending', step: 'wait-in-progress-creation' });
+    expect(h.org.count('createAccount')).toBe(1);
+    h.org.completeCreation('car-1');
+    const done = await cycle(h);
+    expect(done.requests[0]?.kind).toBe('approved');
+    expect(h.org.count('createAccount')).toBe(1);
+  });
+
+  it('does not fail on EMAIL_ALREADY_EXISTS while a creation of the same name is still in progress', async () => {
+    h = harness([order({ create_account_status_id: 'car-2' })]);
+    h.org.statuses.set('car-1', { id: 'car-1', state: 'IN_PROGRESS', email: 'root@acme.example', name: 'Acme prod' });
+    h.org.statuses.set('car-2', { id: 'car-2', state: 'FAILED', failureReason: 'EMAIL_ALREADY_EXISTS', email: 'root@acme.example', name: 'Acme prod' });
+    const result = await cycle(h);
+    expect(result.requests[0]).toMatchObject({ kind: 'pending', step: 'wait-in-progress-creation' });
+    expect(h.platform.status('PR-0001-0001-0001-001')).toBe('pending');
+    expect(h.org.count('createAccount')).toBe(0);
+  });
+});

@@ -58,6 +58,18 @@ describe('purchase transfer', () => {
     expect(h.platform.failReasons.get(ID)).toContain(word);
   });
 
+  it('after a lost save of handshake_id, adopts the open invitation and never sends a second', async () => {
+    h = harness([transfer()]);
+    h.platform.failNext('updateRequestParams');
+    const first = await cycle(h);
+    expect(first.requests[0]?.kind).toBe('error');
+    const second = await cycle(h);
+    expect(second.requests[0]).toMatchObject({ kind: 'pending', step: 'invite' });
+    expect(second.requests[0]?.message).toContain('found invitation h-1 already sent');
+    expect(h.org.count('inviteAccount')).toBe(1);
+    expect(h.platform.param(ID, 'handshake_id')?.value).toBe('h-1');
+  });
+
   it('inquires when the account is already in the organization: order it as import', async () => {
     h = harness([transfer()]);
     h.org.addAccount('222222222222', 'x@y.example');

@@ -1,0 +1,71 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PAYER_ID, expectOperation, signal, testFactory, type SeenRequest } from './aws-fixtures.js';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+const orgs = () => testFactory().forPayer({ accountId: PAYER_ID });
+
+describe('listAccounts()', () => {
+  it('reads every page, 20 at a time, mapping State', async () => {
+    const seen: SeenRequest[] = [];
+    const scope = expectOperation(
+      'ListAccounts',
+      (body) =>
+        body.NextToken === undefined
+          ? { Accounts: [{ Id: '222222222222', Email: 'a@x.example', Name: 'A', State: 'ACTIVE' }], NextToken: 't2' }
+          : { Accounts: [{ Id: '333333333333', Email: 'b@x.example', Name: 'B', State: 'SUSPENDED' }] },
+      { times: 2, seen },
+    );
+    const accounts = await orgs().listAccounts(signal);
+    expect(accounts.map((a) => [a.id, a.state])).toEqual([
+      ['222222222222', 'ACTIVE'],
+      ['333333333333', 'SUSPENDED'],
+    ]);
+    expect(seen.map((s) => s.body)).toEqual([{ MaxResults: 20 }, { MaxResults: 20, NextToken: 't2' }]);
+    scope.done();
+  });
+});
+
+describe('listCreateAccountStatuses()', () => {
+  it('asks for one state and maps the account name', async () => {
+    const seen: SeenRequest[] = [];
+    expectOperation('ListCreateAccountStatus', { CreateAccountStatuses: [{ Id: 'car-1', AccountName: 'Acme', State: 'IN_PROGRESS' }] }, { seen });
+    const statuses = await orgs().listCreateAccountStatuses('IN_PROGRESS', signal);
+    expect(statuses).toEqual([{ id: 'car-1', accountName: 'Acme', state: 'IN_PROGRESS' }]);
+    expect(seen[0]?.body).toEqual({ States: ['IN_PROGRESS'], MaxResults: 20 });
+  });
+});
+
+describe('findOpenInvitation()', () => {
+  const handshake = (id: string, account: string, state: string) => ({
+    Id: id,
+    State: state,
+    Action: 'INVITE',
+    Parties: [
+      { Id: 'o-abc', Type: 'ORGANIZATION' },
+      { Id: account, Type: 'ACCOUNT' },
+    ],
+  });
+
+  it('finds an OPEN invitation of the account across pages, ignoring ended ones and other accounts', async () => {
+    const seen: SeenRequest[] = [];
+    expectOperation(
+      'ListHandshakesForOrganization',
+      (body) =>
+        body.NextToken === undefined
+          ? { Handshakes: [handshake('h-1', '444444444444', 'DECLINED'), handshake('h-2', '555555555555', 'OPEN')], NextToken: 'n' }
+          : { Handshakes: [handshake('h-3', '444444444444', 'OPEN')] },
+      { times: 2, seen },
+    );
+    expect(await orgs().findOpenInvitation('444444444444', signal)).toEqual({ id: 'h-3', state: 'OPEN' });
+    expect(seen[0]?.body).toEqual({ Filter: { ActionType: 'INVITE' }, MaxResults: 20 });
+  });
+
+  it('returns undefined when none is open', async () => {
+    expectOperation('ListHandshakesForOrganization', { Handshakes: [handshake('h-1', '444444444444', 'EXPIRED')] });
+    expect(await orgs().findOpenInvitation('444444444444', signal)).toBeUndefined();
+  });
+});
