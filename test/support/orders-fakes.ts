@@ -246,10 +246,9 @@ export class FakeOrganization implements OrganizationsPort {
     this.enter('listCreateAccountStatuses', state);
     return [...this.statuses.values()].filter((s) => s.state === state).map((s) => ({ id: s.id, state: s.state, accountName: s.name }));
   }
-  async findOpenInvitation(accountId: string): Promise<Handshake | undefined> {
-    this.enter('findOpenInvitation', accountId);
-    const h = [...this.handshakes.values()].find((x) => x.accountId === accountId && (x.state === 'OPEN' || x.state === 'REQUESTED'));
-    return h ? { id: h.id, state: h.state } : undefined;
+  async listOpenInvitations(): Promise<Array<Handshake & { accountId: string }>> {
+    this.enter('listOpenInvitations');
+    return [...this.handshakes.values()].filter((x) => x.state === 'OPEN' || x.state === 'REQUESTED').map((h) => ({ id: h.id, state: h.state, accountId: h.accountId }));
   }
   async inviteAccount(accountId: string): Promise<Handshake> {
     this.enter('inviteAccount', accountId);

@@ -116,19 +116,21 @@ export class AwsOrganizations implements OrganizationsPort {
     return statuses;
   }
 
-  async findOpenInvitation(accountId: string, signal: AbortSignal): Promise<Handshake | undefined> {
+  async listOpenInvitations(signal: AbortSignal): Promise<Array<Handshake & { accountId: string }>> {
+    const open: Array<Handshake & { accountId: string }> = [];
     let nextToken: string | undefined;
     do {
       const page = await this.call('ListHandshakesForOrganization', signal, (abortSignal) =>
         this.client.send(new ListHandshakesForOrganizationCommand({ Filter: { ActionType: 'INVITE' }, NextToken: nextToken, MaxResults: 20 }), { abortSignal }),
       );
-      const open = (page.Handshakes ?? []).find(
-        (h) => (h.State === 'OPEN' || h.State === 'REQUESTED') && (h.Parties ?? []).some((p) => p.Type === 'ACCOUNT' && p.Id === accountId),
-      );
-      if (open) return this.toHandshake(open, 'ListHandshakesForOrganization');
+      for (const h of page.Handshakes ?? []) {
+        if (h.State !== 'OPEN' && h.State !== 'REQUESTED') continue;
+        const accountId = (h.Parties ?? []).find((p) => p.Type === 'ACCOUNT')?.Id;
+        if (accountId) open.push({ ...this.toHandshake(h, 'ListHandshakesForOrganization'), accountId });
+      }
       nextToken = page.NextToken;
     } while (nextToken);
-    return undefined;
+    return open;
   }
 
   async inviteAccount(accountId: string, signal: AbortSignal): Promise<Handshake> {

@@ -151,11 +151,8 @@ export interface OrganizationsPort {
   describeCreateAccountStatus(createAccountStatusId: string, signal: AbortSignal): Promise<CreateAccountStatus>;
   /** ListCreateAccountStatus (all pages) of creations in `state`. */
   listCreateAccountStatuses(state: CreateAccountStatus['state'], signal: AbortSignal): Promise<CreateAccountStatus[]>;
-  /**
-   * ListHandshakesForOrganization (INVITE, all pages): an OPEN or REQUESTED
-   * invitation of this account, if one was already sent.
-   */
-  findOpenInvitation(accountId: string, signal: AbortSignal): Promise<Handshake | undefined>;
+  /** ListHandshakesForOrganization (INVITE, all pages): the OPEN or REQUESTED invitations, with the invited account. */
+  listOpenInvitations(signal: AbortSignal): Promise<Array<Handshake & { accountId: string }>>;
   /** InviteAccountToOrganization with target type ACCOUNT. */
   inviteAccount(accountId: string, signal: AbortSignal): Promise<Handshake>;
   describeHandshake(handshakeId: string, signal: AbortSignal): Promise<Handshake>;

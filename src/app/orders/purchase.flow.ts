@@ -113,8 +113,10 @@ async function purchaseTransfer(work: RequestWork, order: PurchaseOrder): Promis
       return work.inquire([{ param: PARAM.awsAccountId, value: accountId, message: 'this account is already in the organization: order it as import' }], 'check-account');
     }
     // An invitation already open for this account (a pass whose save was lost): adopt it, never send a second.
-    const open = await orgs.findOpenInvitation(accountId, work.signal);
+    const invitations = await work.openInvitations();
+    const open = invitations.get(accountId);
     const handshake = open ?? (await orgs.inviteAccount(accountId, work.signal));
+    invitations.set(accountId, handshake);
     await work.save({ [PARAM.handshakeId]: handshake.id, [PARAM.payerAccountId]: payerId }, work.clearedErrors());
     await work.noteOnce(invitationNote(accountId, payerId));
     work.manualAction({ kind: 'accept-invitation', accountId, detail: `the owner of account ${accountId} must accept invitation ${handshake.id} in the AWS console` });

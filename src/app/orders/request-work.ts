@@ -13,6 +13,7 @@ import type {
   CreateAccountStatus,
   CountdownStore,
   FulfillmentRequest,
+  Handshake,
   ManualActionInput,
   ManualActionStore,
   OrgAccount,
@@ -60,10 +61,12 @@ export interface CycleShared {
   directory: Map<string, Promise<Map<string, OrgAccount>>>;
   /** Each payer's account creations still IN_PROGRESS at the first look of the cycle. */
   inProgress: Map<string, Promise<CreateAccountStatus[]>>;
+  /** Each payer's open invitations by invited account, plus those sent in this cycle. */
+  invitations: Map<string, Promise<Map<string, Handshake>>>;
 }
 
 export function newCycleShared(): CycleShared {
-  return { locks: new KeyedLock(), templates: new Map(), creating: new Set(), customerOus: new Map(), directory: new Map(), inProgress: new Map() };
+  return { locks: new KeyedLock(), templates: new Map(), creating: new Set(), customerOus: new Map(), directory: new Map(), inProgress: new Map(), invitations: new Map() };
 }
 
 export interface OrderDeps {
@@ -172,6 +175,20 @@ export class RequestWork {
       listing = this.organizations().listCreateAccountStatuses('IN_PROGRESS', this.signal);
       listing.catch(() => this.deps.cycle.inProgress.delete(payerId));
       this.deps.cycle.inProgress.set(payerId, listing);
+    }
+    return listing;
+  }
+
+  /** This payer's open invitations by invited account (ListHandshakesForOrganization once per cycle). */
+  async openInvitations(): Promise<Map<string, Handshake>> {
+    const payerId = this.payer().accountId;
+    let listing = this.deps.cycle.invitations.get(payerId);
+    if (!listing) {
+      listing = this.organizations()
+        .listOpenInvitations(this.signal)
+        .then((open) => new Map(open.map((h) => [h.accountId, { id: h.id, state: h.state }])));
+      listing.catch(() => this.deps.cycle.invitations.delete(payerId));
+      this.deps.cycle.invitations.set(payerId, listing);
     }
     return listing;
   }

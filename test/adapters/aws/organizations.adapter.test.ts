@@ -86,6 +86,7 @@ describe('createAccount() and describeCreateAccountStatus()', () => {
     expectOperation('CreateAccount', { CreateAccountStatus: { Id: 'car-1234567890', AccountName: 'Acme', State: 'IN_PROGRESS' } }, { seen });
     expect(await orgs().createAccount({ email: 'root@acme.example', name: 'Acme' }, signal)).toEqual({
       id: 'car-1234567890',
+      accountName: 'Acme',
       state: 'IN_PROGRESS',
     });
     expect(seen[0]?.body).toEqual({ Email: 'root@acme.example', AccountName: 'Acme' });

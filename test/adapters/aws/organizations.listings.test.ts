@@ -39,7 +39,7 @@ describe('listCreateAccountStatuses()', () => {
   });
 });
 
-describe('findOpenInvitation()', () => {
+describe('listOpenInvitations()', () => {
   const handshake = (id: string, account: string, state: string) => ({
     Id: id,
     State: state,
@@ -50,22 +50,25 @@ describe('findOpenInvitation()', () => {
     ],
   });
 
-  it('finds an OPEN invitation of the account across pages, ignoring ended ones and other accounts', async () => {
+  it('lists the OPEN and REQUESTED invitations across pages with the invited account, ignoring ended ones', async () => {
     const seen: SeenRequest[] = [];
     expectOperation(
       'ListHandshakesForOrganization',
       (body) =>
         body.NextToken === undefined
           ? { Handshakes: [handshake('h-1', '444444444444', 'DECLINED'), handshake('h-2', '555555555555', 'OPEN')], NextToken: 'n' }
-          : { Handshakes: [handshake('h-3', '444444444444', 'OPEN')] },
+          : { Handshakes: [handshake('h-3', '444444444444', 'REQUESTED')] },
       { times: 2, seen },
     );
-    expect(await orgs().findOpenInvitation('444444444444', signal)).toEqual({ id: 'h-3', state: 'OPEN' });
+    expect(await orgs().listOpenInvitations(signal)).toEqual([
+      { id: 'h-2', state: 'OPEN', accountId: '555555555555' },
+      { id: 'h-3', state: 'REQUESTED', accountId: '444444444444' },
+    ]);
     expect(seen[0]?.body).toEqual({ Filter: { ActionType: 'INVITE' }, MaxResults: 20 });
   });
 
-  it('returns undefined when none is open', async () => {
+  it('is empty when none is open', async () => {
     expectOperation('ListHandshakesForOrganization', { Handshakes: [handshake('h-1', '444444444444', 'EXPIRED')] });
-    expect(await orgs().findOpenInvitation('444444444444', signal)).toBeUndefined();
+    expect(await orgs().listOpenInvitations(signal)).toEqual([]);
   });
 });
