@@ -28,11 +28,16 @@ interface Waiter {
 
 /**
  * At most `maxConcurrent` calls in flight and at most `maxCallsPerSecond`
- * started in any sliding window of 1000 ms, spaced at least 1000/rate ms apart,
+ * started in any sliding window of WINDOW_MS (1 s plus 100 ms for the jitter
+ * between granting a call and AWS receiving it, so no second as AWS counts it
+ * holds more), spaced at least WINDOW_MS/rate apart,
  * granted first come, first served.
  * A call is counted when it is granted its slot (an attempt whose credentials
  * then fail to resolve still counts).
  */
+/** The rate window: one second plus an allowance for delivery jitter (event loop, sockets). */
+export const WINDOW_MS = 1100;
+
 export class CallLimiter {
   private inFlight = 0;
   private readonly started: number[] = [];
@@ -101,15 +106,15 @@ export class CallLimiter {
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxConcurrent) {
       const now = this.now();
-      while (this.started.length > 0 && (this.started[0] ?? 0) <= now - 1000) this.started.shift();
+      while (this.started.length > 0 && (this.started[0] ?? 0) <= now - WINDOW_MS) this.started.shift();
       if (this.started.length >= this.maxCallsPerSecond) {
-        this.wakeAt((this.started[0] ?? now) + 1000 - now);
+        this.wakeAt((this.started[0] ?? now) + WINDOW_MS - now);
         return;
       }
-      // Spread the calls evenly (one per 1000/rate ms) instead of a burst then a pause:
+      // Spread the calls evenly (one per WINDOW_MS/rate) instead of a burst then a pause:
       // AWS meters with a token bucket, and a delayed burst would land in the next second.
       const last = this.started[this.started.length - 1];
-      const spacing = 1000 / this.maxCallsPerSecond;
+      const spacing = WINDOW_MS / this.maxCallsPerSecond;
       if (last !== undefined && now - last < spacing) {
         this.wakeAt(last + spacing - now);
         return;

@@ -48,7 +48,7 @@ describe('the shared call limiter', () => {
     );
     await vi.advanceTimersByTimeAsync(3_000);
     await Promise.all(calls);
-    expect(startedAt).toEqual([0, 500, 1000, 1500, 2000]);
+    expect(startedAt).toEqual([0, 550, 1100, 1650, 2200]);
     expect(limiter.stats()).toEqual({ calls: 5, byOperation: { ListAccounts: 5 }, maxInFlight: 1 });
   });
 
