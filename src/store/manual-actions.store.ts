@@ -74,6 +74,12 @@ export class SqliteManualActionStore implements ManualActionStore {
     return actionOf(row);
   }
 
+  /** The action of `kind` recorded for a request (open or done), if any. */
+  find(kind: ManualActionKind, requestId: string): ManualAction | undefined {
+    const row = inState(`read the ${kind} action of request ${requestId}`, () => this.selectByKey.get(kind, requestId));
+    return row === undefined ? undefined : actionOf(row);
+  }
+
   /** Ordered by id (the order they were recorded); `{ open: true }` leaves out done ones. */
   list(filter: { open?: boolean } = {}): ManualAction[] {
     const statement = filter.open === true ? this.selectOpen : this.selectAll;

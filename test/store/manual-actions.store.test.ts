@@ -109,3 +109,19 @@ describe('SqliteManualActionStore', () => {
     expect(reopened.add({ ...CLOSE, requestId: 'PR-3' }, T2).id).toBe(3);
   });
 });
+
+describe('SqliteManualActionStore.find()', () => {
+  it('finds the action of a kind and request, open or done, and nothing for another kind', async () => {
+    const { openStateDatabase } = await import('../../src/store/database.js');
+    const { SqliteManualActionStore } = await import('../../src/store/manual-actions.store.js');
+    const state = openStateDatabase(':memory:');
+    const store = new SqliteManualActionStore(state.db);
+    const now = new Date('2026-11-26T10:00:00Z');
+    const added = store.add({ kind: 'close-account', requestId: 'PR-1', accountId: '555555555555', payerAccountId: '111111111111', detail: 'close it' }, now);
+    expect(store.find('close-account', 'PR-1')).toEqual(added);
+    store.markDone(added.id, now, 'alice');
+    expect(store.find('close-account', 'PR-1')?.doneBy).toBe('alice');
+    expect(store.find('set-support-plan', 'PR-1')).toBeUndefined();
+    state.close();
+  });
+});

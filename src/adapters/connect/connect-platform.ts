@@ -117,6 +117,8 @@ export class ConnectPlatform implements PlatformPort {
     if (id === undefined) {
       throw new ConnectorError('PLATFORM_RESPONSE', `GET /conversations: no conversation for request ${requestId}`);
     }
+    // A daemon runs for months: keep the cache bounded (a miss costs one GET).
+    if (this.conversations.size >= 10_000) this.conversations.clear();
     this.conversations.set(requestId, id);
     return id;
   }

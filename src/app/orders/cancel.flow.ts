@@ -35,14 +35,16 @@ export async function cancel(work: RequestWork): Promise<Outcome> {
   if (closedAt === undefined) {
     const account = await work.organizations().describeAccount(accountId, work.signal);
     if (!isClosedState(account?.state)) {
-      await work.noteOnce(closeNote(accountId, waitDays));
-      work.manualAction({ kind: 'close-account', accountId, detail: `close account ${accountId} in the AWS console (cancel ${work.id})` });
+      // The manual action is recorded after the note: when it exists, the note was left (no platform call needed).
+      if (!work.hasManualAction('close-account')) {
+        await work.noteOnce(closeNote(accountId, waitDays));
+        work.manualAction({ kind: 'close-account', accountId, detail: `close account ${accountId} in the AWS console (cancel ${work.id})` });
+      }
       return { kind: 'pending', step: 'wait-closure', message: `account ${accountId} is ${account?.state ?? 'unknown'}: waiting for it to be closed in the AWS console`, accountId };
     }
     closedAt = utcDay(work.now);
     await work.save({ [PARAM.accountClosedAt]: closedAt, [PARAM.payerAccountId]: payerId });
-    const open = work.deps.manualActions.list({ open: true }).find((a) => a.kind === 'close-account' && a.requestId === work.id);
-    if (open) work.deps.manualActions.markDone(open.id, work.now, 'connector: account closed');
+    work.closeManualAction('close-account', 'account closed');
   }
 
   const state = countdown(closedAt, work.now, waitDays);

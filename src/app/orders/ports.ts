@@ -209,6 +209,8 @@ export interface ManualAction extends ManualActionInput {
 /** Manual actions: idempotent by (kind, requestId); adding one that exists changes nothing. */
 export interface ManualActionStore {
   add(action: ManualActionInput, now: Date): ManualAction;
+  /** The action of `kind` recorded for a request (open or done), if any. */
+  find(kind: ManualActionKind, requestId: string): ManualAction | undefined;
   list(filter?: { open?: boolean }): ManualAction[];
   /** Marks one done; returns false when there is no such open action. */
   markDone(id: number, now: Date, by?: string): boolean;

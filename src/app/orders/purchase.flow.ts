@@ -102,8 +102,7 @@ async function purchaseTransfer(work: RequestWork, order: PurchaseOrder): Promis
     const next = handshakeOutcome(handshake.state);
     if (next.kind === 'wait') return { kind: 'pending', step: 'wait-handshake', message: `waiting for the owner of ${accountId} to accept invitation ${handshakeId} (${handshake.state})` };
     if (next.kind === 'ended') return work.fail(`${next.message} (account ${accountId}, invitation ${handshakeId})`, 'wait-handshake');
-    const action = work.deps.manualActions.list({ open: true }).find((a) => a.kind === 'accept-invitation' && a.requestId === work.id);
-    if (action) work.deps.manualActions.markDone(action.id, work.now, 'connector: invitation accepted');
+    work.closeManualAction('accept-invitation', 'invitation accepted');
     return finish(work, order, accountId, `invitation ${handshakeId} accepted`);
   }
 

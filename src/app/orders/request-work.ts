@@ -238,6 +238,17 @@ export class RequestWork {
     return true;
   }
 
+  /** True when this request already has a manual action of `kind` (open or done). */
+  hasManualAction(kind: ManualActionInput['kind']): boolean {
+    return this.deps.manualActions.find(kind, this.id) !== undefined;
+  }
+
+  /** Closes this request's manual action of `kind` when the connector sees it done in AWS. */
+  closeManualAction(kind: ManualActionInput['kind'], why: string): void {
+    const action = this.deps.manualActions.find(kind, this.id);
+    if (action && action.doneAt === undefined) this.deps.manualActions.markDone(action.id, this.now, `connector: ${why}`);
+  }
+
   /** Records work for a person (idempotent per kind and request). */
   manualAction(action: Omit<ManualActionInput, 'requestId' | 'payerAccountId'>): void {
     this.deps.manualActions.add({ ...action, requestId: this.id, payerAccountId: this.payer().accountId }, this.now);
