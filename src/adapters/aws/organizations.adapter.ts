@@ -165,13 +165,16 @@ export class AwsOrganizations implements OrganizationsPort {
     );
   }
 
-  /** An organization's root never changes: asked once per client. */
-  private root: string | undefined;
+  /** An organization's root never changes: asked once per client (concurrent callers share the one call). */
+  private root: Promise<string> | undefined;
 
-  async rootId(signal: AbortSignal): Promise<string> {
-    if (this.root !== undefined) return this.root;
-    const out = await this.call('ListRoots', signal, (abortSignal) => this.client.send(new ListRootsCommand({}), { abortSignal }));
-    this.root = this.required(out.Roots?.[0]?.Id, 'ListRoots', 'no root');
+  rootId(signal: AbortSignal): Promise<string> {
+    if (this.root === undefined) {
+      this.root = this.call('ListRoots', signal, (abortSignal) => this.client.send(new ListRootsCommand({}), { abortSignal })).then((out) =>
+        this.required(out.Roots?.[0]?.Id, 'ListRoots', 'no root'),
+      );
+      this.root.catch(() => (this.root = undefined));
+    }
     return this.root;
   }
 

@@ -23,17 +23,17 @@ describe('the shared call limiter', () => {
         maxSeen = Math.max(maxSeen, inFlight);
         await new Promise((resolve) => setTimeout(resolve, 5));
         inFlight -= 1;
-        return [200, { Roots: [{ Id: 'r-ab12' }] }, JSON_HEADERS];
+        return [200, { Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] }, JSON_HEADERS];
       });
     const factory = testFactory({ maxConcurrent: 2 });
     const payers = [factory.forPayer({ accountId: PAYER_ID }), factory.forPayer({ accountId: '222222222222' })];
     // The SDK adds an abort listener per call in flight in its retry middleware: 20 at once on one signal.
     const cycle = new AbortController();
     setMaxListeners(50, cycle.signal);
-    const roots = await Promise.all(Array.from({ length: 20 }, (_, i) => payers[i % 2]?.rootId(cycle.signal)));
+    const roots = await Promise.all(Array.from({ length: 20 }, (_, i) => payers[i % 2]?.parentOf('333333333333', cycle.signal)));
     expect(roots).toEqual(Array(20).fill('r-ab12'));
     expect(maxSeen).toBe(2);
-    expect(factory.stats()).toEqual({ calls: 20, byOperation: { ListRoots: 20 }, maxInFlight: 2 });
+    expect(factory.stats()).toEqual({ calls: 20, byOperation: { ListParents: 20 }, maxInFlight: 2 });
   });
 
   it('starts at most maxCallsPerSecond calls in any second, spread evenly', async () => {
@@ -67,11 +67,11 @@ describe('the shared call limiter', () => {
 
   it('reports ABORTED for an Organizations call aborted while it waits for a slot', async () => {
     const factory = testFactory({ maxConcurrent: 1 });
-    nock(ORG_ENDPOINT).post('/').delay(100).reply(200, { Roots: [{ Id: 'r-ab12' }] }, JSON_HEADERS);
+    nock(ORG_ENDPOINT).post('/').delay(100).reply(200, { Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] }, JSON_HEADERS);
     const orgs = factory.forPayer({ accountId: PAYER_ID });
-    const first = orgs.rootId(signal);
+    const first = orgs.parentOf('333333333333', signal);
     const controller = new AbortController();
-    const second = orgs.rootId(controller.signal);
+    const second = orgs.parentOf('333333333333', controller.signal);
     setTimeout(() => controller.abort(), 10);
     expect((await rejection(second)).code).toBe('ABORTED');
     expect(await first).toBe('r-ab12');

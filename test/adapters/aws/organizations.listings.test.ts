@@ -72,3 +72,13 @@ describe('listOpenInvitations()', () => {
     expect(await orgs().listOpenInvitations(signal)).toEqual([]);
   });
 });
+
+describe('rootId()', () => {
+  it('asks ListRoots once per client, however many callers ask at once', async () => {
+    const scope = expectOperation('ListRoots', { Roots: [{ Id: 'r-ab12' }] });
+    const port = orgs();
+    expect(await Promise.all([port.rootId(signal), port.rootId(signal), port.rootId(signal)])).toEqual(['r-ab12', 'r-ab12', 'r-ab12']);
+    expect(await port.rootId(signal)).toBe('r-ab12');
+    scope.done();
+  });
+});
