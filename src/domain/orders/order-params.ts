@@ -51,6 +51,24 @@ const ACCOUNT_ID = /^\d{12}$/;
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 /** AWS's limit for an account name (1–50 characters). */
 const MAX_ACCOUNT_NAME = 50;
+/** AWS's limits for a root e-mail (CreateAccount: 6–64 characters). */
+const MAX_EMAIL = 64;
+/** CreateAccount takes printable ASCII only in AccountName. */
+const ACCOUNT_NAME = /^[\x20-\x7E]+$/;
+
+/**
+ * A company name as an AWS account name: accents dropped (Müller → Muller), other
+ * characters AWS refuses replaced by '-', runs of spaces collapsed, cut to 50.
+ */
+export function accountNameFrom(company: string): string {
+  const ascii = company
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7E]/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return ascii.slice(0, MAX_ACCOUNT_NAME).trim();
+}
 
 export function isAccountId(value: string): boolean {
   return ACCOUNT_ID.test(value);
@@ -81,6 +99,7 @@ export function checkSupportLevel(value: string): { plan?: SupportPlan; problem?
 export function checkEmail(value: string, rules?: AccountModelRules): { email?: string; problem?: ParamProblem } {
   if (value === '') return { problem: { param: PARAM.accountEmail, value, message: 'the root e-mail of the new AWS account is required' } };
   if (!EMAIL.test(value)) return { problem: { param: PARAM.accountEmail, value, message: `${JSON.stringify(value)} is not an e-mail address` } };
+  if (value.length > MAX_EMAIL) return { problem: { param: PARAM.accountEmail, value, message: `the e-mail is ${value.length} characters; AWS allows at most ${MAX_EMAIL} for an account's root e-mail` } };
   const at = value.lastIndexOf('@');
   const email = `${value.slice(0, at)}@${value.slice(at + 1).toLowerCase()}`;
   const domainProblem = rules === undefined ? undefined : emailDomainProblem(email, rules);
@@ -111,10 +130,12 @@ export function checkPurchase(
     const email = checkEmail(param(PARAM.accountEmail), rules);
     if (email.problem) problems.push(email.problem);
     order.email = email.email;
-    const name = param(PARAM.accountName) || customerName.trim();
+    const given = param(PARAM.accountName);
+    const name = given || accountNameFrom(customerName);
     if (name === '') problems.push({ param: PARAM.accountName, value: '', message: 'the account name is required (the customer has no company name to use)' });
-    else if (name.length > MAX_ACCOUNT_NAME) problems.push({ param: PARAM.accountName, value: name, message: `the account name is ${name.length} characters; AWS allows at most ${MAX_ACCOUNT_NAME}` });
-    order.name = name.slice(0, MAX_ACCOUNT_NAME);
+    else if (given !== '' && given.length > MAX_ACCOUNT_NAME) problems.push({ param: PARAM.accountName, value: given, message: `the account name is ${given.length} characters; AWS allows at most ${MAX_ACCOUNT_NAME}` });
+    else if (given !== '' && !ACCOUNT_NAME.test(given)) problems.push({ param: PARAM.accountName, value: given, message: 'AWS accepts only plain ASCII letters, digits, spaces and punctuation in an account name (no accents)' });
+    order.name = name;
   } else if (accountType !== undefined) {
     const id = param(PARAM.awsAccountId);
     const problem = checkAccountId(id);
