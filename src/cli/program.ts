@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { coerceError } from '../domain/errors.js';
 import { loadConfig } from '../config/load.js';
 import { checkCycles, runDemo } from './demo.command.js';
+import { runJournal } from './journal.command.js';
 import { runManualActions } from './manual-actions.command.js';
 import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
 import { runRate, type RateOptions } from './rate.command.js';
@@ -126,6 +127,23 @@ export function buildProgram(): Command {
           { statePath: config.state.path, done: options.done, by: options.by, all: options.all, json: options.json },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), now: () => new Date() },
         );
+        process.exitCode = EXIT_OK;
+      } catch (error) {
+        printError(error);
+        process.exitCode = EXIT_UNUSABLE;
+      }
+    });
+
+  program
+    .command('journal')
+    .description("what the daemon did with each request (step, outcome, attempts, last error) and the cancels' countdowns")
+    .requiredOption('--config <config.json>', 'configuration file (state.path locates the database)')
+    .option('--errors', 'only requests whose last pass ended in an error')
+    .option('--json', 'print JSON instead of tables')
+    .action(async (options: { config: string; errors?: boolean; json?: boolean }) => {
+      try {
+        const { config } = await loadConfig(options.config);
+        runJournal({ statePath: config.state.path, errors: options.errors, json: options.json }, { stdout: (t) => process.stdout.write(t), now: () => new Date() });
         process.exitCode = EXIT_OK;
       } catch (error) {
         printError(error);
