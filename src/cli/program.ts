@@ -26,6 +26,19 @@ function printError(error: unknown): void {
   process.stderr.write(`error ${e.code}: ${e.message}${where ? `\n  at ${where}` : ''}\n`);
 }
 
+/** Runs a command's work and sets the exit status: its own, or EXIT_UNUSABLE with the error printed. */
+async function exitWith(work: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await work();
+  } catch (error) {
+    printError(error);
+    process.exitCode = EXIT_UNUSABLE;
+  }
+}
+
+/** The daemon exits 0 after a drain, 1 when a second signal forced it. */
+const daemonExit = (result: { forced: boolean }): number => (result.forced ? EXIT_PAYER_FAILED : EXIT_OK);
+
 export function buildProgram(): Command {
   const program = new Command('native-rating')
     .description('Resell AWS through CloudBlue Connect: rate a month of AWS Cost and Usage Report into a price-rated usage workbook.')
@@ -82,35 +95,20 @@ export function buildProgram(): Command {
     .description('poll the platform: pending tier configuration requests, then fulfillment requests of connect.productIds; a line per request')
     .requiredOption('--config <config.json>', 'configuration file')
     .option('--once', 'run one poll cycle and exit (without it: the same loop as `daemon`)')
-    .action(async (options: { config: string; once?: boolean }) => {
-      try {
-        if (options.once) {
-          const result = await runProcessOnce({ config: options.config }, ordersIo());
-          const troubled = result.listErrors.length > 0 || [...result.requests, ...result.tierConfigs].some((r) => r.kind === 'error');
-          process.exitCode = troubled ? EXIT_PAYER_FAILED : EXIT_OK;
-        } else {
-          const result = await runDaemon({ config: options.config }, ordersIo());
-          process.exitCode = result.forced ? EXIT_PAYER_FAILED : EXIT_OK;
-        }
-      } catch (error) {
-        printError(error);
-        process.exitCode = EXIT_UNUSABLE;
-      }
-    });
+    .action((options: { config: string; once?: boolean }) =>
+      exitWith(async () => {
+        if (!options.once) return daemonExit(await runDaemon({ config: options.config }, ordersIo()));
+        const result = await runProcessOnce({ config: options.config }, ordersIo());
+        const troubled = result.listErrors.length > 0 || [...result.requests, ...result.tierConfigs].some((r) => r.kind === 'error');
+        return troubled ? EXIT_PAYER_FAILED : EXIT_OK;
+      }),
+    );
 
   program
     .command('daemon')
     .description('process orders every pollIntervalMs until SIGTERM (the first signal finishes the requests in hand and exits 0, a second forces)')
     .requiredOption('--config <config.json>', 'configuration file')
-    .action(async (options: { config: string }) => {
-      try {
-        const result = await runDaemon({ config: options.config }, ordersIo());
-        process.exitCode = result.forced ? EXIT_PAYER_FAILED : EXIT_OK;
-      } catch (error) {
-        printError(error);
-        process.exitCode = EXIT_UNUSABLE;
-      }
-    });
+    .action((options: { config: string }) => exitWith(async () => daemonExit(await runDaemon({ config: options.config }, ordersIo()))));
 
   program
     .command('manual-actions')
@@ -120,19 +118,16 @@ export function buildProgram(): Command {
     .option('--by <name>', 'who did them (stored with --done)')
     .option('--all', 'list done ones too')
     .option('--json', 'print JSON instead of a table')
-    .action(async (options: { config: string; done?: string[]; by?: string; all?: boolean; json?: boolean }) => {
-      try {
+    .action((options: { config: string; done?: string[]; by?: string; all?: boolean; json?: boolean }) =>
+      exitWith(async () => {
         const { config } = await loadConfig(options.config);
         await runManualActions(
           { statePath: config.state.path, done: options.done, by: options.by, all: options.all, json: options.json },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), now: () => new Date() },
         );
-        process.exitCode = EXIT_OK;
-      } catch (error) {
-        printError(error);
-        process.exitCode = EXIT_UNUSABLE;
-      }
-    });
+        return EXIT_OK;
+      }),
+    );
 
   program
     .command('journal')
@@ -140,16 +135,13 @@ export function buildProgram(): Command {
     .requiredOption('--config <config.json>', 'configuration file (state.path locates the database)')
     .option('--errors', 'only requests whose last pass ended in an error')
     .option('--json', 'print JSON instead of tables')
-    .action(async (options: { config: string; errors?: boolean; json?: boolean }) => {
-      try {
+    .action((options: { config: string; errors?: boolean; json?: boolean }) =>
+      exitWith(async () => {
         const { config } = await loadConfig(options.config);
         runJournal({ statePath: config.state.path, errors: options.errors, json: options.json }, { stdout: (t) => process.stdout.write(t), now: () => new Date() });
-        process.exitCode = EXIT_OK;
-      } catch (error) {
-        printError(error);
-        process.exitCode = EXIT_UNUSABLE;
-      }
-    });
+        return EXIT_OK;
+      }),
+    );
 
   program
     .command('sandbox')
@@ -160,20 +152,17 @@ export function buildProgram(): Command {
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--platform-port <port>', 'port of the platform API (0: any free)').default('0'))
     .addOption(new Option('--aws-port <port>', 'port of AWS Organizations (0: any free)').default('0'))
-    .action(async (options: SandboxOptions) => {
-      try {
+    .action((options: SandboxOptions) =>
+      exitWith(async () => {
         const sandbox = await startSandboxCommand(options, (t) => process.stdout.write(t));
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
         await sandbox.close();
-        process.exitCode = EXIT_OK;
-      } catch (error) {
-        printError(error);
-        process.exitCode = EXIT_UNUSABLE;
-      }
-    });
+        return EXIT_OK;
+      }),
+    );
 
   program
     .command('demo')
@@ -181,18 +170,15 @@ export function buildProgram(): Command {
     .option('--config <config.json>', 'configuration for the orders and the rating (default: the bundled fixtures/demo.config.json)')
     .addOption(new Option('--out <dir>', 'folder for the rating outputs').default('out'))
     .addOption(new Option('--cycles <n>', 'poll cycles to run against the sandbox').default('3'))
-    .action(async (options: { out: string; cycles: string; config?: string }) => {
-      try {
+    .action((options: { out: string; cycles: string; config?: string }) =>
+      exitWith(async () => {
         const result = await runDemo(
           { out: options.out, cycles: checkCycles(options.cycles), config: options.config },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
         );
-        process.exitCode = result.ratedOk ? EXIT_OK : EXIT_PAYER_FAILED;
-      } catch (error) {
-        printError(error);
-        process.exitCode = EXIT_UNUSABLE;
-      }
-    });
+        return result.ratedOk ? EXIT_OK : EXIT_PAYER_FAILED;
+      }),
+    );
 
   return program;
 }

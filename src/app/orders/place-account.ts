@@ -6,7 +6,7 @@
  */
 import { ConnectorError } from '../../domain/errors.js';
 import type { SupportPlan } from '../../domain/support-fee.js';
-import type { RequestWork } from './request-work.js';
+import { onceInCycle, type RequestWork } from './request-work.js';
 
 /** OU ids per Organizations: `ou-` then root and OU parts. */
 const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
@@ -27,19 +27,12 @@ async function targetParent(work: RequestWork): Promise<string> {
   }
   const name = work.customerName.trim().slice(0, MAX_OU_NAME);
   if (name === '') throw new ConnectorError('CONFIG_INVALID', `request ${work.id}: the customer has no name to name its organizational unit after`);
-  const key = `${work.payer().accountId}:${name}`;
-  let found = work.deps.cycle.customerOus.get(key);
-  if (!found) {
-    // One look-up (and at most one creation) per customer and cycle, shared by its requests.
-    found = (async () => {
-      const root = await orgs.rootId(work.signal);
-      const existing = await orgs.findOrganizationalUnit(root, name, work.signal);
-      return existing ?? (await orgs.createOrganizationalUnit(root, name, work.signal));
-    })();
-    found.catch(() => work.deps.cycle.customerOus.delete(key));
-    work.deps.cycle.customerOus.set(key, found);
-  }
-  return found;
+  // One look-up (and at most one creation) per customer and cycle, shared by its requests.
+  return onceInCycle(work.deps.cycle.customerOus, `${work.payer().accountId}:${name}`, async () => {
+    const root = await orgs.rootId(work.signal);
+    const existing = await orgs.findOrganizationalUnit(root, name, work.signal);
+    return existing ?? (await orgs.createOrganizationalUnit(root, name, work.signal));
+  });
 }
 
 /** Moves the account to its OU unless it is there already. Returns the OU id. */

@@ -77,27 +77,29 @@ export async function runCycle(base: CycleDeps, options: CycleOptions): Promise<
     options.onListError?.(what, message);
   };
 
-  let tierConfigs: RequestResult[] = [];
   let notStarted = 0;
-  try {
-    const tcrs = await deps.platform.listPendingTierConfigRequests({ productIds, signal: options.signal });
-    const done = await handleAll(tcrs, (tcr) => fulfilTierConfig(tcr, deps, options.signal), concurrency, options);
-    tierConfigs = done.results;
-    notStarted += done.notStarted;
-  } catch (error) {
-    listFailed('tier configuration requests', error);
-  }
-
-  let requests: RequestResult[] = [];
-  if (!options.stopTaking?.aborted && !options.signal.aborted) {
+  /** Lists one kind of pending request whole, then handles each; a list that cannot be read is reported. */
+  const listThenHandle = async <T extends { id: string }>(what: string, list: () => Promise<T[]>, handle: (item: T) => Promise<RequestResult>): Promise<RequestResult[]> => {
+    if (options.stopTaking?.aborted || options.signal.aborted) return [];
     try {
-      const pending = await deps.platform.listPendingRequests({ productIds, signal: options.signal });
-      const done = await handleAll(pending, (request) => fulfilRequest(request, deps, options.signal), concurrency, options);
-      requests = done.results;
+      const done = await handleAll(await list(), handle, concurrency, options);
       notStarted += done.notStarted;
+      return done.results;
     } catch (error) {
-      listFailed('fulfillment requests', error);
+      listFailed(what, error);
+      return [];
     }
-  }
+  };
+
+  const tierConfigs = await listThenHandle(
+    'tier configuration requests',
+    () => deps.platform.listPendingTierConfigRequests({ productIds, signal: options.signal }),
+    (tcr) => fulfilTierConfig(tcr, deps, options.signal),
+  );
+  const requests = await listThenHandle(
+    'fulfillment requests',
+    () => deps.platform.listPendingRequests({ productIds, signal: options.signal }),
+    (request) => fulfilRequest(request, deps, options.signal),
+  );
   return { tierConfigs, requests, listErrors, notStarted };
 }

@@ -65,6 +65,21 @@ export interface CycleShared {
   invitations: Map<string, Promise<Map<string, Handshake>>>;
 }
 
+/**
+ * The value of `key` in a cycle's cache, loading it on first use; callers that
+ * ask while it loads share the one load, and a failed load is forgotten (the next
+ * request tries again).
+ */
+export function onceInCycle<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let found = cache.get(key);
+  if (!found) {
+    found = load();
+    found.catch(() => cache.delete(key));
+    cache.set(key, found);
+  }
+  return found;
+}
+
 export function newCycleShared(): CycleShared {
   return { locks: new KeyedLock(), templates: new Map(), creating: new Set(), customerOus: new Map(), directory: new Map(), inProgress: new Map(), invitations: new Map() };
 }
@@ -155,42 +170,24 @@ export class RequestWork {
    * SUCCEEDED), so a listing taken at the cycle's start misses nothing it could show.
    */
   async accountByEmail(email: string): Promise<OrgAccount | undefined> {
-    const payerId = this.payer().accountId;
-    let listing = this.deps.cycle.directory.get(payerId);
-    if (!listing) {
-      listing = this.organizations()
-        .listAccounts(this.signal)
-        .then((accounts) => new Map(accounts.map((a) => [a.email.trim().toLowerCase(), a])));
-      listing.catch(() => this.deps.cycle.directory.delete(payerId));
-      this.deps.cycle.directory.set(payerId, listing);
-    }
-    return (await listing).get(email.trim().toLowerCase());
+    const byEmail = await onceInCycle(this.deps.cycle.directory, this.payer().accountId, async () => {
+      const accounts = await this.organizations().listAccounts(this.signal);
+      return new Map(accounts.map((a) => [a.email.trim().toLowerCase(), a]));
+    });
+    return byEmail.get(email.trim().toLowerCase());
   }
 
   /** Creations of this payer still IN_PROGRESS (ListCreateAccountStatus), looked at once per cycle. */
-  async creationsInProgress(): Promise<CreateAccountStatus[]> {
-    const payerId = this.payer().accountId;
-    let listing = this.deps.cycle.inProgress.get(payerId);
-    if (!listing) {
-      listing = this.organizations().listCreateAccountStatuses('IN_PROGRESS', this.signal);
-      listing.catch(() => this.deps.cycle.inProgress.delete(payerId));
-      this.deps.cycle.inProgress.set(payerId, listing);
-    }
-    return listing;
+  creationsInProgress(): Promise<CreateAccountStatus[]> {
+    return onceInCycle(this.deps.cycle.inProgress, this.payer().accountId, () => this.organizations().listCreateAccountStatuses('IN_PROGRESS', this.signal));
   }
 
   /** This payer's open invitations by invited account (ListHandshakesForOrganization once per cycle). */
-  async openInvitations(): Promise<Map<string, Handshake>> {
-    const payerId = this.payer().accountId;
-    let listing = this.deps.cycle.invitations.get(payerId);
-    if (!listing) {
-      listing = this.organizations()
-        .listOpenInvitations(this.signal)
-        .then((open) => new Map(open.map((h) => [h.accountId, { id: h.id, state: h.state }])));
-      listing.catch(() => this.deps.cycle.invitations.delete(payerId));
-      this.deps.cycle.invitations.set(payerId, listing);
-    }
-    return listing;
+  openInvitations(): Promise<Map<string, Handshake>> {
+    return onceInCycle(this.deps.cycle.invitations, this.payer().accountId, async () => {
+      const open = await this.organizations().listOpenInvitations(this.signal);
+      return new Map(open.map((h) => [h.accountId, { id: h.id, state: h.state }]));
+    });
   }
 
   /** Saves fulfillment values on the request now (PUT), before any next step. */
@@ -271,16 +268,9 @@ export class RequestWork {
 
 /** The product's first template of `scope` (type fulfillment), looked up once per cycle. */
 export function templateFor(deps: OrderDeps, productId: string, scope: string, signal: AbortSignal): Promise<string> {
-  const key = `${productId}/${scope}`;
-  let found = deps.cycle.templates.get(key);
-  if (!found) {
-    found = deps.platform.listTemplates(productId, scope, signal).then((templates) => {
-      const first = templates[0];
-      if (!first) throw new ConnectorError('CONFIG_INVALID', `product ${productId} has no template of scope ${scope} and type fulfillment; set connect.activationTemplateId`, { where: { setting: 'connect.activationTemplateId' } });
-      return first.id;
-    });
-    found.catch(() => deps.cycle.templates.delete(key));
-    deps.cycle.templates.set(key, found);
-  }
-  return found;
+  return onceInCycle(deps.cycle.templates, `${productId}/${scope}`, async () => {
+    const first = (await deps.platform.listTemplates(productId, scope, signal))[0];
+    if (!first) throw new ConnectorError('CONFIG_INVALID', `product ${productId} has no template of scope ${scope} and type fulfillment; set connect.activationTemplateId`, { where: { setting: 'connect.activationTemplateId' } });
+    return first.id;
+  });
 }
