@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'AWS_THROTTLED' // AWS kept throttling after the SDK's retries
   | 'AWS_CONCURRENT_MODIFICATION' // Organizations is busy with another change; try again later
   | 'AWS_NOT_FOUND' // the AWS object (account, handshake, OU) does not exist
+  | 'AWS_CONSTRAINT' // AWS refused for a business rule (`where.value` holds AWS's Reason, e.g. ALREADY_IN_AN_ORGANIZATION)
   | 'AWS_CALL' // any other AWS error (names the operation and AWS's error name)
   | 'STATE' // the local database is unusable (open, migrate, write)
   | 'ABORTED' // the work was stopped by a signal

@@ -33,6 +33,8 @@ const NOT_FOUND = new Set([
   'ParentNotFoundException',
   'OrganizationalUnitNotFoundException',
 ]);
+/** AWS's "no" for a business rule; the SDK error's `Reason` says which. */
+const CONSTRAINT = new Set(['HandshakeConstraintViolationException', 'ConstraintViolationException', 'DuplicateHandshakeException', 'InvalidInputException']);
 /** Node's network failures: worth another try later. */
 const NETWORK_CODES = new Set([
   'ECONNRESET',
@@ -51,6 +53,7 @@ interface SdkErrorShape {
   name?: unknown;
   message?: unknown;
   code?: unknown;
+  Reason?: unknown;
   $retryable?: unknown;
   $fault?: unknown;
   $metadata?: { httpStatusCode?: number; attempts?: number };
@@ -79,6 +82,7 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined> 
  * - throttling that outlived the SDK's retries → `AWS_THROTTLED` (retryable)
  * - `ConcurrentModificationException` → `AWS_CONCURRENT_MODIFICATION` (retryable)
  * - account, handshake, create-account status, parent or OU not found → `AWS_NOT_FOUND`
+ * - a business rule (handshake or other constraint, duplicate handshake, invalid input) → `AWS_CONSTRAINT`, AWS's Reason in `where.value`
  * - an aborted signal → `ABORTED`
  * - anything else → `AWS_CALL`, retryable for `$retryable`, 5xx and network errors
  */
@@ -120,6 +124,13 @@ export function translateAwsError(error: unknown, context: AwsCallContext): Conn
   if (NOT_FOUND.has(name)) {
     return new ConnectorError('AWS_NOT_FOUND', `AWS ${operation} for payer ${payer} found nothing (${name}): ${awsMessage}`, {
       where,
+      cause,
+    });
+  }
+  if (CONSTRAINT.has(name)) {
+    const reason = typeof shape.Reason === 'string' && shape.Reason !== '' ? shape.Reason : name;
+    return new ConnectorError('AWS_CONSTRAINT', `AWS refused ${operation} for payer ${payer} (${reason}): ${awsMessage}`, {
+      where: { ...where, value: reason },
       cause,
     });
   }

@@ -38,25 +38,14 @@ async function dispatch(work: RequestWork): Promise<Outcome> {
   }
 }
 
-/** Handles one request once; never throws (an abort is returned as an error outcome too). */
+/** Handles one request once; never throws (an abort is returned as an error outcome too). The cycle journals the result. */
 export async function fulfilRequest(request: FulfillmentRequest, deps: OrderDeps, signal: AbortSignal): Promise<RequestResult> {
   const work = new RequestWork(request, deps, signal);
-  let result: RequestResult;
   try {
     const outcome = await dispatch(work);
-    result = { ...outcome, requestId: request.id, type: request.type };
+    return { ...outcome, requestId: request.id, type: request.type };
   } catch (error) {
     const e = coerceError(error);
-    result = { kind: 'error', step: 'error', message: `${e.code}: ${e.message}`, requestId: request.id, type: request.type, retryable: e.retryable, errorCode: e.code };
+    return { kind: 'error', step: 'error', message: `${e.code}: ${e.message}`, requestId: request.id, type: request.type, retryable: e.retryable, errorCode: e.code };
   }
-  try {
-    deps.journal.record(
-      { requestId: request.id, step: `${request.type}:${result.step}`, outcome: result.kind, lastError: result.kind === 'error' ? result.message : undefined },
-      deps.clock.now(),
-    );
-  } catch (error) {
-    // The request's own parameters hold the progress; a journal that cannot be written is reported, not fatal.
-    result = { ...result, message: `${result.message} (journal not written: ${coerceError(error).message})` };
-  }
-  return result;
 }

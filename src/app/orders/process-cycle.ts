@@ -43,6 +43,7 @@ async function handleAll<T extends { id: string }>(
   handle: (item: T) => Promise<RequestResult>,
   concurrency: number,
   options: CycleOptions,
+  journal: (result: RequestResult) => RequestResult,
 ): Promise<{ results: RequestResult[]; notStarted: number }> {
   const limit = pLimit(Math.max(1, concurrency));
   const seen = new Set<string>();
@@ -58,7 +59,8 @@ async function handleAll<T extends { id: string }>(
           return;
         }
         options.onStart?.(item.id);
-        const result = await handle(item);
+        let result = await handle(item);
+        result = journal(result);
         results.push(result);
         options.onResult?.(result);
       });
@@ -77,12 +79,25 @@ export async function runCycle(base: CycleDeps, options: CycleOptions): Promise<
     options.onListError?.(what, message);
   };
 
+  /** Records a pass in the local journal; a journal that cannot be written is reported in the result, not fatal (the request holds the progress). */
+  const journal = (result: RequestResult): RequestResult => {
+    try {
+      deps.journal.record(
+        { requestId: result.requestId, step: `${result.type}:${result.step}`, outcome: result.kind, lastError: result.kind === 'error' ? result.message : undefined },
+        deps.clock.now(),
+      );
+      return result;
+    } catch (error) {
+      return { ...result, message: `${result.message} (journal not written: ${coerceError(error).message})` };
+    }
+  };
+
   let notStarted = 0;
   /** Lists one kind of pending request whole, then handles each; a list that cannot be read is reported. */
   const listThenHandle = async <T extends { id: string }>(what: string, list: () => Promise<T[]>, handle: (item: T) => Promise<RequestResult>): Promise<RequestResult[]> => {
     if (options.stopTaking?.aborted || options.signal.aborted) return [];
     try {
-      const done = await handleAll(await list(), handle, concurrency, options);
+      const done = await handleAll(await list(), handle, concurrency, options, journal);
       notStarted += done.notStarted;
       return done.results;
     } catch (error) {

@@ -3,6 +3,7 @@
  * account), `transfer` (invite one from another organization) or `import` (an
  * account already in this payer's organization); place it; approve.
  */
+import { ConnectorError } from '../../domain/errors.js';
 import { createFailure, handshakeOutcome } from '../../domain/orders/aws-outcomes.js';
 import { checkPurchase, PARAM, type PurchaseOrder } from '../../domain/orders/order-params.js';
 import { placeAccount, supportLevelAction } from './place-account.js';
@@ -84,6 +85,24 @@ async function sameNameInProgress(work: RequestWork, order: PurchaseOrder): Prom
   return (await work.creationsInProgress()).find((c) => c.accountName === order.name);
 }
 
+/**
+ * AWS's refusals of an invitation that the customer can fix (a wrong id, an
+ * account still in another organization), as the sentence to hand back; other
+ * refusals (limits of the payer's organization) stay errors for the operator.
+ */
+function inviteRefusal(error: unknown, accountId: string): string | undefined {
+  if (!(error instanceof ConnectorError) || error.code !== 'AWS_CONSTRAINT') return undefined;
+  switch (error.where.value) {
+    case 'ALREADY_IN_AN_ORGANIZATION':
+      return `account ${accountId} belongs to another AWS organization: its owner must leave that organization first (AWS console > Organizations), then resubmit`;
+    case 'INVALID_PARTY_TYPE_TARGET':
+    case 'InvalidInputException':
+      return `AWS cannot invite account ${accountId}: check the account id`;
+    default:
+      return undefined;
+  }
+}
+
 function invitationNote(accountId: string, payerId: string): string {
   return (
     `AWS account ${accountId} has been invited to join the organization of payer ${payerId}. ` +
@@ -114,7 +133,16 @@ async function purchaseTransfer(work: RequestWork, order: PurchaseOrder): Promis
     // An invitation already open for this account (a pass whose save was lost): adopt it, never send a second.
     const invitations = await work.openInvitations();
     const open = invitations.get(accountId);
-    const handshake = open ?? (await orgs.inviteAccount(accountId, work.signal));
+    let handshake = open;
+    if (!handshake) {
+      try {
+        handshake = await orgs.inviteAccount(accountId, work.signal);
+      } catch (error) {
+        const refusal = inviteRefusal(error, accountId);
+        if (refusal) return work.inquire([{ param: PARAM.awsAccountId, value: accountId, message: refusal }], 'invite');
+        throw error;
+      }
+    }
     invitations.set(accountId, handshake);
     await work.save({ [PARAM.handshakeId]: handshake.id, [PARAM.payerAccountId]: payerId }, work.clearedErrors());
     await work.noteOnce(invitationNote(accountId, payerId));

@@ -51,14 +51,21 @@ describe('AWS errors through the Organizations adapter', () => {
     expect(factory.stats().calls).toBe(1);
   });
 
-  it('gives AWS_CALL naming the operation and AWS error name for other errors', async () => {
+  it('gives AWS_CONSTRAINT naming the operation for a business rule, with the error name when AWS gives no Reason', async () => {
     expectOperation('CreateAccount', awsError('ConstraintViolationException', 'You have reached the limit on the number of accounts.'));
     const error = await rejection(testFactory().forPayer({ accountId: PAYER_ID }).createAccount({ email: 'a@b.example', name: 'A' }, signal));
-    expect(error.code).toBe('AWS_CALL');
+    expect(error.code).toBe('AWS_CONSTRAINT');
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
-      `AWS CreateAccount failed for payer ${PAYER_ID}: ConstraintViolationException: You have reached the limit on the number of accounts.`,
+      `AWS refused CreateAccount for payer ${PAYER_ID} (ConstraintViolationException): You have reached the limit on the number of accounts.`,
     );
+  });
+
+  it('gives AWS_CALL naming the operation and AWS error name for other errors', async () => {
+    expectOperation('CreateAccount', awsError('FinalizingOrganizationException', 'The organization is being finalized.'));
+    const error = await rejection(testFactory().forPayer({ accountId: PAYER_ID }).createAccount({ email: 'a@b.example', name: 'A' }, signal));
+    expect(error.code).toBe('AWS_CALL');
+    expect(error.message).toBe(`AWS CreateAccount failed for payer ${PAYER_ID}: FinalizingOrganizationException: The organization is being finalized.`);
   });
 
   it('retries a 5xx and reports it as a retryable AWS_CALL when it persists', async () => {
@@ -100,7 +107,7 @@ describe('translateAwsError()', () => {
     ['ParentNotFoundException', 'AWS_NOT_FOUND', false],
     ['OrganizationalUnitNotFoundException', 'AWS_NOT_FOUND', false],
     ['AbortError', 'ABORTED', false],
-    ['InvalidInputException', 'AWS_CALL', false],
+    ['InvalidInputException', 'AWS_CONSTRAINT', false],
   ] as const)('%s → %s (retryable %s)', (name, code, retryable) => {
     const error = translateAwsError(sdkError(name, 'why'), context);
     expect([error.code, error.retryable]).toEqual([code, retryable]);

@@ -82,3 +82,11 @@ describe('rootId()', () => {
     scope.done();
   });
 });
+
+describe('AWS refusals for a business rule', () => {
+  it('become AWS_CONSTRAINT with AWS Reason in where.value', async () => {
+    expectOperation('InviteAccountToOrganization', [400, { __type: 'HandshakeConstraintViolationException', Message: 'already a member', Reason: 'ALREADY_IN_AN_ORGANIZATION' }]);
+    const error = await orgs().inviteAccount('444444444444', signal).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AWS_CONSTRAINT', retryable: false, where: { value: 'ALREADY_IN_AN_ORGANIZATION' } });
+  });
+});

@@ -37,6 +37,12 @@ describe('runCycle()', () => {
     expect(errors.fxRate).toBe('');
   });
 
+  it('journals tier configuration requests too', async () => {
+    h = harness([], {}, [tcr({ customMarkup: 'x' })]);
+    await runCycle(h.deps, { signal: new AbortController().signal });
+    expect(h.deps.journal.get('TCR-1')).toMatchObject({ step: 'tier-config/setup:validate', outcome: 'inquiring', attempts: 1 });
+  });
+
   it('one failing request never stops the others', async () => {
     const requests = ['PR-1', 'PR-2', 'PR-3'].map((id) => request(id, 'cancel', { aws_account_id: '555555555555', account_closed_at: '2026-01-01' }));
     h = harness(requests);

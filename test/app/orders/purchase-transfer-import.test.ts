@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../../src/app/orders/process-cycle.js';
+import { ConnectorError } from '../../../src/domain/errors.js';
 import { harness, request, type Harness } from '../../support/orders-fakes.js';
 
 const signal = new AbortController().signal;
@@ -96,5 +97,26 @@ describe('purchase import', () => {
     const done = await cycle(h);
     expect(done.requests[0]?.kind).toBe('inquiring');
     expect(h.platform.param(ID, 'aws_account_id')?.valueError).toBe('this account is not in the organization: order it as transfer');
+  });
+});
+
+describe('purchase transfer: AWS refuses the invitation', () => {
+  it.each([
+    ['ALREADY_IN_AN_ORGANIZATION', 'belongs to another AWS organization'],
+    ['INVALID_PARTY_TYPE_TARGET', 'check the account id'],
+  ])('inquires on %s with a sentence the reseller can act on', async (reason, text) => {
+    h = harness([transfer()]);
+    h.org.faults.set('inviteAccount', [new ConnectorError('AWS_CONSTRAINT', 'AWS refused', { where: { value: reason } })]);
+    const done = await cycle(h);
+    expect(done.requests[0]?.kind).toBe('inquiring');
+    expect(h.platform.param(ID, 'aws_account_id')?.valueError).toContain(text);
+  });
+
+  it('keeps a limit of the payer organization as an error for the operator', async () => {
+    h = harness([transfer()]);
+    h.org.faults.set('inviteAccount', [new ConnectorError('AWS_CONSTRAINT', 'AWS refused', { where: { value: 'ACCOUNT_NUMBER_LIMIT_EXCEEDED' } })]);
+    const done = await cycle(h);
+    expect(done.requests[0]).toMatchObject({ kind: 'error', errorCode: 'AWS_CONSTRAINT' });
+    expect(h.platform.status(ID)).toBe('pending');
   });
 });
