@@ -56,6 +56,7 @@ export function platformRoutes(): Router<PlatformContext> {
   });
 
   r.add('GET', '/tier/config-requests', ({ state, query }) => list(state.allTierConfigRequests(), query));
+  r.add('GET', '/tier/configs', ({ state, query }) => list(state.tierConfigs(), query));
   r.add('GET', '/tier/config-requests/{id}', ({ state }, { id }) => reply(state.getTierConfig(id ?? '')));
   r.add('PUT', '/tier/config-requests/{id}', ({ state, body }, { id }) => reply(state.updateTierConfig(id ?? '', body)));
   r.add('POST', '/tier/config-requests/{id}/approve', ({ state, body }, { id }) => reply(state.approveTierConfig(id ?? '', body)));

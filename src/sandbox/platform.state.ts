@@ -259,6 +259,25 @@ export class PlatformState {
     return approved;
   }
 
+  /**
+   * `GET /tier/configs`: a reseller's approved settings per product, from the
+   * latest approved tier configuration request of that account and product.
+   */
+  tierConfigs(): Array<Record<string, unknown>> {
+    const latest = new Map<string, ConnectTierConfigRequest>();
+    for (const t of this.allTierConfigRequests()) {
+      if (t.status === 'approved') latest.set(`${t.configuration.account.id}/${t.configuration.product.id}`, t);
+    }
+    return [...latest.values()].map((t) => ({
+      id: typeof t.configuration.id === 'string' ? t.configuration.id : `TC-${t.id.slice(4)}`,
+      account: t.configuration.account,
+      product: t.configuration.product,
+      marketplace: t.configuration.marketplace,
+      tier_level: t.configuration.tier_level,
+      params: t.params,
+    }));
+  }
+
   private releaseTiersSetup(t: ConnectTierConfigRequest): void {
     for (const r of this.requests.values()) {
       const tiers = (r.asset.tiers ?? {}) as Record<string, { id?: string } | undefined>;

@@ -58,6 +58,10 @@ describe('process --once against the sandbox', () => {
     const first = await runProcessOnce({ config }, io());
     expect(first.listErrors).toEqual([]);
     expect(first.tierConfigs).toMatchObject([{ requestId: 'TCR-111-111-111-001', kind: 'approved' }]);
+    const configs = await fetch(`${sandbox.platformUrl}/tier/configs?and(eq(account.id,TA-0000-0000-0002),eq(product.id,PRD-411-678-887))`, {
+      headers: { Authorization: `ApiKey ${sandbox.apiKey}` },
+    });
+    expect(((await configs.json()) as Array<{ params: Array<{ id: string; value: string }> }>)[0]?.params).toContainEqual(expect.objectContaining({ id: 'payerAccountId', value: '111111111111' }));
     expect(status('PR-1001-0003-0001-001')).toBe('inquiring');
     expect(sandbox.platform.state.param('PR-1001-0003-0001-001', 'account_email')?.value_error).toContain('not an e-mail address');
     expect(status('PR-1001-0009-0001-002')).toBe('failed');

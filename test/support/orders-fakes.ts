@@ -143,6 +143,12 @@ export class FakePlatform implements PlatformPort {
     this.enter('listTemplates', productId, scope);
     return scope === 'asset' ? [{ id: TEMPLATE, name: 'Activation' }] : [{ id: 'TL-999-999-999', name: 'Tier' }];
   }
+  /** Approved reseller settings by `<tier account>/<product>`. */
+  readonly tierConfigs = new Map<string, RequestParam[]>();
+  async getTierConfigParams(accountId: string, productId: string): Promise<RequestParam[] | undefined> {
+    this.enter('getTierConfigParams', accountId, productId);
+    return this.tierConfigs.get(`${accountId}/${productId}`);
+  }
   async updateTierConfigParams(id: string, params: ParamUpdate[]): Promise<void> {
     this.enter('updateTierConfigParams', id, params);
     const t = this.tcrs.get(id);

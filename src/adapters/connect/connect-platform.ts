@@ -2,9 +2,9 @@
  * `PlatformPort` over CloudBlue Connect's REST API (CONNECT.md). Transport,
  * retries and paging live in `ConnectHttpClient`; answer shapes in `schemas.ts`.
  */
-import type { FulfillmentRequest, ListOptions, ParamUpdate, PlatformPort, TierConfigRequest } from '../../app/orders/ports.js';
+import type { FulfillmentRequest, ListOptions, ParamUpdate, PlatformPort, RequestParam, TierConfigRequest } from '../../app/orders/ports.js';
 import { ConnectorError } from '../../domain/errors.js';
-import { ConnectHttpClient, type HttpClientOptions, type QueryPart, path, rqlValue } from './http-client.js';
+import { buildQuery, ConnectHttpClient, type HttpClientOptions, type QueryPart, path, rqlValue } from './http-client.js';
 import {
   conversationSchema,
   messageSchema,
@@ -12,6 +12,7 @@ import {
   requestSchema,
   templateSchema,
   tierConfigRequestSchema,
+  tierConfigSchema,
 } from './schemas.js';
 
 /**
@@ -87,6 +88,14 @@ export class ConnectPlatform implements PlatformPort {
     ];
     const url = path`/products/${productId}/templates`;
     return this.http.listAll(url, query, (item, what) => parseResponse(templateSchema, item, what), signal);
+  }
+
+  /** `GET /tier/configs?and(eq(account.id,...),eq(product.id,...))`: the first config's params. */
+  async getTierConfigParams(tierAccountId: string, productId: string, signal: AbortSignal): Promise<RequestParam[] | undefined> {
+    const query: QueryPart[] = [`and(eq(account.id,${rqlValue(tierAccountId)}),eq(product.id,${rqlValue(productId)}))`, ['limit', '1']];
+    const body = await this.http.getJson(`/tier/configs?${buildQuery(query)}`, signal);
+    const configs = parseResponse(tierConfigSchema.array(), body, 'GET /tier/configs');
+    return configs[0]?.params;
   }
 
   /** `PUT /tier/config-requests/{id}` with `{"params":[...]}`. */

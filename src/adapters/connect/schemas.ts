@@ -80,6 +80,9 @@ export const requestSchema = z
     return request;
   });
 
+/** A reseller's approved settings (`/tier/configs`): only its params are read. */
+export const tierConfigSchema = z.looseObject({ params }).transform((c) => ({ params: c.params }));
+
 /** A tier configuration request (`/tier/config-requests`) → `TierConfigRequest`. */
 export const tierConfigRequestSchema = z
   .looseObject({

@@ -25,10 +25,13 @@ export interface RequestResult extends Outcome {
 async function dispatch(work: RequestWork): Promise<Outcome> {
   switch (work.request.type) {
     case 'purchase':
+      await work.resolvePayer();
       return purchase(work);
     case 'change':
+      await work.resolvePayer();
       return change(work);
     case 'cancel':
+      await work.resolvePayer();
       return cancel(work);
     case 'suspend':
     case 'resume':

@@ -97,6 +97,11 @@ export interface PlatformPort {
    * in the platform's order. `scope` is `asset` (activation) or `tier1`/`tier2` (tier configuration).
    */
   listTemplates(productId: string, scope: string, signal: AbortSignal): Promise<Array<{ id: string; name: string }>>;
+  /**
+   * A reseller's approved settings for a product: `GET /tier/configs?and(eq(account.id,TA-...),eq(product.id,PRD-...))`,
+   * `[0].params`; undefined when the reseller has none.
+   */
+  getTierConfigParams(tierAccountId: string, productId: string, signal: AbortSignal): Promise<RequestParam[] | undefined>;
   updateTierConfigParams(tcrId: string, params: ParamUpdate[], signal: AbortSignal): Promise<void>;
   /** POST /tier/config-requests/{id}/approve with `{template:{id}}`. */
   approveTierConfig(tcrId: string, templateId: string, signal: AbortSignal): Promise<void>;

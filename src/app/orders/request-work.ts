@@ -23,6 +23,7 @@ import type {
   PayerAccess,
   PlatformPort,
   RequestJournal,
+  RequestParam,
 } from './ports.js';
 import { KeyedLock } from './keyed-lock.js';
 
@@ -63,6 +64,8 @@ export interface CycleShared {
   inProgress: Map<string, Promise<CreateAccountStatus[]>>;
   /** Each payer's open invitations by invited account, plus those sent in this cycle. */
   invitations: Map<string, Promise<Map<string, Handshake>>>;
+  /** Resellers' approved settings by `<tier account>/<product>`. */
+  resellerSettings: Map<string, Promise<RequestParam[]>>;
 }
 
 /**
@@ -81,7 +84,7 @@ export function onceInCycle<T>(cache: Map<string, Promise<T>>, key: string, load
 }
 
 export function newCycleShared(): CycleShared {
-  return { locks: new KeyedLock(), templates: new Map(), creating: new Set(), customerOus: new Map(), directory: new Map(), inProgress: new Map(), invitations: new Map() };
+  return { locks: new KeyedLock(), templates: new Map(), creating: new Set(), customerOus: new Map(), directory: new Map(), inProgress: new Map(), invitations: new Map(), resellerSettings: new Map() };
 }
 
 export interface OrderDeps {
@@ -111,6 +114,8 @@ export class RequestWork {
   /** Fulfillment values saved in this pass (merged into every later read). */
   private readonly saved = new Map<string, string>();
   private payerCache: OrderPayer | undefined;
+  /** The reseller's approved settings, when the marketplace has enableMultiplePayer Yes. */
+  private resellerSettings: RequestParam[] | undefined;
 
   constructor(
     readonly request: FulfillmentRequest,
@@ -133,7 +138,13 @@ export class RequestWork {
 
   /** A configuration parameter of the request's marketplace; '' when absent. */
   config(id: string): string {
-    return this.request.asset.configuration.find((p) => p.id === id)?.value.trim() ?? '';
+    const reseller = this.resellerSettings?.find((p) => p.id === id)?.value.trim() ?? '';
+    return reseller || (this.request.asset.configuration.find((p) => p.id === id)?.value.trim() ?? '');
+  }
+
+  /** True when the marketplace gives each reseller its own payer and settings (tier configuration). */
+  get multiplePayer(): boolean {
+    return (this.request.asset.configuration.find((p) => p.id === 'enableMultiplePayer')?.value.trim().toLowerCase() ?? '') === 'yes';
   }
 
   get customerName(): string {
@@ -141,11 +152,26 @@ export class RequestWork {
   }
 
   /**
-   * The payer this request's account lives in: the saved `payer_account_id`, else
-   * the marketplace's `payerAccountId`, else the only configured payer.
+   * Finds the payer this request's account lives in, before any AWS call: the
+   * saved `payer_account_id` (where the account already is); else, with
+   * `enableMultiplePayer` Yes, the reseller's own `payerAccountId` from its
+   * approved tier configuration (never a guess: no such setting is an error);
+   * else the marketplace's `payerAccountId`; else the only configured payer.
    */
-  payer(): OrderPayer {
+  async resolvePayer(): Promise<OrderPayer> {
     if (this.payerCache) return this.payerCache;
+    if (this.multiplePayer) {
+      const tier1 = this.request.asset.tier1?.id ?? '';
+      if (tier1 === '') throw new ConnectorError('CONFIG_INVALID', `request ${this.id}: enableMultiplePayer is Yes but the request names no reseller (asset.tiers.tier1)`, { where: { setting: 'enableMultiplePayer' } });
+      const productId = this.request.asset.productId;
+      const settings = await onceInCycle(this.deps.cycle.resellerSettings, `${tier1}/${productId}`, async () => (await this.deps.platform.getTierConfigParams(tier1, productId, this.signal)) ?? []);
+      this.resellerSettings = settings;
+      if (this.param(PARAM.payerAccountId) === '' && this.config('payerAccountId') === '') {
+        throw new ConnectorError('CONFIG_INVALID', `request ${this.id}: enableMultiplePayer is Yes but reseller ${tier1} has no approved payerAccountId for ${productId} (tier configuration)`, {
+          where: { setting: 'payerAccountId' },
+        });
+      }
+    }
     const id = this.param(PARAM.payerAccountId) || this.config('payerAccountId') || (this.deps.settings.payers.length === 1 ? (this.deps.settings.payers[0]?.accountId ?? '') : '');
     if (id === '') {
       throw new ConnectorError('CONFIG_INVALID', `request ${this.id}: no payer: the marketplace has no payerAccountId and the configuration lists ${this.deps.settings.payers.length} payers`, { where: { setting: 'payers' } });
@@ -157,6 +183,12 @@ export class RequestWork {
     const roleArn = payer.roleArn ?? (this.config('payerRoleArn') || undefined);
     const externalId = payer.externalId ?? (this.config('payerExternalId') || undefined);
     this.payerCache = { ...payer, roleArn, externalId };
+    return this.payerCache;
+  }
+
+  /** The payer found by `resolvePayer` (which every flow that touches AWS awaits first). */
+  payer(): OrderPayer {
+    if (!this.payerCache) throw new ConnectorError('INTERNAL', `request ${this.id}: the payer was used before resolvePayer()`);
     return this.payerCache;
   }
 

@@ -159,3 +159,24 @@ describe('ConnectPlatform notes', () => {
     expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE', message: 'GET /conversations: no conversation for request PR-404' });
   });
 });
+
+describe('ConnectPlatform reseller settings', () => {
+  it("reads a reseller's approved settings with GET /tier/configs filtered by account and product", async () => {
+    const log: Received[] = [];
+    nock(HOST)
+      .get((uri) => uri.startsWith(`${V1}/tier/configs?`))
+      .reply(answer(log, 200, [{ id: 'TC-1', account: { id: 'TA-9' }, product: { id: 'PRD-1' }, params: [{ id: 'payerAccountId', value: '222222222222' }], extra: true }]));
+    const { platform } = testPlatform();
+    const params = await platform.getTierConfigParams('TA-9', 'PRD-1', signal());
+    expect(params).toEqual([{ id: 'payerAccountId', value: '222222222222', valueError: '' }]);
+    expect(log[0]?.path).toBe(`${V1}/tier/configs?and(eq(account.id,TA-9),eq(product.id,PRD-1))&limit=1`);
+  });
+
+  it('gives undefined when the reseller has no settings', async () => {
+    nock(HOST)
+      .get((uri) => uri.startsWith(`${V1}/tier/configs?`))
+      .reply(200, []);
+    const { platform } = testPlatform();
+    expect(await platform.getTierConfigParams('TA-9', 'PRD-1', signal())).toBeUndefined();
+  });
+});
