@@ -1,6 +1,7 @@
 /**
  * The one configuration schema. A dry run needs `payers` and `rating`; the
- * sections only the daemon uses (`connect`, `aws`, `schedule`) are optional.
+ * order processing needs `connect` too. `aws`, `state`, `orders` and
+ * `pollIntervalMs` have defaults; `schedule` is optional.
  * Money parameters are strings: a JSON number would already be binary floating
  * point, so it is refused with a message that says to quote it. Whether a markup
  * or rate is a usable decimal is decided per payer by the rating (one bad payer

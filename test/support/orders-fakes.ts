@@ -224,10 +224,6 @@ export class FakeOrganization implements OrganizationsPort {
     if (fault) throw fault;
   }
 
-  async findAccountByEmail(email: string): Promise<OrgAccount | undefined> {
-    this.enter('findAccountByEmail', email);
-    return [...this.accounts.values()].find((a) => a.email.toLowerCase() === email.toLowerCase());
-  }
   async listAccounts(): Promise<OrgAccount[]> {
     this.enter('listAccounts');
     return [...this.accounts.values()].map((a) => ({ ...a }));

@@ -50,20 +50,6 @@ export class AwsOrganizations implements OrganizationsPort {
     private readonly payerAccountId: string,
   ) {}
 
-  async findAccountByEmail(email: string, signal: AbortSignal): Promise<OrgAccount | undefined> {
-    const wanted = email.trim().toLowerCase();
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('ListAccounts', signal, (abortSignal) =>
-        this.client.send(new ListAccountsCommand({ NextToken: nextToken }), { abortSignal }),
-      );
-      const match = (page.Accounts ?? []).find((a) => a.Email?.trim().toLowerCase() === wanted);
-      if (match) return this.toAccount(match, 'ListAccounts');
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return undefined;
-  }
-
   async listAccounts(signal: AbortSignal): Promise<OrgAccount[]> {
     const accounts: OrgAccount[] = [];
     let nextToken: string | undefined;

@@ -146,8 +146,6 @@ export interface Handshake {
  * own retries), `AWS_CONCURRENT_MODIFICATION` (retryable), `AWS_NOT_FOUND`, `AWS_CALL`.
  */
 export interface OrganizationsPort {
-  /** ListAccounts (all pages): the account with this e-mail (case-insensitive), if any. */
-  findAccountByEmail(email: string, signal: AbortSignal): Promise<OrgAccount | undefined>;
   /** ListAccounts, all pages (20 a page, AWS's maximum). */
   listAccounts(signal: AbortSignal): Promise<OrgAccount[]>;
   /** DescribeAccount; undefined when the account is not in the organization (AccountNotFoundException). */

@@ -29,37 +29,6 @@ function orgs() {
   return testFactory().forPayer({ accountId: PAYER_ID });
 }
 
-describe('findAccountByEmail()', () => {
-  it('pages through ListAccounts with NextToken and matches the e-mail case-insensitively', async () => {
-    const seen: SeenRequest[] = [];
-    const scope = expectOperation(
-      'ListAccounts',
-      (body) =>
-        body.NextToken === undefined
-          ? { Accounts: [account('222222222222', 'a@example.com')], NextToken: 'page-2' }
-          : { Accounts: [account('333333333333', 'Billing@Customer.example', { JoinedMethod: 'INVITED' })] },
-      { times: 2, seen },
-    );
-    const found = await orgs().findAccountByEmail('billing@customer.EXAMPLE', signal);
-    expect(found).toEqual({
-      id: '333333333333',
-      email: 'Billing@Customer.example',
-      name: 'Account 333333333333',
-      state: 'ACTIVE',
-      joinedMethod: 'INVITED',
-    });
-    expect(seen.map((r) => r.body)).toEqual([{}, { NextToken: 'page-2' }]);
-    expect(scope.isDone()).toBe(true);
-  });
-
-  it('returns undefined after the last page when no account has the e-mail', async () => {
-    expectOperation('ListAccounts', (body) =>
-      body.NextToken === undefined ? { Accounts: [], NextToken: 't' } : { Accounts: [account('222222222222', 'x@example.com')] },
-    { times: 2 });
-    expect(await orgs().findAccountByEmail('nobody@example.com', signal)).toBeUndefined();
-  });
-});
-
 describe('describeAccount()', () => {
   it('maps State (not the retired Status), JoinedMethod, Email and Name', async () => {
     const seen: SeenRequest[] = [];
