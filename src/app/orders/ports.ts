@@ -143,7 +143,8 @@ export interface Handshake {
 /**
  * AWS Organizations of one payer (management account), per AWS.md. Errors become
  * `ConnectorError`: `AWS_ACCESS_DENIED`, `AWS_THROTTLED` (retryable, after the SDK's
- * own retries), `AWS_CONCURRENT_MODIFICATION` (retryable), `AWS_NOT_FOUND`, `AWS_CALL`.
+ * own retries), `AWS_CONCURRENT_MODIFICATION` (retryable), `AWS_NOT_FOUND`,
+ * `AWS_CONSTRAINT` (a business rule; AWS's Reason in `where.value`), `AWS_CALL`.
  */
 export interface OrganizationsPort {
   /** ListAccounts, all pages (20 a page, AWS's maximum). */
