@@ -23,6 +23,7 @@ export function readOrdersEnvironment(env: NodeJS.ProcessEnv, config: Config): O
   if (apiKey === '') problems.push('CONNECT_API_KEY is not set: the platform API key (ApiKey SU-...:secret) comes from the environment only');
   const externalIds = new Map<string, string>();
   for (const payer of config.payers) {
+    if (payer.externalId !== undefined) externalIds.set(payer.accountId, payer.externalId);
     if (payer.externalIdEnv === undefined) continue;
     const value = env[payer.externalIdEnv]?.trim() ?? '';
     if (value === '') problems.push(`${payer.externalIdEnv} is not set: payer ${payer.accountId} takes its role's external id from it (payers[].externalIdEnv)`);

@@ -24,6 +24,20 @@ export const payerSchema = z
     customMarkupMarketplace: decimalParameter('customMarkupMarketplace'),
     /** Role in the payer to assume for Organizations (absent: the default credential chain is the payer). */
     roleArn: z.string().regex(/^arn:aws:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/Name').optional(),
+    /** The role's external id, when it is kept in this file (prefer `externalIdEnv`); never logged. */
+    externalId: z.string().min(2).max(1224).regex(/^[\w+=,.@:/-]+$/, 'must be an STS external id (letters, digits, +=,.@:/-)').optional(),
+    /** Where this payer's CUR is in Athena (issue 4); without it the payer is rated from local files only. */
+    athena: z
+      .object({
+        database: z.string().regex(/^[A-Za-z0-9_]+$/, 'must be [A-Za-z0-9_]+ (it becomes an SQL identifier)'),
+        table: z.string().regex(/^[A-Za-z0-9_]+$/, 'must be [A-Za-z0-9_]+ (it becomes an SQL identifier)'),
+        workgroup: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be an Athena workgroup name').optional(),
+        outputLocation: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an S3 location such as s3://bucket/prefix/').optional(),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1').default('us-east-1'),
+        layout: z.enum(['legacy', 'cur2']).default('cur2'),
+      })
+      .strict()
+      .optional(),
     /** Name of the environment variable holding the role's external id (a secret: never in this file). */
     externalIdEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name such as PAYER_EXTERNAL_ID').optional(),
     /** FULFILLMENT.md account model: spam (provider's domains) or ecam (customer's own domains). */
@@ -35,6 +49,9 @@ export const payerSchema = z
   })
   .loose()
   .superRefine((payer, ctx) => {
+    if (payer.externalId !== undefined && payer.externalIdEnv !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'give externalId or externalIdEnv, not both' });
+    }
     if (payer.accountModel === 'spam' && payer.providerDomains.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['providerDomains'], message: 'the spam account model needs the provider\'s domains' });
     }
@@ -122,6 +139,15 @@ export const stateSchema = z
   })
   .strict();
 
+/** The admin HTTP server (issue 4): health, readiness, metrics, runs, reprocess. The token comes from ADMIN_TOKEN. */
+export const adminSchema = z
+  .object({
+    /** Loopback by default: expose it on purpose, behind a proxy or in a pod. */
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+  })
+  .strict();
+
 /** Order processing (issue 3). */
 export const ordersSchema = z
   .object({
@@ -144,6 +170,7 @@ export const configSchema = z
     aws: awsSchema.prefault({}),
     state: stateSchema.prefault({}),
     orders: ordersSchema.prefault({}),
+    admin: adminSchema.prefault({}),
     /** Time between poll cycles of the daemon. */
     pollIntervalMs: z.number().int().min(1000).optional(),
   })

@@ -28,6 +28,17 @@ describe('loadConfig()', () => {
     expect(config.aws).toEqual({ region: 'us-east-1', maxConcurrentCalls: 4, maxCallsPerSecond: 5, maxAttempts: 5 });
   });
 
+  it("takes a payer's Athena settings and refuses a table name that is not [A-Za-z0-9_]+", async () => {
+    const dir = await tempDir();
+    const good = await loadConfig(
+      await writeJson(dir, 'a.json', { payers: [{ accountId: '111111111111', athena: { database: 'cid_data_export', table: 'cur2', workgroup: 'primary', outputLocation: 's3://bucket/athena/' } }] }),
+    );
+    expect(good.config.payers[0]?.athena).toEqual({ database: 'cid_data_export', table: 'cur2', workgroup: 'primary', outputLocation: 's3://bucket/athena/', region: 'us-east-1', layout: 'cur2' });
+    expect(good.config.admin).toEqual({ host: '127.0.0.1', port: 8080 });
+    const bad = loadConfig(await writeJson(dir, 'b.json', { payers: [{ accountId: '111111111111', athena: { database: 'db', table: 'cur; DROP TABLE x' } }] }));
+    await expect(bad).rejects.toThrow(/payers\.0\.athena\.table: must be \[A-Za-z0-9_\]\+/);
+  });
+
   it('takes the order settings of issue 3 and names each bad one', async () => {
     const dir = await tempDir();
     const good = await loadConfig(
