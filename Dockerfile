@@ -19,10 +19,11 @@ COPY package.json ./
 COPY config ./config
 # The demo and the sandbox read the bundled fixtures.
 COPY fixtures ./fixtures
-# state.path defaults to ./data/native-rating.db: mount a volume here so the journal,
-# countdowns and manual actions outlive the container (progress itself is on the requests).
-RUN mkdir -p /app/data && chown node:node /app/data
-VOLUME ["/app/data"]
+# The SQLite state (journal, countdowns, manual actions, run ledger) lives in /data:
+# mount a volume so it outlives the container (order progress itself is on the requests).
+# Set state.path to /data/native-rating.db in the config.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
 USER node
 # Secrets come from the environment: CONNECT_API_KEY, AWS credentials (or a task role),
 # and each payer's externalIdEnv variable. SIGTERM drains; a second SIGTERM forces.
