@@ -1,7 +1,7 @@
 /**
  * The connector's embedded state database (SQLite through better-sqlite3): the
- * request journal, the cancel countdowns and the manual actions. One file,
- * WAL journal, schema versioned with `PRAGMA user_version`.
+ * request journal, the cancel countdowns, the manual actions and the run
+ * ledger. One file, WAL journal, schema versioned with `PRAGMA user_version`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -47,6 +47,32 @@ export const MIGRATIONS: readonly Migration[] = [
         done_by TEXT,
         UNIQUE (kind, request_id)
       );
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE runs (
+        payer_account_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        step TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        "trigger" TEXT NOT NULL,
+        usage_file_id TEXT,
+        usage_file_status TEXT,
+        workbook_path TEXT,
+        report_path TEXT,
+        billed_total TEXT,
+        currency TEXT,
+        records INTEGER,
+        error TEXT,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (payer_account_id, period, version)
+      );
+      -- At most one running run per payer and period; also serves "running" look-ups.
+      CREATE UNIQUE INDEX runs_running ON runs (payer_account_id, period) WHERE outcome = 'running';
     `,
   },
 ];
