@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/app/usage/ports.js';
+import { ConnectorMetrics } from '../../src/daemon/metrics.js';
+
+// Prometheus reads NaN and Inf case-insensitively (Go's ParseFloat); prom-client writes `Nan`.
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|[Nn][Aa][Nn]|[+-]?[Ii]nf)$/;
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses Prometheus text; throws on any line that is neither a comment nor a sample. */
+function parsePrometheus(text: string): { types: Map<string, string>; samples: Sample[] } {
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) types.set(type[1] ?? '', type[2] ?? '');
+    if (line.startsWith('#')) continue;
+    const match = SAMPLE.exec(line);
+    if (!match) throw new Error(`not a Prometheus sample: ${line}`);
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
+  }
+  return { types, samples };
+}
+
+const value = (samples: Sample[], name: string, labels: Record<string, string>): number | undefined =>
+  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+const run = (fields: Partial<RunRecord>): RunRecord => ({
+  payerAccountId: '123456789012',
+  period: '2026-02',
+  version: 1,
+  step: 'done',
+  outcome: 'succeeded',
+  trigger: 'schedule',
+  startedAt: '2026-03-05T00:00:00.000Z',
+  updatedAt: '2026-03-05T00:10:00.000Z',
+  ...fields,
+});
+
+describe('ConnectorMetrics', () => {
+  it('renders Prometheus text with a TYPE line for each metric', async () => {
+    const metrics = new ConnectorMetrics();
+    metrics.runFinished(run({ records: 3, billedTotal: '10.50', currency: 'USD' }));
+    const { types } = parsePrometheus(await metrics.text());
+    expect(Object.fromEntries([...types].filter(([name]) => name.startsWith('native_rating_')))).toEqual({
+      native_rating_runs_total: 'counter',
+      native_rating_records_total: 'counter',
+      native_rating_billed_total: 'gauge',
+      native_rating_requests_total: 'counter',
+      native_rating_errors_total: 'counter',
+    });
+    expect(types.has('process_cpu_user_seconds_total')).toBe(true);
+  });
+
+  it('counts runs by outcome and records of succeeded runs by payer', async () => {
+    const metrics = new ConnectorMetrics({ defaultMetrics: false });
+    metrics.runFinished(run({ records: 3 }));
+    metrics.runFinished(run({ records: 4, version: 2 }));
+    metrics.runFinished(run({ outcome: 'failed', records: 99, error: 'PLATFORM_HTTP' }));
+    const { samples } = parsePrometheus(await metrics.text());
+    expect(value(samples, 'native_rating_runs_total', { outcome: 'succeeded' })).toBe(2);
+    expect(value(samples, 'native_rating_runs_total', { outcome: 'failed' })).toBe(1);
+    expect(value(samples, 'native_rating_records_total', { payer: '123456789012' })).toBe(7);
+  });
+
+  it('sets the billed gauge to the last succeeded run, by payer and currency', async () => {
+    const metrics = new ConnectorMetrics({ defaultMetrics: false });
+    metrics.runFinished(run({ billedTotal: '1234.56', currency: 'USD' }));
+    metrics.runFinished(run({ billedTotal: '999.99', currency: 'USD', version: 2 }));
+    metrics.runFinished(run({ payerAccountId: '210987654321', billedTotal: '-12.5', currency: 'EUR' }));
+    const { samples } = parsePrometheus(await metrics.text());
+    expect(value(samples, 'native_rating_billed_total', { payer: '123456789012', currency: 'USD' })).toBe(999.99);
+    expect(value(samples, 'native_rating_billed_total', { payer: '210987654321', currency: 'EUR' })).toBe(-12.5);
+  });
+
+  it('leaves the billed gauge alone for a failed run', async () => {
+    const metrics = new ConnectorMetrics({ defaultMetrics: false });
+    metrics.runFinished(run({ outcome: 'failed', billedTotal: '5.00', currency: 'USD' }));
+    const { samples } = parsePrometheus(await metrics.text());
+    expect(value(samples, 'native_rating_billed_total', { payer: '123456789012' })).toBeUndefined();
+  });
+
+  it('counts order requests by outcome and errors by code', async () => {
+    const metrics = new ConnectorMetrics({ defaultMetrics: false });
+    metrics.requestHandled('approved');
+    metrics.requestHandled('approved');
+    metrics.requestHandled('failed');
+    metrics.error('AWS_THROTTLED');
+    const { samples } = parsePrometheus(await metrics.text());
+    expect(value(samples, 'native_rating_requests_total', { outcome: 'approved' })).toBe(2);
+    expect(value(samples, 'native_rating_requests_total', { outcome: 'failed' })).toBe(1);
+    expect(value(samples, 'native_rating_errors_total', { code: 'AWS_THROTTLED' })).toBe(1);
+  });
+
+  it('keeps each instance on its own registry', async () => {
+    const a = new ConnectorMetrics({ defaultMetrics: false });
+    const b = new ConnectorMetrics({ defaultMetrics: false });
+    a.error('IO');
+    expect(value(parsePrometheus(await b.text()).samples, 'native_rating_errors_total', { code: 'IO' })).toBeUndefined();
+  });
+
+  it('names the Prometheus text content type', () => {
+    expect(new ConnectorMetrics({ defaultMetrics: false }).contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
