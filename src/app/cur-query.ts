@@ -24,6 +24,13 @@ export interface CurQueryOptions {
   /** Columns the source has; optional ones not listed read as NULL. Default: all. */
   presentColumns?: ReadonlySet<string>;
   partition?: PartitionFilter;
+  /**
+   * The source keeps product attributes in a map column `product` (CUR 2.0 in
+   * Athena): `product_product_name` is read as `element_at(product, 'product_name')`,
+   * which is NULL when a row's map lacks the key (Trino's `product['product_name']`
+   * would fail the whole query). Default false: the column is read by name.
+   */
+  productMap?: boolean;
 }
 
 /** The result columns, in order. Every value is VARCHAR. */
@@ -74,6 +81,7 @@ function partitionWhere(filter: PartitionFilter | undefined): string {
 export function buildCurQuery(options: CurQueryOptions): string {
   const present = options.presentColumns;
   const col = (name: CurColumn): string => {
+    if (options.productMap === true && name === 'product_product_name') return `element_at(product, 'product_name')`;
     const known = (REQUIRED_COLUMNS as readonly string[]).includes(name) || present === undefined || present.has(name);
     if (known) return name;
     return AMOUNT_COLUMNS.includes(name) ? 'CAST(NULL AS DECIMAL(38, 12))' : 'CAST(NULL AS VARCHAR)';
@@ -117,6 +125,19 @@ export function buildCurQuery(options: CurQueryOptions): string {
   return (
     `SELECT\n  ${[...keys.map(([expression]) => expression), ...aggregates].join(',\n  ')}\nFROM ${quoteRelation(options.relation)}` +
     `${partitionWhere(options.partition)}\nGROUP BY ${ordinals}`
+  );
+}
+
+/**
+ * Whether a month is final (AWS.md: restated for about two weeks after it ends):
+ * one row, `row_count` and `invoiced_rows` as VARCHAR. The month is final when
+ * every row has a `bill_invoice_id`.
+ */
+export function buildFinalityQuery(options: { relation: string; partition?: PartitionFilter }): string {
+  return (
+    `SELECT CAST(COUNT(*) AS VARCHAR) AS row_count,\n` +
+    `  CAST(COUNT(CASE WHEN COALESCE(bill_invoice_id, '') <> '' THEN 1 END) AS VARCHAR) AS invoiced_rows\n` +
+    `FROM ${quoteRelation(options.relation)}${partitionWhere(options.partition)}`
   );
 }
 

@@ -30,6 +30,13 @@ export interface CurAggregate {
   rowsRead: number;
   /** Human description of the source (files or table), for the report. */
   source: string;
+  /**
+   * Whether AWS has closed the month: true when every CUR row of the period has a
+   * `bill_invoice_id` (a month is restated for about two weeks after it ends, so a run
+   * on the 5th rates what is there and says so). Undefined when the source cannot tell
+   * (local files).
+   */
+  final?: boolean;
 }
 
 /**

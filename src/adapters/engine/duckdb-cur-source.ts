@@ -6,9 +6,10 @@
  * pass (row locator) find the first row at fault.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { AMOUNT_COLUMNS, periodStartOf, toSnakeCase, type CurColumn, type CurGroup } from '../../domain/cur.js';
+import { AMOUNT_COLUMNS, toSnakeCase, type CurColumn } from '../../domain/cur.js';
 import { ConnectorError, coerceError } from '../../domain/errors.js';
-import { RESULT_COLUMNS, buildBareQuery, buildCurQuery, type ListPriceMode } from '../../app/cur-query.js';
+import { buildBareQuery, buildCurQuery, type ListPriceMode } from '../../app/cur-query.js';
+import { toCurGroups } from '../../app/cur-result.js';
 import type { CurAggregate, CurAggregateRequest, CurRowLocation, CurSource, Progress, RowTest } from '../../app/ports.js';
 import { discoverCurFiles, groupSchemas, mapColumns, readCsvHeader, type CurFile, type FileColumn, type FileGroup } from './cur-files.js';
 import { PERIOD_COLUMN, VIEW_NAME, buildViewSql, pathLiteral, viewColumns } from './cur-view-sql.js';
@@ -63,7 +64,7 @@ export class DuckDbCurSource implements CurSource {
       const p = await this.prepare();
       if (request.listPrice === 'on-demand') requireOnDemandColumn(p.groups);
       const sql = buildCurQuery({ relation: VIEW_NAME, listPrice: request.listPrice, granularity: request.granularity, presentColumns: p.presentColumns });
-      const groups = toGroups(await this.query(p, sql, request.listPrice, request));
+      const groups = toCurGroups(await this.query(p, sql, request.listPrice, request));
       const rowsRead = groups.reduce((n, g) => n + g.rows, 0);
       if (rowsRead === 0) throw new ConnectorError('CUR_EMPTY', `no CUR rows in ${this.inputPath}`, { where: { file: this.inputPath } });
       return { groups, rowsRead, source: describe(this.inputPath, p) };
@@ -241,30 +242,6 @@ function csvScans(p: Prepared, test: (group: FileGroup) => RecordTest): { file: 
     const group = byFile.get(file.path)!;
     return { file, columns: group.columns, test: test(group) };
   });
-}
-
-/** Maps the shared query's result (columns in `RESULT_COLUMNS` order, all text) to groups. */
-function toGroups(result: Result): CurGroup[] {
-  if (result.columns.join(',') !== RESULT_COLUMNS.join(',')) {
-    throw new ConnectorError('INTERNAL', `CUR query returned columns ${result.columns.join(',')}, expected ${RESULT_COLUMNS.join(',')}`);
-  }
-  const at = (row: unknown[], i: number): string => (typeof row[i] === 'string' ? (row[i] as string) : '');
-  return result.rows.map((row) => ({
-    payerAccountId: at(row, 0),
-    periodStart: periodStartOf(at(row, 1)),
-    accountId: at(row, 2),
-    lineItemType: at(row, 3),
-    productCode: at(row, 4),
-    billingEntity: at(row, 5),
-    currencyCode: at(row, 6),
-    reservationFee: at(row, 7) === 'Y',
-    usageType: at(row, 8),
-    productName: at(row, 9),
-    rows: Number(at(row, 10)),
-    unblendedUsd: at(row, 11),
-    onDemandListUsd: at(row, 12),
-    maxUnblendedUsd: at(row, 13),
-  }));
 }
 
 function describe(path: string, p: Prepared): string {
