@@ -3,6 +3,7 @@
  * each a thin call into `PlatformState`. Lists take RQL and paging (rql.ts)
  * and answer `Content-Range`.
  */
+import type { MultipartPart } from './multipart.util.js';
 import type { Outcome } from './platform.lifecycle.js';
 import type { PlatformState } from './platform.state.js';
 import { Router, type Reply } from './http.util.js';
@@ -13,7 +14,10 @@ export interface PlatformContext {
   state: PlatformState;
   /** The raw query string, without `?`. */
   query: string;
+  /** The JSON body (`{}` for GET and multipart calls). */
   body: Record<string, unknown>;
+  /** The parts of a multipart/form-data body (the usage file upload). */
+  parts?: MultipartPart[];
 }
 
 /** An outcome as a reply: the value, or `{"error_code","errors"}`. */

@@ -15,12 +15,17 @@
  *   flight, max per second; `DELETE` resets them.
  * - `POST /__sandbox/requests/{id}/customer-fix` `{params?:[{id,value}]}`: the
  *   customer answers an inquiry (inquiring → pending, errors cleared).
+ * - `GET /__sandbox/usage-files`: every usage file as the API gives it.
+ * - `POST /__sandbox/usage-files/{id}/accept` `{acceptance_note?}`, `.../reject`
+ *   `{rejection_note?}`, `.../close`: the provider's actions on a usage file.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BodyError, CallStats, closeServer, delay, listen, origin, parseJsonBody, readText, Router, send, type CallStatsSnapshot, type Reply } from './http.util.js';
+import { isMultipart, parseMultipart, readBytes, type MultipartPart } from './multipart.util.js';
 import { platformRoutes, reply } from './platform.routes.js';
 import type { PlatformState } from './platform.state.js';
+import { usageFileAdminRoutes, usageFileRoutes } from './usage-files.routes.js';
 
 /** The API's base path; the platform URL ends with it. */
 export const PLATFORM_BASE_PATH = '/public/v1';
@@ -64,7 +69,7 @@ const problemReply = (status: number, code: string, message: string): Reply => (
 /** Starts the platform stand-in over `state`. */
 export async function startPlatformServer(state: PlatformState, options: PlatformServerOptions = {}): Promise<PlatformServer> {
   const host = options.host ?? '127.0.0.1';
-  const api = platformRoutes();
+  const api = usageFileRoutes(platformRoutes());
   const stats = new CallStats();
   let faults: Fault[] = [];
 
@@ -91,6 +96,7 @@ export async function startPlatformServer(state: PlatformState, options: Platfor
     .add('GET', '/__sandbox/stats', () => ({ status: 200, body: stats.snapshot() }))
     .add('DELETE', '/__sandbox/stats', () => (stats.reset(), { status: 204 }))
     .add('POST', '/__sandbox/requests/{id}/customer-fix', ({ body }, { id }) => reply(state.customerFix(id ?? '', body)));
+  usageFileAdminRoutes(admin, state);
 
   const handleApi = async (req: IncomingMessage, method: string, path: string, query: string): Promise<Reply> => {
     const relative = path.slice(PLATFORM_BASE_PATH.length) || '/';
@@ -109,6 +115,10 @@ export async function startPlatformServer(state: PlatformState, options: Platfor
       if (req.headers.authorization !== `ApiKey ${state.apiKey}`) return problemReply(401, 'AUTH_001', 'Authorization: ApiKey <key> is missing or not valid.');
       if (match === undefined) return problemReply(404, 'NTF_001', `No route ${method} ${path}.`);
       if (match === 'method') return problemReply(405, 'VAL_001', `Method ${method} is not allowed on ${path}.`);
+      if (method !== 'GET' && isMultipart(req.headers['content-type'])) {
+        const parts: MultipartPart[] = parseMultipart(await readBytes(req), req.headers['content-type'] ?? '');
+        return await match.handler({ state, query, body: {}, parts }, match.params);
+      }
       const body = method === 'GET' ? {} : parseJsonBody(await readText(req));
       return await match.handler({ state, query, body }, match.params);
     } finally {

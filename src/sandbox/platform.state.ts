@@ -1,11 +1,15 @@
 /**
  * The in-memory platform behind the sandbox's Connect API: fulfillment requests,
  * tier configuration requests, conversations and product templates, seeded from
- * a `Seed`. Tests read and steer it directly; the HTTP routes call the same methods.
+ * a `Seed`; products' usage schemas and usage files live in `usage`
+ * (usage-files.state.ts). Tests read and steer it directly; the HTTP routes
+ * call the same methods.
  */
 import { checkRequired, checkStatus, mergeParams, ok, problem, readParamChanges, TARGET, type HistoryEntry, type Outcome } from './platform.lifecycle.js';
 import { platformTime } from './seed.expand.js';
+import type { UsageWorkbookContent } from '../adapters/workbook/usage-workbook.reader.js';
 import type { ConnectParam, ConnectRequest, ConnectTierConfigRequest, ProductSeed, Seed, TemplateSeed } from './seed.schema.js';
+import { UsageFilesState, type UsageFileView, type UsageFilesOptions } from './usage-files.state.js';
 
 /** A conversation message as the API lists it. */
 export interface Message {
@@ -40,12 +44,16 @@ export class PlatformState {
   private readonly conversations = new Map<string, Conversation>();
   private readonly messagesByConversation = new Map<string, Message[]>();
   private messageCount = 0;
+  /** Products' usage schemas and the usage files (usage-files.state.ts). */
+  readonly usage: UsageFilesState;
 
   constructor(
     seed: Seed,
     private readonly now: () => Date = () => new Date(),
+    options: UsageFilesOptions = {},
   ) {
     this.apiKey = seed.apiKey;
+    this.usage = new UsageFilesState(structuredClone(seed.products), () => this.stamp(), options);
     for (const p of structuredClone(seed.products)) this.products.set(p.id, p);
     for (const r of structuredClone(seed.requests)) {
       this.requests.set(r.id, r);
@@ -299,6 +307,16 @@ export class PlatformState {
 
   inquireTierConfig(id: string, body: Body): Outcome<ConnectTierConfigRequest> {
     return this.actOnTier(id, 'inquire', body, () => ok(undefined));
+  }
+
+  /** Usage files with their status, external id and uploaded bytes (for tests). */
+  usageFiles(): UsageFileView[] {
+    return this.usage.views();
+  }
+
+  /** The records and categories of a usage file's uploaded workbook, as the sandbox read them (for tests). */
+  usageFileRecords(fileId: string): UsageWorkbookContent | undefined {
+    return this.usage.records(fileId);
   }
 
   /** Everything, for `GET /__sandbox/state`. */

@@ -9,6 +9,8 @@ import { z } from 'zod';
 export const REQUEST_STATUSES = ['draft', 'tiers_setup', 'pending', 'inquiring', 'approved', 'failed', 'scheduled', 'revoking', 'revoked'] as const;
 /** Request types, including those that only appear in list filters. */
 export const REQUEST_TYPES = ['purchase', 'change', 'suspend', 'resume', 'cancel', 'adjustment', 'renew', 'transfer'] as const;
+/** Usage schemas of a pay-per-use product (CONNECT.md): quantity, price-rated, cost-rated, tiered. */
+export const USAGE_SCHEMAS = ['QT', 'PR', 'CR', 'TR'] as const;
 /** AWS `Account.State` values (the `Status` field was retired on 2026-09-09). */
 export const ACCOUNT_STATES = ['PENDING_ACTIVATION', 'ACTIVE', 'SUSPENDED', 'PENDING_CLOSURE', 'CLOSED'] as const;
 
@@ -65,6 +67,12 @@ export const productSchema = z.strictObject({
   parameters: z.array(parameterDefSchema).default(AWS_PRODUCT_PARAMETERS),
   /** Configuration values of the marketplace, copied into each compact request's `asset.configuration.params`. */
   configuration: stringMap.default({}),
+  /** `capabilities.ppu.schema` of `GET /products/{id}` (CONNECT.md): default `PR`; null: no pay-per-use capability. */
+  usageSchema: z.enum(USAGE_SCHEMAS).nullable().default('PR'),
+  /** The contract usage files of this product must name (`contract.id` of `POST /usage/files`). */
+  contractId: z.string().regex(/^CRD-[0-9-]+$/, 'must be a contract id such as CRD-00000-00000-00000').default('CRD-00000-00000-00000'),
+  /** The provider's usage rules accept a submitted usage file at once (`accepted`) instead of leaving it `pending`. */
+  autoAccept: z.boolean().default(false),
 });
 /** A parsed product. */
 export type ProductSeed = z.output<typeof productSchema>;
