@@ -11,6 +11,7 @@ import { runJournal } from './journal.command.js';
 import { runManualActions } from './manual-actions.command.js';
 import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
 import { runRate, type RateOptions } from './rate.command.js';
+import { runReprocess, type ReprocessOptions } from './reprocess.command.js';
 import { startSandboxCommand, type SandboxOptions } from './sandbox.command.js';
 
 export const EXIT_OK = 0;
@@ -81,6 +82,30 @@ export function buildProgram(): Command {
         process.off('SIGTERM', stop);
       }
     });
+  program
+    .command('reprocess')
+    .description('rate a month again as a new version (<out>/<payer>/<period>/v<N>/) and show what changed against the previous version, with the cause; writes diff.json')
+    .requiredOption('--period <YYYY-MM>', 'billing period, e.g. 2026-10')
+    .requiredOption('--payer <accountId>', 'the payer to reprocess')
+    .requiredOption('--config <config.json>', 'configuration file (after the rate or markup change)')
+    .option('--cur <file-or-folder>', 'local CUR (as for rate)')
+    .option('--assets <assets.json>', 'subscriptions (as for rate)')
+    .option('--bill-all-accounts', 'bill every linked account (as for rate)')
+    .option('--dry-run', 'rate from local files into the output folder; touch neither AWS nor the platform')
+    .addOption(new Option('--out <dir>', 'the folder of the earlier versions').default('out'))
+    .option('--json', 'print the run result as JSON')
+    .action((options: ReprocessOptions) =>
+      exitWith(async () => {
+        const result = await runReprocess(options, {
+          stdout: (t) => process.stdout.write(t),
+          stderr: (t) => process.stderr.write(t),
+          stderrIsTty: process.stderr.isTTY === true,
+          now: () => new Date(),
+        });
+        return result.ok ? EXIT_OK : EXIT_PAYER_FAILED;
+      }),
+    );
+
   const ordersIo = (): OrdersIo => ({
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

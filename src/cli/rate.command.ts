@@ -23,6 +23,8 @@ export interface RateOptions {
   out: string;
   payer?: string;
   json?: boolean;
+  /** Version of the outputs (reprocess): > 1 writes to `<out>/<payer>/<period>/v<version>/`. */
+  version?: number;
 }
 
 export interface CommandIo {
@@ -71,7 +73,7 @@ export async function runRate(options: RateOptions, io: CommandIo, signal?: Abor
       {
         cur,
         workbook: new ExcelWorkbookWriter(),
-        output: new FolderRunOutput(options.out),
+        output: new FolderRunOutput(options.out, options.version ?? 1),
         subscriptions: (payer) => (assets === undefined ? 'all' : subscriptionsFor(assets, payer, options.period)),
         now: io.now,
         onProgress,

@@ -4,7 +4,16 @@
  * Pure: two reports in (as `report.json` holds them), rows out; amounts are
  * decimal strings, the difference exact.
  */
-import { money, toExactText } from './money.js';
+import { money, toExactText, toFixedText } from './money.js';
+
+/** Decimal places written in an amount text (`12.30` → 2). */
+const placesOf = (text: string): number => (text.includes('.') ? text.length - text.indexOf('.') - 1 : 0);
+
+/** new − old, written with as many decimals as the amounts have (`0.40`, not `0.4`). */
+function difference(oldText: string, newText: string): string {
+  const places = Math.max(placesOf(oldText), placesOf(newText));
+  return toFixedText(money(newText || '0').minus(money(oldText || '0')), places);
+}
 
 /** Why an amount changed. */
 export type DiffCause = 'markup' | 'fx' | 'CUR rows' | 'support plan' | 'settings';
@@ -108,7 +117,7 @@ export function diffReports(before: DiffReport, after: DiffReport): ReportDiff {
       recordId: id,
       oldBilled,
       newBilled,
-      delta: toExactText(money(newBilled || '0').minus(money(oldBilled || '0'))),
+      delta: difference(oldBilled, newBilled),
       causes,
     });
   }
@@ -124,7 +133,7 @@ export function diffReports(before: DiffReport, after: DiffReport): ReportDiff {
     currency: after.currency ?? '',
     oldTotal,
     newTotal,
-    delta: toExactText(money(newTotal).minus(money(oldTotal))),
+    delta: difference(oldTotal, newTotal),
     rows,
     changes,
   };

@@ -34,8 +34,8 @@ describe('diffReports()', () => {
     expect(diff.rows.map((r) => [r.service, r.oldBilled, r.newBilled, r.delta, r.causes.join('+')])).toEqual([
       ['Service A', '10.12', '11.00', '0.88', 'CUR rows'],
       ['Service B', '5.00', '5.23', '0.23', 'markup'],
-      ['Service GONE', '1.00', '', '-1', 'CUR rows'],
-      ['Service NEW', '', '2.00', '2', 'CUR rows'],
+      ['Service GONE', '1.00', '', '-1.00', 'CUR rows'],
+      ['Service NEW', '', '2.00', '2.00', 'CUR rows'],
       ['support (enterprise)', '100', '400', '300', 'support plan'],
     ]);
   });

@@ -8,11 +8,24 @@ import { dirname, join } from 'node:path';
 import type { RunOutput } from '../../app/rate-month.js';
 import type { PayerReport } from '../../app/report.js';
 
+/** The folder of one version of a payer's month: v1 at `<dir>/<payer>/<period>`, later ones in `v<N>/` below it. */
+export function versionFolder(dir: string, payerAccountId: string, period: string, version: number): string {
+  const base = join(dir, payerAccountId, period);
+  return version > 1 ? join(base, `v${version}`) : base;
+}
+
 export class FolderRunOutput implements RunOutput {
-  constructor(private readonly dir: string) {}
+  /**
+   * `version` > 1 (a reprocess) writes to `<dir>/<payer>/<period>/v<version>/`, so
+   * the earlier versions stay beside it for the diff.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly version = 1,
+  ) {}
 
   private folder(payerAccountId: string, period: string): string {
-    return join(this.dir, payerAccountId, period);
+    return versionFolder(this.dir, payerAccountId, period, this.version);
   }
 
   workbookPath(payerAccountId: string, period: string): string {
