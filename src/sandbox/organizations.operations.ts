@@ -114,6 +114,9 @@ export const OPERATIONS: Record<string, Operation> = {
     s.moveAccount(org, required(input, 'AccountId'), required(input, 'SourceParentId'), required(input, 'DestinationParentId'));
     return {};
   },
+  DescribeOrganization: (_s, org) => ({
+    Organization: { Id: org.orgId, Arn: org.arn('organization', org.orgId), FeatureSet: 'ALL', MasterAccountId: org.payerAccountId, MasterAccountArn: org.arn('account', org.payerAccountId) },
+  }),
   ListRoots: (_s, org) => ({ Roots: [{ Id: org.rootId, Arn: org.arn('root', org.rootId), Name: 'Root', PolicyTypes: [] }] }),
   ListOrganizationalUnitsForParent: (_s, org, input) => {
     const parentId = required(input, 'ParentId');

@@ -224,6 +224,12 @@ export class FakeOrganization implements OrganizationsPort {
     if (fault) throw fault;
   }
 
+  /** The management account DescribeOrganization reports (default: the payer this organization belongs to). */
+  managementAccountId = PAYER;
+  async describeOrganization(): Promise<{ id: string; managementAccountId: string }> {
+    this.enter('describeOrganization');
+    return { id: 'o-test', managementAccountId: this.managementAccountId };
+  }
   async listAccounts(): Promise<OrgAccount[]> {
     this.enter('listAccounts');
     return [...this.accounts.values()].map((a) => ({ ...a }));
@@ -304,6 +310,7 @@ export class FakeOrganizations implements OrganizationsFactory {
     let org = this.orgs.get(payer.accountId);
     if (!org) {
       org = new FakeOrganization();
+      org.managementAccountId = payer.accountId;
       this.orgs.set(payer.accountId, org);
     }
     return org;

@@ -10,6 +10,7 @@ import {
   DescribeAccountCommand,
   DescribeCreateAccountStatusCommand,
   DescribeHandshakeCommand,
+  DescribeOrganizationCommand,
   InviteAccountToOrganizationCommand,
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
@@ -49,6 +50,14 @@ export class AwsOrganizations implements OrganizationsPort {
     private readonly client: Sender,
     private readonly payerAccountId: string,
   ) {}
+
+  async describeOrganization(signal: AbortSignal): Promise<{ id: string; managementAccountId: string }> {
+    const out = await this.call('DescribeOrganization', signal, (abortSignal) => this.client.send(new DescribeOrganizationCommand({}), { abortSignal }));
+    return {
+      id: this.required(out.Organization?.Id, 'DescribeOrganization', 'no organization id'),
+      managementAccountId: this.required(out.Organization?.MasterAccountId, 'DescribeOrganization', 'no management account id'),
+    };
+  }
 
   async listAccounts(signal: AbortSignal): Promise<OrgAccount[]> {
     const accounts: OrgAccount[] = [];

@@ -147,6 +147,8 @@ export interface Handshake {
  * `AWS_CONSTRAINT` (a business rule; AWS's Reason in `where.value`), `AWS_CALL`.
  */
 export interface OrganizationsPort {
+  /** DescribeOrganization: the organization's id and its management (payer) account. */
+  describeOrganization(signal: AbortSignal): Promise<{ id: string; managementAccountId: string }>;
   /** ListAccounts, all pages (20 a page, AWS's maximum). */
   listAccounts(signal: AbortSignal): Promise<OrgAccount[]>;
   /** DescribeAccount; undefined when the account is not in the organization (AccountNotFoundException). */

@@ -1,8 +1,10 @@
 /**
  * Tier configuration requests (CONNECT.md): a reseller's own settings when
  * `enableMultiplePayer` is Yes. Everything in them is typed by a person, so each
- * value is checked before it is approved: a bad one gets `value_error` and the
- * request is inquired; good ones are approved with the tier template.
+ * value is checked before it is approved, and the payer's organization is asked
+ * whether the account is its management account: a bad one gets `value_error`
+ * and the request is failed with the reason; good ones are approved with the
+ * tier template.
  */
 import { coerceError } from '../../domain/errors.js';
 import { parseMarkup } from '../../domain/parameters.js';
@@ -58,17 +60,50 @@ export function checkTierParams(tcr: TierConfigRequest, deps: OrderDeps): ParamP
   return problems;
 }
 
-/** Handles one TCR once; never throws. */
+/** The TCR's value of a parameter, trimmed ('' when absent). */
+const valueOf = (tcr: TierConfigRequest, id: string): string => tcr.params.find((p) => p.id === id)?.value.trim() ?? '';
+
+/**
+ * The payer check of issue 4: reach the payer (through `payerRoleArn` and
+ * `payerExternalId` when given) and make sure the account is its
+ * organization's management account (DescribeOrganization). A sentence when not.
+ */
+async function payerProblem(tcr: TierConfigRequest, deps: OrderDeps, signal: AbortSignal): Promise<ParamProblem | undefined> {
+  const payerAccountId = valueOf(tcr, 'payerAccountId');
+  if (payerAccountId === '') return undefined;
+  const configured = deps.settings.payers.find((p) => p.accountId === payerAccountId);
+  const roleArn = valueOf(tcr, 'payerRoleArn') || configured?.roleArn;
+  const externalId = valueOf(tcr, 'payerExternalId') || configured?.externalId;
+  try {
+    const org = await deps.organizations.forPayer({ accountId: payerAccountId, ...(roleArn ? { roleArn } : {}), ...(externalId ? { externalId } : {}) }).describeOrganization(signal);
+    if (org.managementAccountId === payerAccountId) return undefined;
+    return { param: 'payerAccountId', value: payerAccountId, message: `account ${payerAccountId} is not the management account of its AWS organization (${org.id} is managed by ${org.managementAccountId})` };
+  } catch (error) {
+    const e = coerceError(error);
+    if (e.code !== 'AWS_ACCESS_DENIED') throw e;
+    const how = roleArn ? `the role ${roleArn}` : 'the connector\'s credentials';
+    return { param: roleArn ? 'payerRoleArn' : 'payerAccountId', value: roleArn ?? payerAccountId, message: `${how} cannot read the organization of payer ${payerAccountId}: ${e.message}` };
+  }
+}
+
+/**
+ * Handles one TCR once; never throws. Bad settings get `value_error` and the
+ * request is failed with the reason (issue 4: "approve, or fail with the reason");
+ * the reseller submits corrected settings as a new request.
+ */
 export async function fulfilTierConfig(tcr: TierConfigRequest, deps: OrderDeps, signal: AbortSignal): Promise<RequestResult> {
   const base = { requestId: tcr.id, type: `tier-config/${tcr.type}` };
   try {
     const problems = checkTierParams(tcr, deps);
+    if (problems.length === 0) {
+      const payer = await payerProblem(tcr, deps, signal);
+      if (payer) problems.push(payer);
+    }
     if (problems.length > 0) {
-      const bad = new Set(problems.map((p) => p.param));
-      const updates = [...problems.map((p) => ({ id: p.param, valueError: p.message })), ...tcr.params.filter((p) => p.valueError !== '' && !bad.has(p.id)).map((p) => ({ id: p.id, valueError: '' }))];
-      await deps.platform.updateTierConfigParams(tcr.id, updates, signal);
-      await deps.platform.inquireTierConfig(tcr.id, signal);
-      return { ...base, kind: 'inquiring', step: 'validate', message: problems.map((p) => `${p.param}: ${p.message}`).join('; ') };
+      const reason = problems.map((p) => `${p.param}: ${p.message}`).join('; ');
+      await deps.platform.updateTierConfigParams(tcr.id, problems.map((p) => ({ id: p.param, valueError: p.message })), signal);
+      await deps.platform.failTierConfig(tcr.id, reason, signal);
+      return { ...base, kind: 'failed', step: 'validate', message: reason };
     }
     const cleared = tcr.params.filter((p) => p.valueError !== '').map((p) => ({ id: p.id, valueError: '' }));
     if (cleared.length > 0) await deps.platform.updateTierConfigParams(tcr.id, cleared, signal);

@@ -90,3 +90,10 @@ describe('AWS refusals for a business rule', () => {
     expect(error).toMatchObject({ code: 'AWS_CONSTRAINT', retryable: false, where: { value: 'ALREADY_IN_AN_ORGANIZATION' } });
   });
 });
+
+describe('describeOrganization()', () => {
+  it('gives the organization id and its management account', async () => {
+    expectOperation('DescribeOrganization', { Organization: { Id: 'o-abc123', MasterAccountId: '111111111111', FeatureSet: 'ALL' } });
+    expect(await orgs().describeOrganization(signal)).toEqual({ id: 'o-abc123', managementAccountId: '111111111111' });
+  });
+});

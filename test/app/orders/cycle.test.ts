@@ -26,21 +26,41 @@ describe('runCycle()', () => {
     expect(h.platform.calls.find((c) => c.op === 'approveTierConfig')?.args).toEqual(['TCR-1', 'TL-999-999-999']);
   });
 
-  it('inquires a tier configuration with a bad markup, an unsafe table name and an unknown payer, naming each', async () => {
+  it('fails a tier configuration with a bad markup, an unsafe table name and an unknown payer, naming each', async () => {
     h = harness([], {}, [tcr({ customMarkup: '1,2', table: 'cur; DROP TABLE x', payerAccountId: '222222222222', fxRate: '0.9' })]);
     const result = await runCycle(h.deps, { signal: new AbortController().signal });
-    expect(result.tierConfigs[0]?.kind).toBe('inquiring');
+    expect(result.tierConfigs[0]?.kind).toBe('failed');
+    expect(h.platform.tcrs.get('TCR-1')?.status).toBe('failed');
+    const reason = h.platform.calls.find((c) => c.op === 'failTierConfig');
+    expect(reason).toBeDefined();
     const errors = Object.fromEntries(h.platform.tcrs.get('TCR-1')?.params.map((p) => [p.id, p.valueError]) ?? []);
     expect(errors.customMarkup).toContain('not a decimal');
     expect(errors.table).toContain('not an Athena table name');
     expect(errors.payerAccountId).toContain('not set up in this connector');
     expect(errors.fxRate).toBe('');
+    expect(result.tierConfigs[0]?.message).toContain('table: "cur; DROP TABLE x" is not an Athena table name');
+  });
+
+  it("fails a tier configuration whose payer is not its organization's management account", async () => {
+    h = harness([], {}, [tcr({ payerAccountId: '111111111111', payerRoleArn: 'arn:aws:iam::111111111111:role/Reader' })]);
+    h.org.managementAccountId = '999999999999';
+    const result = await runCycle(h.deps, { signal: new AbortController().signal });
+    expect(result.tierConfigs[0]?.kind).toBe('failed');
+    expect(result.tierConfigs[0]?.message).toContain('is not the management account of its AWS organization');
+  });
+
+  it('fails a tier configuration whose role cannot read the organization, naming the role', async () => {
+    h = harness([], {}, [tcr({ payerAccountId: '111111111111', payerRoleArn: 'arn:aws:iam::111111111111:role/Reader' })]);
+    h.org.failNext('describeOrganization', 'AWS_ACCESS_DENIED');
+    const result = await runCycle(h.deps, { signal: new AbortController().signal });
+    expect(result.tierConfigs[0]?.kind).toBe('failed');
+    expect(h.platform.tcrs.get('TCR-1')?.params.find((p) => p.id === 'payerRoleArn')?.valueError).toContain('the role arn:aws:iam::111111111111:role/Reader cannot read the organization');
   });
 
   it('journals tier configuration requests too', async () => {
     h = harness([], {}, [tcr({ customMarkup: 'x' })]);
     await runCycle(h.deps, { signal: new AbortController().signal });
-    expect(h.deps.journal.get('TCR-1')).toMatchObject({ step: 'tier-config/setup:validate', outcome: 'inquiring', attempts: 1 });
+    expect(h.deps.journal.get('TCR-1')).toMatchObject({ step: 'tier-config/setup:validate', outcome: 'failed', attempts: 1 });
   });
 
   it('one failing request never stops the others', async () => {
