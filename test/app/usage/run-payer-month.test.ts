@@ -116,7 +116,8 @@ describe('runPayerMonth()', () => {
   it('a dry run (no platform) rates and records the run without uploading', async () => {
     const { deps, input, ledger } = await setup();
     const result = await runPayerMonth({ ...deps, files: undefined }, input());
-    expect(result).toMatchObject({ kind: 'done', run: { outcome: 'succeeded', usageFileId: undefined } });
+    expect(result).toMatchObject({ kind: 'done', run: { outcome: 'succeeded', step: 'done', billedTotal: '17839.26' } });
+    expect(result.run.usageFileId).toBeUndefined();
     expect(ledger.list()).toHaveLength(1);
   });
 
