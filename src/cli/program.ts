@@ -10,6 +10,7 @@ import { checkCycles, runDemo } from './demo.command.js';
 import { runJournal } from './journal.command.js';
 import { runManualActions } from './manual-actions.command.js';
 import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
+import { runMonthCommand, type MonthRunEnv } from './month.command.js';
 import { runRate, type RateOptions } from './rate.command.js';
 import { runReprocess, type ReprocessOptions } from './reprocess.command.js';
 import { startSandboxCommand, type SandboxOptions } from './sandbox.command.js';
@@ -25,6 +26,12 @@ function printError(error: unknown): void {
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
   process.stderr.write(`error ${e.code}: ${e.message}${where ? `\n  at ${where}` : ''}\n`);
+}
+
+/** What the production month needs from the environment (read here, in the composition root). */
+function monthEnv(): MonthRunEnv {
+  const apiKey = process.env.CONNECT_API_KEY?.trim();
+  return { ...(apiKey ? { apiKey } : {}), variables: process.env };
 }
 
 /** Runs a command's work and sets the exit status: its own, or EXIT_UNUSABLE with the error printed. */
@@ -62,26 +69,24 @@ export function buildProgram(): Command {
       const stop = (): void => controller.abort(new Error('interrupted'));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() };
       try {
-        const result = await runRate(
-          options,
-          {
-            stdout: (t) => process.stdout.write(t),
-            stderr: (t) => process.stderr.write(t),
-            stderrIsTty: process.stderr.isTTY === true,
-            now: () => new Date(),
-          },
-          controller.signal,
-        );
-        process.exitCode = result.payers.some((p) => !p.ok) ? EXIT_PAYER_FAILED : EXIT_OK;
-      } catch (error) {
-        printError(error);
-        process.exitCode = EXIT_UNUSABLE;
+        await exitWith(async () => {
+          if (options.dryRun === true && options.cur !== undefined) {
+            // The dry run from local files (issue 2): every payer found in the CUR.
+            const result = await runRate(options, io, controller.signal);
+            return result.payers.some((p) => !p.ok) ? EXIT_PAYER_FAILED : EXIT_OK;
+          }
+          // The production form (issue 4): Athena without --cur, an upload without --dry-run.
+          const results = await runMonthCommand(options, io, monthEnv(), controller.signal);
+          return results.some((r) => r.result.kind === 'failed') ? EXIT_PAYER_FAILED : EXIT_OK;
+        });
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
       }
     });
+
   program
     .command('reprocess')
     .description('rate a month again as a new version (<out>/<payer>/<period>/v<N>/) and show what changed against the previous version, with the cause; writes diff.json')

@@ -16,6 +16,16 @@ export interface OrdersEnvironment {
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** Each payer's role external id: `payers[].externalId`, or the variable `payers[].externalIdEnv` names (unset ones are left out). */
+export function externalIdsOf(env: NodeJS.ProcessEnv, config: Config): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const payer of config.payers) {
+    const value = payer.externalId ?? (payer.externalIdEnv === undefined ? undefined : env[payer.externalIdEnv]?.trim());
+    if (value) ids.set(payer.accountId, value);
+  }
+  return ids;
+}
+
 /** Reads what `process` and `daemon` need; throws CONFIG_INVALID listing every missing or bad variable. */
 export function readOrdersEnvironment(env: NodeJS.ProcessEnv, config: Config): OrdersEnvironment {
   const problems: string[] = [];

@@ -38,6 +38,14 @@ export const payerSchema = z
       })
       .strict()
       .optional(),
+    /** The platform product and contract of this payer's usage file (default product: connect.productIds[0]). */
+    usage: z
+      .object({
+        productId: z.string().regex(/^PRD-[0-9-]+$/, 'must be a product id such as PRD-411-678-887').optional(),
+        contractId: z.string().regex(/^CRD-[0-9-]+$/, 'must be a contract id such as CRD-00000-00000-00000').optional(),
+      })
+      .strict()
+      .optional(),
     /** Name of the environment variable holding the role's external id (a secret: never in this file). */
     externalIdEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name such as PAYER_EXTERNAL_ID').optional(),
     /** FULFILLMENT.md account model: spam (provider's domains) or ecam (customer's own domains). */

@@ -7,6 +7,7 @@ import type { MultipartPart } from './multipart.util.js';
 import type { Outcome } from './platform.lifecycle.js';
 import type { PlatformState } from './platform.state.js';
 import { Router, type Reply } from './http.util.js';
+import { monthRoutes } from './month.routes.js';
 import { applyListQuery, parseListQuery, RqlError } from './rql.js';
 
 /** What a platform route handler gets. */
@@ -37,7 +38,7 @@ export function list(items: unknown[], query: string): Reply {
   }
 }
 
-/** The API routes, relative to the base path. */
+/** The API routes, relative to the base path (the usage file routes are added by the server). */
 export function platformRoutes(): Router<PlatformContext> {
   const r = new Router<PlatformContext>();
   r.add('GET', '/requests', ({ state, query }) => list(state.allRequests(), query));
@@ -66,5 +67,6 @@ export function platformRoutes(): Router<PlatformContext> {
   r.add('POST', '/tier/config-requests/{id}/approve', ({ state, body }, { id }) => reply(state.approveTierConfig(id ?? '', body)));
   r.add('POST', '/tier/config-requests/{id}/fail', ({ state, body }, { id }) => reply(state.failTierConfig(id ?? '', body)));
   r.add('POST', '/tier/config-requests/{id}/inquire', ({ state, body }, { id }) => reply(state.inquireTierConfig(id ?? '', body)));
-  return r;
+  // What the monthly run reads: assets, configuration values, marketplaces (month.routes.ts).
+  return monthRoutes(r);
 }

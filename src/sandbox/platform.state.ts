@@ -8,7 +8,7 @@
 import { checkRequired, checkStatus, mergeParams, ok, problem, readParamChanges, TARGET, type HistoryEntry, type Outcome } from './platform.lifecycle.js';
 import { platformTime } from './seed.expand.js';
 import type { UsageWorkbookContent } from '../adapters/workbook/usage-workbook.reader.js';
-import type { ConnectParam, ConnectRequest, ConnectTierConfigRequest, ProductSeed, Seed, TemplateSeed } from './seed.schema.js';
+import type { AssetSeed, ConnectParam, ConnectRequest, ConnectTierConfigRequest, MarketplaceSeed, ProductSeed, Seed, TemplateSeed } from './seed.schema.js';
 import { UsageFilesState, type UsageFileView, type UsageFilesOptions } from './usage-files.state.js';
 
 /** A conversation message as the API lists it. */
@@ -46,6 +46,9 @@ export class PlatformState {
   private messageCount = 0;
   /** Products' usage schemas and the usage files (usage-files.state.ts). */
   readonly usage: UsageFilesState;
+  /** Seeded assets without requests, and the marketplaces (read by month.routes.ts). */
+  readonly seededAssets: readonly AssetSeed[];
+  readonly marketplaces: readonly MarketplaceSeed[];
 
   constructor(
     seed: Seed,
@@ -62,6 +65,14 @@ export class PlatformState {
       this.messagesByConversation.set(id, []);
     }
     for (const t of structuredClone(seed.tierConfigRequests)) this.tiers.set(t.id, t);
+    this.seededAssets = structuredClone(seed.assets ?? []);
+    this.marketplaces = structuredClone(seed.marketplaces ?? []);
+  }
+
+  /** A copy of a seeded product, or undefined. */
+  product(id: string): ProductSeed | undefined {
+    const p = this.products.get(id);
+    return p && structuredClone(p);
   }
 
   private stamp(): string {

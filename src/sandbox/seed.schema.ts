@@ -154,6 +154,33 @@ export const fullTierConfigSchema = z.looseObject({
   params: z.array(looseParam),
 });
 
+/** Asset statuses (`GET /assets`). */
+export const ASSET_STATUSES = ['draft', 'processing', 'active', 'rejected', 'suspended', 'terminating', 'terminated'] as const;
+
+/** An asset with no request in the seed (e.g. one ordered before the connector ran), listed by `GET /assets`. */
+export const assetSeedSchema = z.strictObject({
+  id: z.string().regex(/^AS-[0-9-]+$/, 'must be an asset id such as AS-3071-1051-2166'),
+  productId: text,
+  status: z.enum(ASSET_STATUSES).default('active'),
+  /** The end customer: a company name, or `{id, name}`. */
+  customer: z.union([text, party]),
+  tier1: party.optional(),
+  marketplaceId: text.default('MP-48301'),
+  /** Parameter values by id (e.g. `aws_account_id`, `support_level`, `account_closed_at`). */
+  params: stringMap.default({}),
+});
+/** A parsed seed asset. */
+export type AssetSeed = z.output<typeof assetSeedSchema>;
+
+/** A marketplace (`GET /marketplaces/{id}`); without any, the sandbox knows `MP-48301` in EUR. */
+export const marketplaceSeedSchema = z.strictObject({
+  id: z.string().regex(/^MP-[0-9A-Za-z-]+$/, 'must be a marketplace id such as MP-48301'),
+  name: z.string().default('Sandbox marketplace'),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+});
+/** A parsed marketplace. */
+export type MarketplaceSeed = z.output<typeof marketplaceSeedSchema>;
+
 const ouId = z.string().regex(/^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$/, 'must be an OU id such as ou-ab12-cd34ef56');
 
 /** One AWS organization: its payer (management account), members, OUs and the accounts outside it. */
@@ -196,6 +223,9 @@ export const seedFileSchema = z.strictObject({
   requests: z.array(z.record(z.string(), z.unknown())).default([]),
   tierConfigRequests: z.array(z.record(z.string(), z.unknown())).default([]),
   organizations: z.array(organizationSchema).default([]),
+  /** Assets with no request (`GET /assets`). */
+  assets: z.array(assetSeedSchema).default([]),
+  marketplaces: z.array(marketplaceSeedSchema).default([]),
 });
 
 /** A seed as written by hand or in a file: compact or full requests. */
@@ -246,6 +276,10 @@ export interface Seed {
   requests: ConnectRequest[];
   tierConfigRequests: ConnectTierConfigRequest[];
   organizations: OrganizationSeed[];
+  /** Assets with no request (absent: none). */
+  assets?: AssetSeed[];
+  /** Absent or empty: `MP-48301` in EUR. */
+  marketplaces?: MarketplaceSeed[];
 }
 
 /** The API key used when a seed gives none. */

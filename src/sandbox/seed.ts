@@ -17,6 +17,8 @@ import {
   seedFileSchema,
   type ConnectRequest,
   type ConnectTierConfigRequest,
+  type AssetSeed,
+  type MarketplaceSeed,
   type OrganizationSeed,
   type ProductSeed,
   type Seed,
@@ -40,6 +42,8 @@ interface Part {
   requests: Located<Record<string, unknown>>[];
   tierConfigRequests: Located<Record<string, unknown>>[];
   organizations: Located<OrganizationSeed>[];
+  assets: Located<AssetSeed>[];
+  marketplaces: Located<MarketplaceSeed>[];
 }
 
 function issueLines(file: string, prefix: string, error: z.ZodError): string[] {
@@ -64,6 +68,8 @@ function parsePart(value: unknown, file: string, problems: string[]): Part | und
     requests: located(data.requests, file, 'requests'),
     tierConfigRequests: located(data.tierConfigRequests, file, 'tierConfigRequests'),
     organizations: located(data.organizations, file, 'organizations'),
+    assets: located(data.assets, file, 'assets'),
+    marketplaces: located(data.marketplaces, file, 'marketplaces'),
   };
 }
 
@@ -161,6 +167,15 @@ function build(parts: Part[], problems: string[]): Seed {
   const organizations = parts.flatMap((p) => p.organizations);
   duplicates(organizations, (o) => o.payerAccountId, 'organization of payer', problems);
   for (const org of organizations) checkOrganization(org.value, `${org.file}: ${org.path}`, problems);
+  const assets = parts.flatMap((p) => p.assets);
+  const requestAssets = new Set(requests.map((r) => r.value.asset.id));
+  duplicates(assets, (a) => a.id, 'asset', problems);
+  for (const a of assets) {
+    if (!productById.has(a.value.productId)) problems.push(`${a.file}: ${a.path}.productId: product ${a.value.productId} is not in the seed's products`);
+    if (requestAssets.has(a.value.id)) problems.push(`${a.file}: ${a.path}.id: asset ${a.value.id} has requests: seed assets are for assets without one`);
+  }
+  const marketplaces = parts.flatMap((p) => p.marketplaces);
+  duplicates(marketplaces, (m) => m.id, 'marketplace', problems);
 
   if (problems.length > 0) {
     throw new ConnectorError('CONFIG_INVALID', `sandbox seed has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`, { where: { file: parts[0]?.file ?? '' } });
@@ -171,6 +186,8 @@ function build(parts: Part[], problems: string[]): Seed {
     requests: requests.map((r) => r.value),
     tierConfigRequests: tierConfigRequests.map((r) => r.value),
     organizations: organizations.map((o) => o.value),
+    assets: assets.map((a) => a.value),
+    marketplaces: marketplaces.map((m) => m.value),
   };
 }
 

@@ -1,0 +1,143 @@
+/**
+ * The production form of `rate` (issue 4): without `--cur` each payer's CUR is
+ * read through its Athena settings (`payers[].athena`); without `--dry-run` the
+ * workbook goes to the platform as a usage file, through the run ledger
+ * (`state.path`), exactly once per payer and period. The schedule and the admin
+ * endpoint run the same use case, `runPayerMonth`.
+ */
+import { readFile } from 'node:fs/promises';
+import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
+import { ConnectUsageFiles } from '../adapters/connect/usage-files.js';
+import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
+import { FolderRunOutput } from '../adapters/files/run-output.js';
+import { ExcelWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
+import type { CurSource } from '../app/ports.js';
+import { subscriptionsFor } from '../app/subscriptions.js';
+import { runPayerMonth, type PayerMonthDeps, type PayerMonthResult } from '../app/usage/run-payer-month.js';
+import { externalIdsOf } from '../config/env.js';
+import { loadAssets, loadConfig, type LoadedConfig } from '../config/load.js';
+import type { Config, PayerConfig } from '../config/schema.js';
+import { sleepUntilAborted } from '../daemon/poll-loop.js';
+import { ConnectorError } from '../domain/errors.js';
+import { openStateDatabase } from '../store/database.js';
+import { SqliteRunLedger } from '../store/run-ledger.store.js';
+import { progressPrinter, type CommandIo, type RateOptions } from './rate.command.js';
+import { renderTable } from './table.js';
+
+export interface MonthRunOptions extends RateOptions {
+  /** A reprocess: a new version replacing the previous file where the platform allows. */
+  reprocess?: boolean;
+  trigger?: string;
+}
+
+export interface MonthRunEnv {
+  /** `CONNECT_API_KEY`; required unless `--dry-run`. */
+  apiKey?: string;
+  /** The environment, for the payers' `externalIdEnv` variables. */
+  variables: NodeJS.ProcessEnv;
+}
+
+/** The payer's CUR for one version: local files (`--cur`) or its Athena table. */
+function curOf(config: Config, payer: PayerConfig, options: MonthRunOptions, externalIds: Map<string, string>, version: number, opened: Array<{ close(): void }>): CurSource {
+  if (options.cur !== undefined) {
+    const local = new DuckDbCurSource(options.cur, { memoryLimit: config.engine.memoryLimit, threads: config.engine.threads });
+    opened.push(local);
+    return local;
+  }
+  const athena = payer.athena;
+  if (!athena) {
+    throw new ConnectorError('CONFIG_INVALID', `payer ${payer.accountId} has no Athena settings (payers[].athena) and no --cur was given`, { where: { payer: payer.accountId, setting: 'payers[].athena' } });
+  }
+  const externalId = externalIds.get(payer.accountId);
+  return new AthenaCurSource({
+    payerAccountId: payer.accountId,
+    database: athena.database,
+    table: athena.table,
+    layout: athena.layout,
+    region: athena.region,
+    runVersion: version,
+    ...(athena.workgroup ? { workgroup: athena.workgroup } : {}),
+    ...(athena.outputLocation ? { outputLocation: athena.outputLocation } : {}),
+    ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
+    ...(externalId ? { externalId } : {}),
+  });
+}
+
+/** Runs the month of every configured payer (or `--payer`); one failing payer never stops the others. */
+export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, env: MonthRunEnv, signal: AbortSignal = new AbortController().signal): Promise<Array<{ payer: string; result: PayerMonthResult }>> {
+  const loaded: LoadedConfig = await loadConfig(options.config);
+  const { config } = loaded;
+  const dryRun = options.dryRun === true;
+  if (!dryRun && !env.apiKey) throw new ConnectorError('CONFIG_INVALID', 'CONNECT_API_KEY is not set: uploading a usage file needs the platform API key (or add --dry-run)', { where: { setting: 'environment' } });
+  if (!dryRun && !config.connect) throw new ConnectorError('CONFIG_INVALID', 'the configuration has no "connect" section: uploading needs connect.apiUrl and connect.productIds', { where: { setting: 'connect' } });
+  if (options.assets === undefined && options.billAllAccounts !== true) {
+    throw new ConnectorError('CONFIG_INVALID', 'give --assets <assets.json> or --bill-all-accounts (subscriptions read from the platform come with the daemon wiring of issue 4)', { where: { setting: '--assets' } });
+  }
+  const assets = options.assets === undefined ? undefined : await loadAssets(options.assets);
+  const payers = config.payers.filter((p) => options.payer === undefined || p.accountId === options.payer);
+  if (payers.length === 0) throw new ConnectorError('CONFIG_INVALID', `--payer ${options.payer ?? ''} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers' } });
+
+  const externalIds = externalIdsOf(env.variables, config);
+  const state = openStateDatabase(config.state.path);
+  const opened: Array<{ close(): void }> = [];
+  const results: Array<{ payer: string; result: PayerMonthResult }> = [];
+  try {
+    const ledger = new SqliteRunLedger(state.db);
+    const files = dryRun || !config.connect ? undefined : new ConnectUsageFiles({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey ?? '', timeoutMs: config.connect.timeoutMs, retries: config.connect.retries });
+    for (const payer of payers) {
+      const deps: PayerMonthDeps = {
+        ledger,
+        ...(files ? { files } : {}),
+        cur: (_id, version) => curOf(config, payer, options, externalIds, version, opened),
+        output: (version) => new FolderRunOutput(options.out, version),
+        rating: {
+          workbook: new ExcelWorkbookWriter(),
+          subscriptions: (id) => (assets === undefined ? 'all' : subscriptionsFor(assets, id, options.period)),
+          now: io.now,
+          onProgress: progressPrinter(io),
+        },
+        clock: { now: io.now },
+        sleep: sleepUntilAborted,
+        readWorkbook: async (path) => new Uint8Array(await readFile(path)),
+      };
+      const result = await runPayerMonth(deps, {
+        payerAccountId: payer.accountId,
+        period: options.period,
+        trigger: options.trigger ?? 'cli',
+        reprocess: options.reprocess === true,
+        ...(payer.usage?.productId ?? config.connect?.productIds[0] ? { productId: payer.usage?.productId ?? config.connect?.productIds[0] } : {}),
+        ...(payer.usage?.contractId ? { contractId: payer.usage.contractId } : {}),
+        signal,
+        rating: {
+          period: options.period,
+          payers: [payer],
+          settings: config.rating,
+          catalog: loaded.catalog,
+          items: config.items,
+          recordsSheetName: config.workbook.recordsSheetName,
+          knownCurrencies: new Set(Intl.supportedValuesOf('currency')),
+        },
+      });
+      results.push({ payer: payer.accountId, result });
+    }
+  } finally {
+    for (const o of opened) o.close();
+    state.close();
+  }
+  if (io.stderrIsTty) io.stderr('\r\u001b[K');
+  io.stdout(`${monthTable(results, options.period, dryRun)}\n`);
+  return results;
+}
+
+/** One line per payer: what happened to its month. */
+export function monthTable(results: Array<{ payer: string; result: PayerMonthResult }>, period: string, dryRun: boolean): string {
+  const rows = results.map(({ payer, result }) => {
+    const run = result.run;
+    const what = result.kind === 'failed' ? `failed: ${result.error.message}` : result.kind === 'already-done' ? 'already done (use reprocess for a new version)' : result.kind === 'running-elsewhere' ? 'another run is in progress' : dryRun ? 'rated (dry run)' : 'submitted';
+    return [payer, `v${run.version}`, run.step, run.usageFileId ?? '-', run.usageFileStatus ?? '-', run.billedTotal ? `${run.billedTotal} ${run.currency ?? ''}` : '-', what];
+  });
+  return `Month ${period}${dryRun ? ' (dry run)' : ''}\n${renderTable(
+    [{ header: 'payer' }, { header: 'version' }, { header: 'step' }, { header: 'usage file' }, { header: 'file status' }, { header: 'billed', align: 'right' }, { header: 'outcome' }],
+    rows,
+  )}`;
+}

@@ -1,0 +1,68 @@
+/**
+ * The production month against the sandbox platform: the workbook the platform
+ * received matches the report, a second trigger does nothing, a reprocess after
+ * an fx change replaces the file.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runMonthCommand } from '../../src/cli/month.command.js';
+import { money, sum, toFixedText } from '../../src/domain/money.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { loadSeed } from '../../src/sandbox/seed.js';
+import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
+
+let sandbox: Sandbox;
+let dir: string;
+beforeEach(async () => {
+  dir = await tempDir();
+  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders') });
+});
+afterEach(async () => sandbox.close());
+
+async function config(fxRate = '0.92'): Promise<string> {
+  const base = JSON.parse(await readFile('fixtures/demo.config.json', 'utf8')) as { payers: Array<Record<string, unknown>> };
+  return writeJson(dir, `config-${fxRate}.json`, {
+    ...base,
+    payers: [{ ...base.payers[0], fxRate, usage: { contractId: 'CRD-00000-00000-00000' } }],
+    connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
+    state: { path: join(dir, 'state.db') },
+  });
+}
+
+const io = () => ({ stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW });
+const options = async (fx?: string) => ({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json', config: await config(fx), out: join(dir, 'out') });
+
+describe('rate without --dry-run, against the sandbox platform', () => {
+  it('uploads and submits one usage file whose records add up to the report', async () => {
+    const [{ result }] = await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    expect(result).toMatchObject({ kind: 'done', run: { version: 1, step: 'done', usageFileStatus: 'pending', billedTotal: '17839.26' } });
+    const files = sandbox.platform.state.usageFiles();
+    expect(files.map((f) => [f.externalId, f.status])).toEqual([['111111111111-2026-10-v1', 'pending']]);
+    const content = sandbox.platform.state.usageFileRecords(files[0]?.id ?? '');
+    const report = JSON.parse(await readFile(result.run.reportPath ?? '', 'utf8')) as { billedTotal: string; records: number };
+    expect(content?.records).toHaveLength(report.records);
+    expect(toFixedText(sum((content?.records ?? []).map((r) => money(r.amount ?? '0'))), 2)).toBe(report.billedTotal);
+  });
+
+  it('does nothing the second time for the same period', async () => {
+    await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    const [{ result }] = await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    expect(result.kind).toBe('already-done');
+    expect(sandbox.platform.state.usageFiles()).toHaveLength(1);
+  });
+
+  it('reprocesses after an fx change: v2 submitted, the pending v1 deleted', async () => {
+    await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    const [{ result }] = await runMonthCommand({ ...(await options('0.95')), reprocess: true }, io(), { apiKey: sandbox.apiKey, variables: {} });
+    expect(result).toMatchObject({ kind: 'done', run: { version: 2, billedTotal: '18420.98' } });
+    expect(sandbox.platform.state.usageFiles().map((f) => [f.externalId, f.status])).toEqual([
+      ['111111111111-2026-10-v1', 'deleted'],
+      ['111111111111-2026-10-v2', 'pending'],
+    ]);
+  });
+
+  it('refuses without CONNECT_API_KEY, naming it', async () => {
+    await expect(runMonthCommand(await options(), io(), { variables: {} })).rejects.toThrow(/CONNECT_API_KEY is not set/);
+  });
+});
