@@ -96,17 +96,17 @@ export function buildProgram(): Command {
     .option('--cur <file-or-folder>', 'local CUR (as for rate)')
     .option('--assets <assets.json>', 'subscriptions (as for rate)')
     .option('--bill-all-accounts', 'bill every linked account (as for rate)')
-    .option('--dry-run', 'rate from local files into the output folder; touch neither AWS nor the platform')
+    .option('--dry-run', 'rate from local files into the output folder; touch neither AWS nor the platform (without it: a new usage file replaces the previous one while the platform allows)')
     .addOption(new Option('--out <dir>', 'the folder of the earlier versions').default('out'))
     .option('--json', 'print the run result as JSON')
     .action((options: ReprocessOptions) =>
       exitWith(async () => {
-        const result = await runReprocess(options, {
-          stdout: (t) => process.stdout.write(t),
-          stderr: (t) => process.stderr.write(t),
-          stderrIsTty: process.stderr.isTTY === true,
-          now: () => new Date(),
-        });
+        const result = await runReprocess(
+          options,
+          { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
+          undefined,
+          monthEnv(),
+        );
         return result.ok ? EXIT_OK : EXIT_PAYER_FAILED;
       }),
     );

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { versionFolder } from '../adapters/files/run-output.js';
 import { ConnectorError } from '../domain/errors.js';
 import { diffReports, type DiffReport, type ReportDiff } from '../domain/report-diff.js';
+import { runMonthCommand, type MonthRunEnv } from './month.command.js';
 import { runRate, type CommandIo, type RateOptions } from './rate.command.js';
 import { renderTable } from './table.js';
 
@@ -51,13 +52,36 @@ export function diffText(diff: ReportDiff, from: number, to: number): string {
   return `${lines.join('\n')}\n${table}\n`;
 }
 
-export async function runReprocess(options: ReprocessOptions, io: CommandIo, signal?: AbortSignal): Promise<ReprocessResult> {
+/** Compares two versions' reports, prints the diff and stores it beside the newer one. */
+async function showDiff(out: string, payer: string, period: string, from: number, to: number, io: CommandIo): Promise<{ diff?: ReportDiff; diffPath?: string }> {
+  const fromPath = join(versionFolder(out, payer, period, from), 'report.json');
+  const toPath = join(versionFolder(out, payer, period, to), 'report.json');
+  if (!existsSync(fromPath) || !existsSync(toPath)) return {};
+  const before = await readReport(fromPath);
+  if (before.status !== 'ok') {
+    io.stdout(`\nVersion ${from} had failed: nothing to compare against.\n`);
+    return {};
+  }
+  const diff = diffReports(before, await readReport(toPath));
+  const diffPath = join(versionFolder(out, payer, period, to), 'diff.json');
+  await writeFile(diffPath, `${JSON.stringify({ from, to, ...diff }, null, 2)}\n`, 'utf8');
+  io.stdout(`\n${diffText(diff, from, to)}  diff: ${diffPath}\n`);
+  return { diff, diffPath };
+}
+
+/** Without --dry-run: a new version through the run ledger, replacing the platform's file where it still may. */
+async function reprocessOnPlatform(options: ReprocessOptions, io: CommandIo, env: MonthRunEnv, signal?: AbortSignal): Promise<ReprocessResult> {
+  const [entry] = await runMonthCommand({ ...options, reprocess: true }, io, env, signal);
+  const run = entry?.result.run;
+  if (!entry || !run || entry.result.kind !== 'done') return { version: run?.version ?? 0, previousVersion: (run?.version ?? 1) - 1, ok: false };
+  const shown = await showDiff(options.out, options.payer, options.period, run.version - 1, run.version, io);
+  return { version: run.version, previousVersion: run.version - 1, ...shown, ok: true };
+}
+
+export async function runReprocess(options: ReprocessOptions, io: CommandIo, signal?: AbortSignal, env?: MonthRunEnv): Promise<ReprocessResult> {
   if (options.dryRun !== true) {
-    throw new ConnectorError(
-      'CONFIG_INVALID',
-      'reprocess without --dry-run replaces the usage file on the platform; this version reprocesses dry runs only (add --dry-run and --cur)',
-      { where: { setting: '--dry-run' } },
-    );
+    if (!env) throw new ConnectorError('INTERNAL', 'reprocess on the platform needs the environment');
+    return reprocessOnPlatform(options, io, env, signal);
   }
   if (!/^\d{12}$/.test(options.payer)) throw new ConnectorError('CONFIG_INVALID', `--payer ${JSON.stringify(options.payer)} is not a 12-digit account id`, { where: { setting: '--payer', value: options.payer } });
   const previousVersion = latestVersion(options.out, options.payer, options.period);
@@ -70,15 +94,6 @@ export async function runReprocess(options: ReprocessOptions, io: CommandIo, sig
   const result = await runRate({ ...options, version }, io, signal);
   const outcome = result.payers.find((p) => p.payerAccountId === options.payer);
   if (!outcome?.ok || !outcome.reportPath) return { version, previousVersion, ok: false };
-  const before = await readReport(join(versionFolder(options.out, options.payer, options.period, previousVersion), 'report.json'));
-  const after = await readReport(outcome.reportPath);
-  if (before.status !== 'ok') {
-    io.stdout(`\nVersion ${previousVersion} had failed: nothing to compare against.\n`);
-    return { version, previousVersion, ok: true };
-  }
-  const diff = diffReports(before, after);
-  const diffPath = join(versionFolder(options.out, options.payer, options.period, version), 'diff.json');
-  await writeFile(diffPath, `${JSON.stringify({ from: previousVersion, to: version, ...diff }, null, 2)}\n`, 'utf8');
-  io.stdout(`\n${diffText(diff, previousVersion, version)}  diff: ${diffPath}\n`);
-  return { version, previousVersion, diff, diffPath, ok: true };
+  const shown = await showDiff(options.out, options.payer, options.period, previousVersion, version, io);
+  return { version, previousVersion, ...shown, ok: true };
 }

@@ -46,9 +46,9 @@ describe('reprocess --dry-run', () => {
     expect(third.diff?.rows).toEqual([]);
   });
 
-  it('refuses without an earlier version, and without --dry-run, saying why', async () => {
+  it('refuses without an earlier version, and an upload without the platform key, saying why', async () => {
     const dir = await tempDir();
     await expect(runReprocess({ ...common, payer: '111111111111', config: 'fixtures/demo.config.json', out: join(dir, 'none'), dryRun: true }, io().io)).rejects.toThrow(/run `rate` first/);
-    await expect(runReprocess({ ...common, payer: '111111111111', config: 'fixtures/demo.config.json', out: join(dir, 'none') }, io().io)).rejects.toThrow(/dry runs only/);
+    await expect(runReprocess({ ...common, payer: '111111111111', config: 'fixtures/demo.config.json', out: join(dir, 'none') }, io().io, undefined, { variables: {} })).rejects.toThrow(/CONNECT_API_KEY is not set/);
   });
 });

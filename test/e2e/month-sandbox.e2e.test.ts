@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runMonthCommand } from '../../src/cli/month.command.js';
+import { runReprocess } from '../../src/cli/reprocess.command.js';
 import { money, sum, toFixedText } from '../../src/domain/money.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
@@ -30,12 +31,19 @@ async function config(fxRate = '0.92'): Promise<string> {
   });
 }
 
+/** The one payer's entry of a run. */
+function only<T>(entries: T[]): T {
+  const [entry] = entries;
+  if (entry === undefined || entries.length !== 1) throw new Error(`expected one payer, got ${entries.length}`);
+  return entry;
+}
+
 const io = () => ({ stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW });
 const options = async (fx?: string) => ({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json', config: await config(fx), out: join(dir, 'out') });
 
 describe('rate without --dry-run, against the sandbox platform', () => {
   it('uploads and submits one usage file whose records add up to the report', async () => {
-    const [{ result }] = await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    const { result } = only(await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} }));
     expect(result).toMatchObject({ kind: 'done', run: { version: 1, step: 'done', usageFileStatus: 'pending', billedTotal: '17839.26' } });
     const files = sandbox.platform.state.usageFiles();
     expect(files.map((f) => [f.externalId, f.status])).toEqual([['111111111111-2026-10-v1', 'pending']]);
@@ -47,19 +55,43 @@ describe('rate without --dry-run, against the sandbox platform', () => {
 
   it('does nothing the second time for the same period', async () => {
     await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
-    const [{ result }] = await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    const { result } = only(await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} }));
     expect(result.kind).toBe('already-done');
     expect(sandbox.platform.state.usageFiles()).toHaveLength(1);
   });
 
   it('reprocesses after an fx change: v2 submitted, the pending v1 deleted', async () => {
     await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
-    const [{ result }] = await runMonthCommand({ ...(await options('0.95')), reprocess: true }, io(), { apiKey: sandbox.apiKey, variables: {} });
+    const { result } = only(await runMonthCommand({ ...(await options('0.95')), reprocess: true }, io(), { apiKey: sandbox.apiKey, variables: {} }));
     expect(result).toMatchObject({ kind: 'done', run: { version: 2, billedTotal: '18420.98' } });
     expect(sandbox.platform.state.usageFiles().map((f) => [f.externalId, f.status])).toEqual([
       ['111111111111-2026-10-v1', 'deleted'],
       ['111111111111-2026-10-v2', 'pending'],
     ]);
+  });
+
+  it('reprocess without --dry-run submits v2 and prints and stores the diff with fx as the cause', async () => {
+    await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    let printed = '';
+    const result = await runReprocess(
+      { ...(await options('0.95')), payer: '111111111111' },
+      { ...io(), stdout: (t: string) => void (printed += t) },
+      undefined,
+      { apiKey: sandbox.apiKey, variables: {} },
+    );
+    expect(result).toMatchObject({ ok: true, version: 2, previousVersion: 1 });
+    expect(result.diff?.changes).toEqual(['fxRate 0.92 → 0.95']);
+    expect(result.diff?.rows.every((r) => r.causes.join() === 'fx')).toBe(true);
+    expect(printed).toContain('Changes v1 → v2 of payer 111111111111');
+  });
+
+  it('refuses a reprocess once the platform accepted the file, explaining why', async () => {
+    const first = only(await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} }));
+    await fetch(`${sandbox.platformUrl}/__sandbox/usage-files/${first.result.run.usageFileId ?? ''}/accept`, { method: 'POST' });
+    const { result } = only(await runMonthCommand({ ...(await options('0.95')), reprocess: true }, io(), { apiKey: sandbox.apiKey, variables: {} }));
+    expect(result.kind).toBe('failed');
+    if (result.kind === 'failed') expect(result.error.message).toMatch(/accepted/);
+    expect(sandbox.platform.state.usageFiles().map((f) => [f.externalId, f.status])).toEqual([['111111111111-2026-10-v1', 'accepted']]);
   });
 
   it('refuses without CONNECT_API_KEY, naming it', async () => {
