@@ -7,12 +7,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
+import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import { ConnectUsageFiles } from '../adapters/connect/usage-files.js';
 import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
 import { FolderRunOutput } from '../adapters/files/run-output.js';
 import { ExcelWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
 import type { CurSource } from '../app/ports.js';
-import { subscriptionsFor } from '../app/subscriptions.js';
+import { subscriptionsFor, type AssetLike } from '../app/subscriptions.js';
+import { assetsToSubscriptions } from '../app/usage/platform-assets.js';
 import { runPayerMonth, type PayerMonthDeps, type PayerMonthResult } from '../app/usage/run-payer-month.js';
 import { externalIdsOf } from '../config/env.js';
 import { loadAssets, loadConfig, type LoadedConfig } from '../config/load.js';
@@ -63,6 +65,26 @@ function curOf(config: Config, payer: PayerConfig, options: MonthRunOptions, ext
   });
 }
 
+/**
+ * The subscriptions from the platform's assets (`aws_account_id`, status, the
+ * countdown of cancelled ones). An asset names its payer (`payer_account_id`);
+ * with one configured payer, assets without one are that payer's; with several,
+ * they are reported and not billed (never guessed).
+ */
+async function platformAssets(config: Config, env: MonthRunEnv, io: CommandIo, signal: AbortSignal): Promise<AssetLike[]> {
+  if (!config.connect || !env.apiKey) {
+    throw new ConnectorError('CONFIG_INVALID', 'subscriptions come from the platform unless --assets or --bill-all-accounts is given: that needs the "connect" section and CONNECT_API_KEY', { where: { setting: '--assets' } });
+  }
+  const platform = new ConnectMonthPlatform({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries });
+  const listed = await platform.listAssets(config.connect.productIds, signal);
+  const only = config.payers.length === 1 ? config.payers[0]?.accountId : undefined;
+  const { assets, problems } = assetsToSubscriptions(listed, io.now(), { resellerPayers: new Map(), defaultPayer: only });
+  for (const p of problems) io.stderr(`asset ${p.assetId}: ${p.message}\n`);
+  const unowned = assets.filter((a) => a.payerAccountId === undefined);
+  for (const a of unowned) io.stderr(`asset ${a.assetId}: no payer_account_id and several payers are configured: not billed\n`);
+  return assets.filter((a) => a.payerAccountId !== undefined);
+}
+
 /** Runs the month of every configured payer (or `--payer`); one failing payer never stops the others. */
 export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, env: MonthRunEnv, signal: AbortSignal = new AbortController().signal): Promise<Array<{ payer: string; result: PayerMonthResult }>> {
   const loaded: LoadedConfig = await loadConfig(options.config);
@@ -70,10 +92,9 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
   const dryRun = options.dryRun === true;
   if (!dryRun && !env.apiKey) throw new ConnectorError('CONFIG_INVALID', 'CONNECT_API_KEY is not set: uploading a usage file needs the platform API key (or add --dry-run)', { where: { setting: 'environment' } });
   if (!dryRun && !config.connect) throw new ConnectorError('CONFIG_INVALID', 'the configuration has no "connect" section: uploading needs connect.apiUrl and connect.productIds', { where: { setting: 'connect' } });
-  if (options.assets === undefined && options.billAllAccounts !== true) {
-    throw new ConnectorError('CONFIG_INVALID', 'give --assets <assets.json> or --bill-all-accounts (subscriptions read from the platform come with the daemon wiring of issue 4)', { where: { setting: '--assets' } });
-  }
-  const assets = options.assets === undefined ? undefined : await loadAssets(options.assets);
+  let assets: AssetLike[] | undefined;
+  if (options.assets !== undefined) assets = await loadAssets(options.assets);
+  else if (options.billAllAccounts !== true) assets = await platformAssets(config, env, io, signal);
   const payers = config.payers.filter((p) => options.payer === undefined || p.accountId === options.payer);
   if (payers.length === 0) throw new ConnectorError('CONFIG_INVALID', `--payer ${options.payer ?? ''} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers' } });
 

@@ -94,6 +94,19 @@ describe('rate without --dry-run, against the sandbox platform', () => {
     expect(sandbox.platform.state.usageFiles().map((f) => [f.externalId, f.status])).toEqual([['111111111111-2026-10-v1', 'accepted']]);
   });
 
+  it("reads the subscriptions from the platform's assets when no --assets is given", async () => {
+    await sandbox.close();
+    const seed = await loadSeed('fixtures/orders');
+    const asset = (id: string, account: string, support: string) => ({ id, productId: 'PRD-411-678-887', customer: `Customer ${account}`, params: { aws_account_id: account, support_level: support, payer_account_id: '111111111111' } });
+    sandbox = await startSandbox({
+      seed: { ...seed, assets: [asset('AS-0001-0001', '222222222222', 'business'), asset('AS-0001-0002', '333333333333', 'developer'), asset('AS-0001-0003', '444444444444', 'business')] },
+    });
+    const { assets: _ignored, ...fromPlatform } = await options();
+    const { result } = only(await runMonthCommand(fromPlatform, io(), { apiKey: sandbox.apiKey, variables: {} }));
+    // The same three subscriptions as fixtures/demo.assets.json: the same bill.
+    expect(result).toMatchObject({ kind: 'done', run: { billedTotal: '17839.26', records: 29 } });
+  });
+
   it('refuses without CONNECT_API_KEY, naming it', async () => {
     await expect(runMonthCommand(await options(), io(), { variables: {} })).rejects.toThrow(/CONNECT_API_KEY is not set/);
   });
