@@ -10,7 +10,10 @@ import { composeOrders, type ComposeOverrides, type OrdersRuntime } from '../dae
 import { createLogger, type Logger } from '../daemon/logger.js';
 import { runPollLoop, type Sleep } from '../daemon/poll-loop.js';
 import { installShutdown, type SignalSource } from '../daemon/shutdown.js';
+import { ConnectorMetrics } from '../daemon/metrics.js';
 import { coerceError } from '../domain/errors.js';
+import { SqliteRunLedger } from '../store/run-ledger.store.js';
+import { startMonthJobs, type MonthJobs } from './month-jobs.js';
 import { cycleSummary, resultLine } from './orders-output.js';
 
 export interface OrdersOptions {
@@ -28,6 +31,8 @@ export interface OrdersIo {
   sleep?: Sleep;
   /** Called on the second signal: the bin arms a timer that exits if work in hand does not stop. */
   onForce?: () => void;
+  /** Told the admin endpoint's URL once it listens (`admin` section present). */
+  onAdmin?: (url: string) => void;
 }
 
 async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger }> {
@@ -39,12 +44,20 @@ async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOve
   return { runtime, log };
 }
 
-async function oneCycle(runtime: OrdersRuntime, log: Logger, io: OrdersIo, signals: { signal: AbortSignal; stopTaking?: AbortSignal }): Promise<CycleResult> {
+async function oneCycle(
+  runtime: OrdersRuntime,
+  log: Logger,
+  io: OrdersIo,
+  signals: { signal: AbortSignal; stopTaking?: AbortSignal },
+  metrics?: ConnectorMetrics,
+): Promise<CycleResult> {
   const started = Date.now();
   const result = await runCycle(runtime.deps, {
     ...signals,
     onResult: (r) => {
       io.stdout(resultLine(r));
+      metrics?.requestHandled(r.kind);
+      if (r.errorCode) metrics?.error(r.errorCode);
       const fields = { requestId: r.requestId, type: r.type, outcome: r.kind, step: r.step, detail: r.message };
       if (r.kind === 'error') log.error(fields, 'request not done');
       else log.info(fields, 'request handled');
@@ -84,13 +97,32 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
     if (stage === 'force') io.onForce?.();
   });
   log.info({ pollIntervalMs: runtime.pollIntervalMs, statePath: runtime.statePath, productIds: runtime.deps.settings.productIds, concurrency: runtime.deps.settings.concurrency }, 'daemon started');
+  const metrics = new ConnectorMetrics();
+  let lastListErrors: string[] = [];
+  let month: MonthJobs | undefined;
   try {
+    const { config } = await loadConfig(options.config);
+    const apiKey = io.env.CONNECT_API_KEY?.trim();
+    month = await startMonthJobs({
+      configFile: options.config,
+      config,
+      env: { ...(apiKey ? { apiKey } : {}), variables: io.env },
+      ...(io.env.ADMIN_TOKEN ? { adminToken: io.env.ADMIN_TOKEN } : {}),
+      ledger: new SqliteRunLedger(runtime.state.db),
+      metrics,
+      log,
+      now: () => runtime.deps.clock.now(),
+      signal: shutdown.force,
+      ordersReady: () => ({ ok: lastListErrors.length === 0, reasons: lastListErrors }),
+    });
+    if (month.admin) io.onAdmin?.(month.admin.url);
     const cycles = await runPollLoop({
       intervalMs: runtime.pollIntervalMs,
       drain: shutdown.drain,
       sleep: io.sleep,
       cycle: async (index) => {
-        const result = await oneCycle(runtime, log, io, { signal: shutdown.force, stopTaking: shutdown.drain });
+        const result = await oneCycle(runtime, log, io, { signal: shutdown.force, stopTaking: shutdown.drain }, metrics);
+        lastListErrors = result.listErrors.map((e) => `could not read ${e.what}: ${e.message}`);
         log.info({ cycle: index, handled: result.requests.length + result.tierConfigs.length, notStarted: result.notStarted }, 'cycle done');
       },
       onCycleError: (error, index) => log.error({ cycle: index, error: coerceError(error).message }, 'cycle failed'),
@@ -98,6 +130,7 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
     log.info({ cycles }, 'daemon stopped');
     return { cycles, forced: shutdown.force.aborted };
   } finally {
+    await month?.stop();
     shutdown.dispose();
     runtime.close();
   }

@@ -144,6 +144,8 @@ export const stateSchema = z
   .object({
     /** Relative to the current directory. */
     path: z.string().min(1).default('./data/native-rating.db'),
+    /** Where the daemon's monthly runs write their workbooks, reports and diffs. */
+    outputDir: z.string().min(1).default('./data/runs'),
   })
   .strict();
 
@@ -178,7 +180,8 @@ export const configSchema = z
     aws: awsSchema.prefault({}),
     state: stateSchema.prefault({}),
     orders: ordersSchema.prefault({}),
-    admin: adminSchema.prefault({}),
+    /** Present: the daemon serves the admin endpoint (health, readiness, metrics, runs, reprocess). */
+    admin: adminSchema.optional(),
     /** Time between poll cycles of the daemon. */
     pollIntervalMs: z.number().int().min(1000).optional(),
   })

@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.js';
 import { ConnectorError } from '../domain/errors.js';
 import { CLOSE_WAIT_DAYS } from '../domain/orders/countdown.js';
 import { SqliteCountdownStore } from '../store/countdown.store.js';
-import { openStateDatabase } from '../store/database.js';
+import { openStateDatabase, type StateDatabase } from '../store/database.js';
 import { SqliteRequestJournal } from '../store/journal.store.js';
 import { SqliteManualActionStore } from '../store/manual-actions.store.js';
 
@@ -23,6 +23,8 @@ export interface OrdersRuntime {
   pollIntervalMs: number;
   statePath: string;
   organizations: AwsOrganizationsFactory;
+  /** The state database (the run ledger shares it). */
+  state: StateDatabase;
   close(): void;
 }
 
@@ -89,6 +91,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     pollIntervalMs: config.pollIntervalMs ?? connect.pollIntervalMs ?? 60_000,
     statePath,
     organizations,
+    state,
     close: () => state.close(),
   };
 }

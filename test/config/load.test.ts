@@ -23,7 +23,7 @@ describe('loadConfig()', () => {
     );
     expect(config.connect).toEqual({ apiUrl: 'https://api.connect.cloudblue.com/public/v1', productIds: ['PRD-411-678-887'], timeoutMs: 30000, pageSize: 100, retries: 3 });
     expect(config.schedule).toEqual({ cron: '0 0 5 * *', timezone: 'UTC' });
-    expect(config.state).toEqual({ path: './data/native-rating.db' });
+    expect(config.state).toEqual({ path: './data/native-rating.db', outputDir: './data/runs' });
     expect(config.orders).toEqual({ concurrency: 4 });
     expect(config.aws).toEqual({ region: 'us-east-1', maxConcurrentCalls: 4, maxCallsPerSecond: 5, maxAttempts: 5 });
   });
@@ -34,7 +34,7 @@ describe('loadConfig()', () => {
       await writeJson(dir, 'a.json', { payers: [{ accountId: '111111111111', athena: { database: 'cid_data_export', table: 'cur2', workgroup: 'primary', outputLocation: 's3://bucket/athena/' } }] }),
     );
     expect(good.config.payers[0]?.athena).toEqual({ database: 'cid_data_export', table: 'cur2', workgroup: 'primary', outputLocation: 's3://bucket/athena/', region: 'us-east-1', layout: 'cur2' });
-    expect(good.config.admin).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(good.config.admin).toBeUndefined();
     const bad = loadConfig(await writeJson(dir, 'b.json', { payers: [{ accountId: '111111111111', athena: { database: 'db', table: 'cur; DROP TABLE x' } }] }));
     await expect(bad).rejects.toThrow(/payers\.0\.athena\.table: must be \[A-Za-z0-9_\]\+/);
   });

@@ -196,3 +196,42 @@ describe('daemon against the sandbox', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe('daemon with the admin endpoint', () => {
+  it('serves health, metrics of the orders and runs, and guards reprocess with the token', async () => {
+    const signals = new EventEmitter();
+    const run = io(signals as unknown as SignalSource);
+    run.env = { ...run.env, ADMIN_TOKEN: 'admin-secret-token' };
+    let admin = '';
+    run.onAdmin = (url) => void (admin = url);
+    const seen: Record<string, unknown> = {};
+    run.sleep = async () => {
+      // Between the first and second cycle: look at the endpoint, then stop.
+      seen.health = (await fetch(`${admin}/healthz`)).status;
+      seen.ready = (await fetch(`${admin}/readyz`)).status;
+      seen.metrics = await (await fetch(`${admin}/metrics`)).text();
+      seen.runs = await (await fetch(`${admin}/runs`)).json();
+      seen.noToken = (await fetch(`${admin}/reprocess`, { method: 'POST', body: JSON.stringify({ period: '2026-10', payer: '111111111111' }) })).status;
+      const withToken = await fetch(`${admin}/reprocess`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer admin-secret-token', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ period: '2026-10', payer: '111111111111', dryRun: true }),
+      });
+      seen.withToken = withToken.status;
+      seen.runsAfter = await (await fetch(`${admin}/runs?payer=111111111111`)).json();
+      signals.emit('SIGTERM');
+    };
+    const config = await configFile({ admin: { host: '127.0.0.1', port: 0 }, state: { path: join(dir, 'state.db'), outputDir: join(dir, 'runs') } });
+    const result = await runDaemon({ config }, run);
+    expect(result.forced).toBe(false);
+    expect(seen.health).toBe(200);
+    expect(seen.ready).toBe(200);
+    expect(seen.metrics).toMatch(/native_rating_requests_total\{outcome="approved"\} 5/);
+    expect(seen.runs).toEqual({ runs: [] });
+    expect(seen.noToken).toBe(401);
+    expect(seen.withToken).toBe(200);
+    // The payer has no Athena settings and the daemon gives no --cur: the run is recorded as failed, saying why.
+    expect(seen.runsAfter).toEqual({ runs: [expect.objectContaining({ payerAccountId: '111111111111', period: '2026-10', outcome: 'failed', trigger: 'admin' })] });
+    expect(JSON.stringify(seen.runsAfter)).toContain('payers[].athena');
+  });
+});

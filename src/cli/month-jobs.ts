@@ -1,0 +1,101 @@
+/**
+ * The daemon's monthly side (issue 4): the 5th-of-month schedule with its
+ * start-up catch-up, and the admin endpoint's reprocess, both running the same
+ * month command per payer, one run per payer and period at a time (SingleFlight
+ * in the process, the run ledger's atomic start across processes).
+ */
+import type { Logger } from 'pino';
+import type { RunLedger } from '../app/usage/ports.js';
+import type { Config } from '../config/schema.js';
+import { startAdminServer, type AdminServer } from '../daemon/admin-server.js';
+import type { ConnectorMetrics } from '../daemon/metrics.js';
+import { startMonthlySchedule, type MonthlySchedule } from '../daemon/scheduler.js';
+import { SingleFlight } from '../daemon/single-flight.js';
+import { coerceError } from '../domain/errors.js';
+import { runMonthCommand, type MonthRunEnv } from './month.command.js';
+
+export interface MonthJobsInput {
+  configFile: string;
+  config: Config;
+  env: MonthRunEnv;
+  /** `ADMIN_TOKEN`: what a POST to the admin endpoint must carry. */
+  adminToken?: string;
+  ledger: RunLedger;
+  metrics: ConnectorMetrics;
+  log: Logger;
+  now: () => Date;
+  /** The daemon's force signal. */
+  signal: AbortSignal;
+  /** Readiness of the order side (the last cycle could read its lists). */
+  ordersReady: () => { ok: boolean; reasons: string[] };
+}
+
+export interface MonthJobs {
+  schedule?: MonthlySchedule;
+  admin?: AdminServer;
+  stop(): Promise<void>;
+}
+
+export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> {
+  const { config, ledger, metrics, log } = input;
+  const flights = new SingleFlight();
+  const quiet = { stdout: () => undefined, stderr: (t: string) => void log.warn({ detail: t.trim() }, 'month run note'), stderrIsTty: false, now: input.now };
+
+  /** One payer's month, unless that payer and period is already running here. */
+  const runPayer = (period: string, payer: string, trigger: string, reprocess: boolean, dryRun: boolean) =>
+    flights.run(SingleFlight.key(payer, period), async () => {
+      const [entry] = await runMonthCommand(
+        { period, payer, config: input.configFile, out: config.state.outputDir, trigger, reprocess, ...(dryRun ? { dryRun: true } : {}) },
+        quiet,
+        input.env,
+        input.signal,
+      );
+      if (entry) {
+        metrics.runFinished(entry.result.run);
+        if (entry.result.kind === 'failed') metrics.error(entry.result.error.code);
+        log.info({ payer, period, version: entry.result.run.version, outcome: entry.result.kind, step: entry.result.run.step, trigger }, 'month run finished');
+      }
+      return entry?.result;
+    });
+
+  const jobs: MonthJobs = { stop: async () => undefined };
+  if (config.schedule) {
+    jobs.schedule = startMonthlySchedule({
+      cron: config.schedule.cron,
+      timezone: config.schedule.timezone,
+      clock: { now: input.now },
+      hasRun: (period) => config.payers.every((p) => ledger.latest(p.accountId, period)?.outcome === 'succeeded'),
+      runMonth: async (period, trigger) => {
+        for (const payer of config.payers) await runPayer(period, payer.accountId, trigger, false, false);
+      },
+      onError: (error, period, trigger) => {
+        metrics.error(error.code);
+        log.error({ period, trigger, error: error.message, code: error.code }, 'month run failed');
+      },
+    });
+    log.info({ cron: config.schedule.cron, timezone: config.schedule.timezone, next: jobs.schedule.nextRun()?.toISOString() }, 'monthly schedule started');
+  }
+  if (config.admin) {
+    jobs.admin = await startAdminServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      ...(input.adminToken ? { token: input.adminToken } : {}),
+      metrics,
+      runs: (filter) => ledger.list(filter),
+      ready: () => input.ordersReady(),
+      signal: input.signal,
+      reprocess: async (request, signal) => {
+        if (signal.aborted) return { started: false };
+        const outcome = await runPayer(request.period, request.payerAccountId, 'admin', true, request.dryRun);
+        return outcome.started ? { started: true, result: outcome.result } : { started: false };
+      },
+      onError: (error, route) => log.error({ route, error: coerceError(error).message }, 'admin request failed'),
+    });
+    log.info({ url: jobs.admin.url }, 'admin endpoint listening');
+  }
+  jobs.stop = async () => {
+    await jobs.schedule?.stop();
+    await jobs.admin?.close();
+  };
+  return jobs;
+}
