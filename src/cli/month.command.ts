@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
+import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import { ConnectUsageFiles } from '../adapters/connect/usage-files.js';
 import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
@@ -14,7 +15,7 @@ import { FolderRunOutput } from '../adapters/files/run-output.js';
 import { ExcelWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
 import type { CurSource } from '../app/ports.js';
 import { subscriptionsFor, type AssetLike } from '../app/subscriptions.js';
-import { assetsToSubscriptions } from '../app/usage/platform-assets.js';
+import { assetsToSubscriptions, marketplacesOf, paramValue } from '../app/usage/platform-assets.js';
 import { runPayerMonth, type PayerMonthDeps, type PayerMonthResult } from '../app/usage/run-payer-month.js';
 import { externalIdsOf } from '../config/env.js';
 import { loadAssets, loadConfig, type LoadedConfig } from '../config/load.js';
@@ -65,24 +66,66 @@ function curOf(config: Config, payer: PayerConfig, options: MonthRunOptions, ext
   });
 }
 
+/** What the month reads from the platform: the subscriptions, and each payer's marketplace settings. */
+interface FromPlatform {
+  assets: AssetLike[];
+  /** Marketplace configuration values by payer (customMarkup, fxRate, marketplaceCurrency...). */
+  settings: Map<string, Record<string, string>>;
+}
+
+const PLATFORM_SETTINGS = ['customMarkup', 'customMarkupMarketplace', 'fxRate', 'marketplaceCurrency'] as const;
+
 /**
  * The subscriptions from the platform's assets (`aws_account_id`, status, the
- * countdown of cancelled ones). An asset names its payer (`payer_account_id`);
- * with one configured payer, assets without one are that payer's; with several,
- * they are reported and not billed (never guessed).
+ * countdown of cancelled ones) and the marketplace settings of each payer. An
+ * asset's payer: its saved `payer_account_id`; else its reseller's own payer
+ * (approved tier configuration); else, with one configured payer, that one.
+ * With several payers an asset of no known payer is reported and not billed.
  */
-async function platformAssets(config: Config, env: MonthRunEnv, io: CommandIo, signal: AbortSignal): Promise<AssetLike[]> {
+async function fromPlatform(config: Config, env: MonthRunEnv, io: CommandIo, signal: AbortSignal): Promise<FromPlatform> {
   if (!config.connect || !env.apiKey) {
     throw new ConnectorError('CONFIG_INVALID', 'subscriptions come from the platform unless --assets or --bill-all-accounts is given: that needs the "connect" section and CONNECT_API_KEY', { where: { setting: '--assets' } });
   }
-  const platform = new ConnectMonthPlatform({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries });
+  const http = { apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries };
+  const platform = new ConnectMonthPlatform(http);
   const listed = await platform.listAssets(config.connect.productIds, signal);
+
+  const resellerPayers = new Map<string, string>();
+  const orders = new ConnectPlatform(http);
+  for (const tier1 of new Set(listed.filter((a) => paramValue(a, 'payer_account_id') === '' && a.tier1).map((a) => `${a.tier1?.id ?? ''}/${a.productId}`))) {
+    const [accountId = '', productId = ''] = tier1.split('/');
+    const payer = (await orders.getTierConfigParams(accountId, productId, signal))?.find((p) => p.id === 'payerAccountId')?.value.trim();
+    if (payer) resellerPayers.set(accountId, payer);
+  }
   const only = config.payers.length === 1 ? config.payers[0]?.accountId : undefined;
-  const { assets, problems } = assetsToSubscriptions(listed, io.now(), { resellerPayers: new Map(), defaultPayer: only });
+  const { assets, problems } = assetsToSubscriptions(listed, io.now(), { resellerPayers, defaultPayer: only });
   for (const p of problems) io.stderr(`asset ${p.assetId}: ${p.message}\n`);
-  const unowned = assets.filter((a) => a.payerAccountId === undefined);
-  for (const a of unowned) io.stderr(`asset ${a.assetId}: no payer_account_id and several payers are configured: not billed\n`);
-  return assets.filter((a) => a.payerAccountId !== undefined);
+  for (const a of assets.filter((x) => x.payerAccountId === undefined)) io.stderr(`asset ${a.assetId}: no payer (payer_account_id, reseller settings) and several payers are configured: not billed\n`);
+
+  // Each payer's marketplace: the one its assets are sold in (the first, when several).
+  const settings = new Map<string, Record<string, string>>();
+  for (const payer of config.payers) {
+    const ids = new Set(listed.filter((a) => assets.some((s) => s.assetId === a.id && s.payerAccountId === payer.accountId)).map((a) => a.id));
+    const markets = marketplacesOf(listed.filter((a) => ids.has(a.id)));
+    const market = markets[0];
+    if (market === undefined) continue;
+    if (markets.length > 1) io.stderr(`payer ${payer.accountId}: assets in ${markets.length} marketplaces; the settings of ${market} apply\n`);
+    const values = await platform.marketplaceConfiguration(config.connect.productIds[0] ?? '', market, signal);
+    const currency = values.marketplaceCurrency ?? (await platform.marketplaceCurrency(market, signal));
+    settings.set(payer.accountId, { ...values, ...(currency ? { marketplaceCurrency: currency } : {}) });
+  }
+  return { assets: assets.filter((a) => a.payerAccountId !== undefined), settings };
+}
+
+/** The payer's parameters: the file's explicit values win; the platform fills the rest. */
+function withPlatformSettings(payer: PayerConfig, platform: Record<string, string> | undefined): PayerConfig {
+  if (!platform) return payer;
+  const filled: Record<string, string> = {};
+  for (const key of PLATFORM_SETTINGS) {
+    const value = platform[key];
+    if (payer[key] === undefined && value !== undefined && value !== '') filled[key] = value;
+  }
+  return { ...payer, ...filled };
 }
 
 /** Runs the month of every configured payer (or `--payer`); one failing payer never stops the others. */
@@ -93,9 +136,10 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
   if (!dryRun && !env.apiKey) throw new ConnectorError('CONFIG_INVALID', 'CONNECT_API_KEY is not set: uploading a usage file needs the platform API key (or add --dry-run)', { where: { setting: 'environment' } });
   if (!dryRun && !config.connect) throw new ConnectorError('CONFIG_INVALID', 'the configuration has no "connect" section: uploading needs connect.apiUrl and connect.productIds', { where: { setting: 'connect' } });
   let assets: AssetLike[] | undefined;
+  let platformSettings = new Map<string, Record<string, string>>();
   if (options.assets !== undefined) assets = await loadAssets(options.assets);
-  else if (options.billAllAccounts !== true) assets = await platformAssets(config, env, io, signal);
-  const payers = config.payers.filter((p) => options.payer === undefined || p.accountId === options.payer);
+  else if (options.billAllAccounts !== true) ({ assets, settings: platformSettings } = await fromPlatform(config, env, io, signal));
+  const payers = config.payers.filter((p) => options.payer === undefined || p.accountId === options.payer).map((p) => withPlatformSettings(p, platformSettings.get(p.accountId)));
   if (payers.length === 0) throw new ConnectorError('CONFIG_INVALID', `--payer ${options.payer ?? ''} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers' } });
 
   const externalIds = externalIdsOf(env.variables, config);

@@ -107,6 +107,25 @@ describe('rate without --dry-run, against the sandbox platform', () => {
     expect(result).toMatchObject({ kind: 'done', run: { billedTotal: '17839.26', records: 29 } });
   });
 
+  it("takes the marketplace's markups, fx rate and currency from the platform, and the file's explicit values over them", async () => {
+    await sandbox.close();
+    const seed = await loadSeed('fixtures/orders');
+    const asset = (id: string, account: string, support: string) => ({ id, productId: 'PRD-411-678-887', customer: `Customer ${account}`, params: { aws_account_id: account, support_level: support } });
+    sandbox = await startSandbox({
+      seed: { ...seed, assets: [asset('AS-0001-0001', '222222222222', 'business'), asset('AS-0001-0002', '333333333333', 'developer'), asset('AS-0001-0003', '444444444444', 'business')] },
+    });
+    const bare = (extra: Record<string, string>) =>
+      writeJson(dir, `bare-${Object.keys(extra).join('-') || 'none'}.json`, {
+        payers: [{ accountId: '111111111111', usage: { contractId: 'CRD-00000-00000-00000' }, ...extra }],
+        connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
+        state: { path: join(dir, `state-${Object.keys(extra).length}.db`) },
+      });
+    const run = async (config: string) => only(await runMonthCommand({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', config, out: join(dir, `out-${config.length}`), dryRun: true }, io(), { apiKey: sandbox.apiKey, variables: {} }));
+    // The fixture marketplace: customMarkup 1.1, customMarkupMarketplace 1.05, fxRate 0.92, EUR.
+    expect((await run(await bare({}))).result.run).toMatchObject({ billedTotal: '17839.26', currency: 'EUR' });
+    expect((await run(await bare({ fxRate: '0.95' }))).result.run).toMatchObject({ billedTotal: '18420.98', currency: 'EUR' });
+  });
+
   it('refuses without CONNECT_API_KEY, naming it', async () => {
     await expect(runMonthCommand(await options(), io(), { variables: {} })).rejects.toThrow(/CONNECT_API_KEY is not set/);
   });
