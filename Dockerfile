@@ -25,6 +25,9 @@ COPY fixtures ./fixtures
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
+# Healthy while the admin endpoint answers (give the config an "admin" section: port 8080 by default).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Secrets come from the environment: CONNECT_API_KEY, AWS credentials (or a task role),
 # and each payer's externalIdEnv variable. SIGTERM drains; a second SIGTERM forces.
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
