@@ -88,6 +88,7 @@ async function ratePayerOutputs(
   payer: PayerParameters,
   groups: CurGroup[],
   source: string,
+  final: boolean | undefined,
 ): Promise<PayerOutcome> {
   const payerId = payer.accountId;
   const outcome = ratePayer({
@@ -120,7 +121,10 @@ async function ratePayerOutputs(
     };
     return failPayer(deps, payerId, input.period, [error], { generatedAt, source, reconciliation: rated.reconciliation });
   }
-  const reportPath = await deps.output.writeReport(payerId, input.period, buildReport(rated, input.settings, generatedAt, source));
+  const report = buildReport(rated, input.settings, generatedAt, source);
+  // AWS.md: data for a month is restated for about two weeks; say whether what was rated is final (Athena knows).
+  if (final !== undefined) report.curFinal = final;
+  const reportPath = await deps.output.writeReport(payerId, input.period, report);
   return { payerAccountId: payerId, ok: true, rated, errors: [], workbookPath, reportPath };
 }
 
@@ -167,7 +171,7 @@ export async function rateMonth(deps: RateMonthDeps, input: RateMonthInput): Pro
       continue;
     }
     try {
-      payers.push(await ratePayerOutputs(deps, input, payer, groups, aggregate.source));
+      payers.push(await ratePayerOutputs(deps, input, payer, groups, aggregate.source, aggregate.final));
     } catch (error) {
       const e = coerceError(error);
       await deps.output.discard(deps.output.workbookPath(payerId, input.period)).catch(() => undefined);

@@ -100,3 +100,15 @@ describe('rateMonth()', () => {
     expect(result.payersWithoutRows).toEqual(['555555555555']);
   });
 });
+
+describe('rateMonth() and the finality of the CUR', () => {
+  it("records in the report whether the source said the month was final, and nothing when it cannot tell", async () => {
+    const { deps, output, input } = setup();
+    const finalDeps = { ...deps, cur: cur({ groups: [group({ unblendedUsd: '1' })], rowsRead: 1, final: false }) };
+    await rateMonth(finalDeps, { ...input, payers: [{ accountId: '111111111111' }] });
+    expect((output.files.get('111111111111/2026-10/report.json') as Record<string, unknown>).curFinal).toBe(false);
+    const local = setup();
+    await rateMonth({ ...local.deps, cur: cur({ groups: [group({ unblendedUsd: '1' })], rowsRead: 1 }) }, { ...local.input, payers: [{ accountId: '111111111111' }] });
+    expect(local.output.files.get('111111111111/2026-10/report.json')).not.toHaveProperty('curFinal');
+  });
+});
