@@ -51,7 +51,7 @@ function curOf(config: Config, payer: PayerConfig, options: MonthRunOptions, ext
   if (!athena) {
     throw new ConnectorError('CONFIG_INVALID', `payer ${payer.accountId} has no Athena settings (payers[].athena) and no --cur was given`, { where: { payer: payer.accountId, setting: 'payers[].athena' } });
   }
-  const externalId = externalIds.get(payer.accountId);
+  const externalId = externalIds.get(payer.accountId) ?? payer.externalId;
   return new AthenaCurSource({
     payerAccountId: payer.accountId,
     database: athena.database,
@@ -117,13 +117,26 @@ async function fromPlatform(config: Config, env: MonthRunEnv, io: CommandIo, sig
   return { assets: assets.filter((a) => a.payerAccountId !== undefined), settings };
 }
 
-/** The payer's parameters: the file's explicit values win; the platform fills the rest. */
+/** The payer's parameters: the file's explicit values win; the platform fills the rest (money, role, Athena). */
 function withPlatformSettings(payer: PayerConfig, platform: Record<string, string> | undefined): PayerConfig {
   if (!platform) return payer;
-  const filled: Record<string, string> = {};
+  const filled: Partial<PayerConfig> = {};
   for (const key of PLATFORM_SETTINGS) {
     const value = platform[key];
     if (payer[key] === undefined && value !== undefined && value !== '') filled[key] = value;
+  }
+  if (payer.roleArn === undefined && platform.payerRoleArn) filled.roleArn = platform.payerRoleArn;
+  if (payer.externalId === undefined && payer.externalIdEnv === undefined && platform.payerExternalId) filled.externalId = platform.payerExternalId;
+  if (payer.athena === undefined && platform.database && platform.table) {
+    // Identifiers are checked again by the Athena source ([A-Za-z0-9_]+): these values are typed by people.
+    filled.athena = {
+      database: platform.database,
+      table: platform.table,
+      region: platform.region || 'us-east-1',
+      layout: 'cur2',
+      ...(platform.workgroup ? { workgroup: platform.workgroup } : {}),
+      ...(platform.outputLocation ? { outputLocation: platform.outputLocation } : {}),
+    };
   }
   return { ...payer, ...filled };
 }
