@@ -15,7 +15,7 @@ import { FolderRunOutput } from '../adapters/files/run-output.js';
 import { ExcelWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
 import type { CurSource } from '../app/ports.js';
 import { subscriptionsFor, type AssetLike } from '../app/subscriptions.js';
-import { assetsToSubscriptions, marketplacesOf, paramValue } from '../app/usage/platform-assets.js';
+import { assetsToSubscriptions, marketplacesOf } from '../app/usage/platform-assets.js';
 import { runPayerMonth, type PayerMonthDeps, type PayerMonthResult } from '../app/usage/run-payer-month.js';
 import { externalIdsOf } from '../config/env.js';
 import { loadAssets, loadConfig, type LoadedConfig } from '../config/load.js';
@@ -90,31 +90,51 @@ async function fromPlatform(config: Config, env: MonthRunEnv, io: CommandIo, sig
   const platform = new ConnectMonthPlatform(http);
   const listed = await platform.listAssets(config.connect.productIds, signal);
 
+  // Resellers with their own payer (enableMultiplePayer): their approved settings, by tier1 account.
   const resellerPayers = new Map<string, string>();
+  const resellerValues = new Map<string, Record<string, string>>();
   const orders = new ConnectPlatform(http);
-  for (const tier1 of new Set(listed.filter((a) => paramValue(a, 'payer_account_id') === '' && a.tier1).map((a) => `${a.tier1?.id ?? ''}/${a.productId}`))) {
-    const [accountId = '', productId = ''] = tier1.split('/');
-    const payer = (await orders.getTierConfigParams(accountId, productId, signal))?.find((p) => p.id === 'payerAccountId')?.value.trim();
-    if (payer) resellerPayers.set(accountId, payer);
+  for (const key of new Set(listed.filter((a) => a.tier1).map((a) => `${a.tier1?.id ?? ''}/${a.productId}`))) {
+    const [accountId = '', productId = ''] = key.split('/');
+    const params = (await orders.getTierConfigParams(accountId, productId, signal)) ?? [];
+    const values = Object.fromEntries(params.filter((p) => p.value.trim() !== '').map((p) => [p.id, p.value.trim()]));
+    if (values.payerAccountId) {
+      resellerPayers.set(accountId, values.payerAccountId);
+      resellerValues.set(accountId, values);
+    }
   }
+  const byId = new Map(listed.map((a) => [a.id, a]));
   const only = config.payers.length === 1 ? config.payers[0]?.accountId : undefined;
-  const { assets, problems } = assetsToSubscriptions(listed, io.now(), { resellerPayers, defaultPayer: only });
-  for (const p of problems) io.stderr(`asset ${p.assetId}: ${p.message}\n`);
-  for (const a of assets.filter((x) => x.payerAccountId === undefined)) io.stderr(`asset ${a.assetId}: no payer (payer_account_id, reseller settings) and several payers are configured: not billed\n`);
 
-  // Each payer's marketplace: the one its assets are sold in (the first, when several).
+  // Per marketplace: its settings, and its payerAccountId as the default payer of its assets.
+  const assets: AssetLike[] = [];
   const settings = new Map<string, Record<string, string>>();
-  for (const payer of config.payers) {
-    const ids = new Set(listed.filter((a) => assets.some((s) => s.assetId === a.id && s.payerAccountId === payer.accountId)).map((a) => a.id));
-    const markets = marketplacesOf(listed.filter((a) => ids.has(a.id)));
-    const market = markets[0];
-    if (market === undefined) continue;
-    if (markets.length > 1) io.stderr(`payer ${payer.accountId}: assets in ${markets.length} marketplaces; the settings of ${market} apply\n`);
-    const values = await platform.marketplaceConfiguration(config.connect.productIds[0] ?? '', market, signal);
-    const currency = values.marketplaceCurrency ?? (await platform.marketplaceCurrency(market, signal));
-    settings.set(payer.accountId, { ...values, ...(currency ? { marketplaceCurrency: currency } : {}) });
+  const productId = config.connect.productIds[0] ?? '';
+  for (const market of [...marketplacesOf(listed), undefined]) {
+    const group = listed.filter((a) => a.marketplaceId === market);
+    if (group.length === 0) continue;
+    let values: Record<string, string> = {};
+    if (market !== undefined) {
+      values = await platform.marketplaceConfiguration(productId, market, signal);
+      const currency = values.marketplaceCurrency ?? (await platform.marketplaceCurrency(market, signal));
+      if (currency) values = { ...values, marketplaceCurrency: currency };
+    }
+    const defaultPayer = values.payerAccountId || only;
+    const found = assetsToSubscriptions(group, io.now(), { resellerPayers, defaultPayer });
+    for (const p of found.problems) io.stderr(`asset ${p.assetId}: ${p.message}\n`);
+    for (const a of found.assets) {
+      if (a.payerAccountId === undefined) {
+        io.stderr(`asset ${a.assetId}: no payer (payer_account_id, reseller settings, marketplace payerAccountId) and several payers are configured: not billed\n`);
+        continue;
+      }
+      assets.push(a);
+      // A reseller's own payer takes the reseller's settings over the marketplace's.
+      const reseller = byId.get(a.assetId)?.tier1?.id;
+      const own = reseller !== undefined && resellerPayers.get(reseller) === a.payerAccountId ? resellerValues.get(reseller) : undefined;
+      if (!settings.has(a.payerAccountId)) settings.set(a.payerAccountId, { ...values, ...own });
+    }
   }
-  return { assets: assets.filter((a) => a.payerAccountId !== undefined), settings };
+  return { assets, settings };
 }
 
 /** The payer's parameters: the file's explicit values win; the platform fills the rest (money, role, Athena). */
