@@ -5,7 +5,7 @@
  * in the process, the run ledger's atomic start across processes).
  */
 import type { Logger } from 'pino';
-import type { RunLedger } from '../app/usage/ports.js';
+import type { RunLedger, RunRecord } from '../app/usage/ports.js';
 import type { Config } from '../config/schema.js';
 import { startAdminServer, type AdminServer } from '../daemon/admin-server.js';
 import type { ConnectorMetrics } from '../daemon/metrics.js';
@@ -13,6 +13,7 @@ import { startMonthlySchedule, type MonthlySchedule } from '../daemon/scheduler.
 import { SingleFlight } from '../daemon/single-flight.js';
 import { coerceError } from '../domain/errors.js';
 import { runMonthCommand, type MonthRunEnv } from './month.command.js';
+import { reprocessMonth } from './reprocess.command.js';
 
 export interface MonthJobsInput {
   configFile: string;
@@ -41,22 +42,38 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
   const flights = new SingleFlight();
   const quiet = { stdout: () => undefined, stderr: (t: string) => void log.warn({ detail: t.trim() }, 'month run note'), stderrIsTty: false, now: input.now };
 
+  const record = (run: RunRecord, kind: string, error: { code: string } | undefined, trigger: string): void => {
+    metrics.runFinished(run);
+    if (error) metrics.error(error.code);
+    log.info({ payer: run.payerAccountId, period: run.period, version: run.version, outcome: kind, step: run.step, trigger }, 'month run finished');
+  };
+
   /** One payer's month, unless that payer and period is already running here. */
-  const runPayer = (period: string, payer: string, trigger: string, reprocess: boolean, dryRun: boolean) =>
+  const runPayer = (period: string, payer: string, trigger: string, staleAfterMs?: number) =>
     flights.run(SingleFlight.key(payer, period), async () => {
       const [entry] = await runMonthCommand(
-        { period, payer, config: input.configFile, out: config.state.outputDir, trigger, reprocess, ...(dryRun ? { dryRun: true } : {}) },
+        { period, payer, config: input.configFile, out: config.state.outputDir, trigger, ...(staleAfterMs === undefined ? {} : { staleAfterMs }) },
         quiet,
         input.env,
         input.signal,
       );
-      if (entry) {
-        metrics.runFinished(entry.result.run);
-        if (entry.result.kind === 'failed') metrics.error(entry.result.error.code);
-        log.info({ payer, period, version: entry.result.run.version, outcome: entry.result.kind, step: entry.result.run.step, trigger }, 'month run finished');
-      }
+      if (entry) record(entry.result.run, entry.result.kind, entry.result.kind === 'failed' ? entry.result.error : undefined, trigger);
       return entry?.result;
     });
+
+  /** A reprocess of one payer's month: a new version, its diff stored beside it. */
+  const reprocessPayer = (period: string, payer: string, dryRun: boolean) =>
+    flights.run(SingleFlight.key(payer, period), async () => {
+      const result = await reprocessMonth({ period, payer, config: input.configFile, out: config.state.outputDir, trigger: 'admin', ...(dryRun ? { dryRun: true } : {}) }, quiet, input.env, input.signal);
+      const run = ledger.get(payer, period, result.version);
+      if (run) record(run, result.ok ? 'done' : 'failed', run.outcome === 'failed' ? { code: 'RUN_FAILED' } : undefined, 'admin');
+      return { ...result, run };
+    });
+
+  // Runs a crash left behind resume now (this daemon is their only owner).
+  for (const run of ledger.unfinished()) {
+    void runPayer(run.period, run.payerAccountId, 'resume', 0).catch((error: unknown) => log.error({ payer: run.payerAccountId, period: run.period, error: coerceError(error).message }, 'resume failed'));
+  }
 
   const jobs: MonthJobs = { stop: async () => undefined };
   if (config.schedule) {
@@ -66,7 +83,7 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
       clock: { now: input.now },
       hasRun: (period) => config.payers.every((p) => ledger.latest(p.accountId, period)?.outcome === 'succeeded'),
       runMonth: async (period, trigger) => {
-        for (const payer of config.payers) await runPayer(period, payer.accountId, trigger, false, false);
+        for (const payer of config.payers) await runPayer(period, payer.accountId, trigger);
       },
       onError: (error, period, trigger) => {
         metrics.error(error.code);
@@ -86,7 +103,7 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
       signal: input.signal,
       reprocess: async (request, signal) => {
         if (signal.aborted) return { started: false };
-        const outcome = await runPayer(request.period, request.payerAccountId, 'admin', true, request.dryRun);
+        const outcome = await reprocessPayer(request.period, request.payerAccountId, request.dryRun);
         return outcome.started ? { started: true, result: outcome.result } : { started: false };
       },
       onError: (error, route) => log.error({ route, error: coerceError(error).message }, 'admin request failed'),

@@ -31,6 +31,8 @@ export interface MonthRunOptions extends RateOptions {
   /** A reprocess: a new version replacing the previous file where the platform allows. */
   reprocess?: boolean;
   trigger?: string;
+  /** See `PayerMonthInput.staleAfterMs` (0: resume a run left running at once). */
+  staleAfterMs?: number;
 }
 
 export interface MonthRunEnv {
@@ -203,6 +205,7 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
         period: options.period,
         trigger: options.trigger ?? 'cli',
         reprocess: options.reprocess === true,
+        ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
         ...(payer.usage?.productId ?? config.connect?.productIds[0] ? { productId: payer.usage?.productId ?? config.connect?.productIds[0] } : {}),
         ...(payer.usage?.contractId ? { contractId: payer.usage.contractId } : {}),
         signal,

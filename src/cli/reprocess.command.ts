@@ -69,8 +69,12 @@ async function showDiff(out: string, payer: string, period: string, from: number
   return { diff, diffPath };
 }
 
-/** Without --dry-run: a new version through the run ledger, replacing the platform's file where it still may. */
-async function reprocessOnPlatform(options: ReprocessOptions, io: CommandIo, env: MonthRunEnv, signal?: AbortSignal): Promise<ReprocessResult> {
+/**
+ * A new version through the run ledger (the CUR from Athena, or `--cur`), with
+ * the diff against the previous version; without `dryRun` it replaces the
+ * platform's file where it still may. The CLI and the admin endpoint use this.
+ */
+export async function reprocessMonth(options: ReprocessOptions & { trigger?: string }, io: CommandIo, env: MonthRunEnv, signal?: AbortSignal): Promise<ReprocessResult> {
   const [entry] = await runMonthCommand({ ...options, reprocess: true }, io, env, signal);
   const run = entry?.result.run;
   if (!entry || !run || entry.result.kind !== 'done') return { version: run?.version ?? 0, previousVersion: (run?.version ?? 1) - 1, ok: false };
@@ -79,9 +83,9 @@ async function reprocessOnPlatform(options: ReprocessOptions, io: CommandIo, env
 }
 
 export async function runReprocess(options: ReprocessOptions, io: CommandIo, signal?: AbortSignal, env?: MonthRunEnv): Promise<ReprocessResult> {
-  if (options.dryRun !== true) {
-    if (!env) throw new ConnectorError('INTERNAL', 'reprocess on the platform needs the environment');
-    return reprocessOnPlatform(options, io, env, signal);
+  if (options.dryRun !== true || options.cur === undefined) {
+    if (!env) throw new ConnectorError('INTERNAL', 'reprocess through the run ledger needs the environment');
+    return reprocessMonth(options, io, env, signal);
   }
   if (!/^\d{12}$/.test(options.payer)) throw new ConnectorError('CONFIG_INVALID', `--payer ${JSON.stringify(options.payer)} is not a 12-digit account id`, { where: { setting: '--payer', value: options.payer } });
   const previousVersion = latestVersion(options.out, options.payer, options.period);

@@ -6,6 +6,7 @@
  * next one, and a payer and period never has two runs at once.
  */
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { coerceError, ConnectorError } from '../../domain/errors.js';
 import { rateMonth, type RateMonthDeps, type RateMonthInput, type RunOutput } from '../rate-month.js';
 import type { CurSource } from '../ports.js';
@@ -35,6 +36,13 @@ export interface PayerMonthInput {
   reprocess: boolean;
   /** The rating input for this payer (settings, catalog, items...); `onlyPayer` is set here. */
   rating: Omit<RateMonthInput, 'onlyPayer' | 'signal'>;
+  /**
+   * A run left `running` whose last step is older than this (ms) was abandoned
+   * by a crash and is resumed; a younger one belongs to another process
+   * (`running-elsewhere`). Default 60 minutes; 0 resumes at once (the daemon's
+   * start-up, after its own crash).
+   */
+  staleAfterMs?: number;
   /** The usage file's product and contract (required unless `files` is absent). */
   productId?: string;
   contractId?: string;
@@ -47,13 +55,23 @@ export type PayerMonthResult =
   | { kind: 'done'; run: RunRecord; upload?: UploadUsageFileResult }
   | { kind: 'failed'; run: RunRecord; error: ConnectorError };
 
+/** Adds what the platform said of the file to the version's report.json (the invalid file's `error_detail`). */
+async function noteInReport(path: string, fields: Record<string, unknown>): Promise<void> {
+  const report = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  await writeFile(path, `${JSON.stringify({ ...report, ...fields }, null, 2)}\n`, 'utf8');
+}
+
 const reached = (run: RunRecord, step: RunStep): boolean => RUN_STEPS.indexOf(run.step) >= RUN_STEPS.indexOf(step);
 
 /** Which version to run: resume one left running, else a new one (after a failure or for a reprocess), else nothing. */
-function nextVersion(ledger: RunLedger, input: PayerMonthInput): { version: number; resume: boolean } | { done: RunRecord } {
+function nextVersion(ledger: RunLedger, input: PayerMonthInput, now: Date): { version: number; resume: boolean } | { done: RunRecord } | { elsewhere: RunRecord } {
   const latest = ledger.latest(input.payerAccountId, input.period);
   if (latest === undefined) return { version: 1, resume: false };
-  if (latest.outcome === 'running') return { version: latest.version, resume: true };
+  if (latest.outcome === 'running') {
+    const idleMs = now.getTime() - Date.parse(latest.updatedAt);
+    if (idleMs < (input.staleAfterMs ?? 60 * 60_000)) return { elsewhere: latest };
+    return { version: latest.version, resume: true };
+  }
   if (latest.outcome === 'succeeded' && !input.reprocess) return { done: latest };
   return { version: latest.version + 1, resume: false };
 }
@@ -61,8 +79,9 @@ function nextVersion(ledger: RunLedger, input: PayerMonthInput): { version: numb
 export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput): Promise<PayerMonthResult> {
   const { ledger, clock } = deps;
   const { payerAccountId: payer, period, signal } = input;
-  const next = nextVersion(ledger, input);
+  const next = nextVersion(ledger, input, clock.now());
   if ('done' in next) return { kind: 'already-done', run: next.done };
+  if ('elsewhere' in next) return { kind: 'running-elsewhere', run: next.elsewhere };
   let run: RunRecord;
   if (next.resume) {
     const found = ledger.get(payer, period, next.version);
@@ -109,6 +128,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
         signal,
       },
     );
+    if (upload.invalidDetail !== undefined && run.reportPath) await noteInReport(run.reportPath, { usageFile: { id: upload.file.id, status: upload.file.status, errorDetail: upload.invalidDetail } });
     if (upload.run.outcome === 'failed') return { kind: 'failed', run: upload.run, error: new ConnectorError('PLATFORM_RESPONSE', upload.run.error ?? 'the usage file was refused', { where: { payer } }) };
     return { kind: 'done', run: upload.run, upload };
   } catch (error) {

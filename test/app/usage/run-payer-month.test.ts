@@ -88,7 +88,10 @@ describe('runPayerMonth()', () => {
     files.failNext('submit');
     const first = await runPayerMonth(deps, input());
     expect(first).toMatchObject({ kind: 'failed', run: { outcome: 'running', step: 'ready' } });
-    const second = await runPayerMonth(deps, input());
+    // Another trigger while the run was last seen moments ago: it belongs to someone else.
+    expect((await runPayerMonth(deps, input())).kind).toBe('running-elsewhere');
+    // After a crash (the daemon's start-up resumes at once): it picks up at the submit.
+    const second = await runPayerMonth(deps, input({ staleAfterMs: 0 }));
     expect(second.kind).toBe('done');
     expect(ratings()).toBe(1);
     expect(files.count('upload')).toBe(1);
@@ -111,6 +114,15 @@ describe('runPayerMonth()', () => {
     expect(v2.kind).toBe('failed');
     if (v2.kind === 'failed') expect(v2.error.message).toMatch(/accepted/);
     expect(files.live().map((f) => [f.externalId, f.status])).toEqual([[`${PAYER}-2026-10-v1`, 'accepted']]);
+  });
+
+  it("puts an invalid file's error_detail into the run's report and ends the run", async () => {
+    const { deps, input, files } = await setup();
+    files.verdict = { status: 'invalid', errorDetail: 'row 3: amount is not a number' };
+    const result = await runPayerMonth(deps, input());
+    expect(result).toMatchObject({ kind: 'failed', run: { outcome: 'failed' } });
+    const report = JSON.parse(await readFile(result.run.reportPath ?? '', 'utf8')) as { usageFile?: { status: string; errorDetail: string } };
+    expect(report.usageFile).toMatchObject({ status: 'invalid', errorDetail: 'row 3: amount is not a number' });
   });
 
   it('a dry run (no platform) rates and records the run without uploading', async () => {
