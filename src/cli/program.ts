@@ -49,18 +49,18 @@ const daemonExit = (result: { forced: boolean }): number => (result.forced ? EXI
 
 export function buildProgram(): Command {
   const program = new Command('native-rating')
-    .description('Resell AWS through CloudBlue Connect: rate a month of AWS Cost and Usage Report into a price-rated usage workbook.')
+    .description('Resell AWS through CloudBlue Connect: carry out orders in AWS Organizations, and rate each month of the AWS Cost and Usage Report into a price-rated usage file.')
     .showHelpAfterError();
 
   program
     .command('rate')
-    .description('rate one billing period for every payer in the CUR; writes <out>/<payer>/<period>/usage.xlsx and report.json')
+    .description('rate one billing period: with --cur --dry-run from local files for every payer in them; otherwise each payer from Athena (no --cur) and uploaded (no --dry-run); writes <out>/<payer>/<period>/usage.xlsx and report.json')
     .requiredOption('--period <YYYY-MM>', 'billing period to rate, e.g. 2026-10')
-    .option('--cur <file-or-folder>', 'local CUR: a CSV, gzip CSV or Parquet file, or a folder of them')
+    .option('--cur <file-or-folder>', 'local CUR: a CSV, gzip CSV or Parquet file, or a folder of them (default: each payer\'s Athena table)')
     .requiredOption('--config <config.json>', 'configuration file (payers, rating settings)')
-    .option('--assets <assets.json>', 'subscriptions: which linked account bills to which asset')
+    .option('--assets <assets.json>', 'subscriptions: which linked account bills to which asset (default without --dry-run: the platform\'s assets)')
     .option('--bill-all-accounts', 'bill every linked account in the CUR as its own customer (instead of --assets)')
-    .option('--dry-run', 'rate from local files and write outputs locally; touch neither AWS nor the platform')
+    .option('--dry-run', 'write outputs locally and upload nothing (with --cur: touch neither AWS nor the platform)')
     .addOption(new Option('--out <dir>', 'folder for the workbooks and reports').default('out'))
     .option('--payer <accountId>', 'rate only this payer')
     .option('--json', 'print the run result as JSON instead of tables')
