@@ -73,6 +73,8 @@ interface FromPlatform {
   assets: AssetLike[];
   /** Marketplace configuration values by payer (customMarkup, fxRate, marketplaceCurrency...). */
   settings: Map<string, Record<string, string>>;
+  /** The contract of each payer's assets (the usage file's contract, unless `payers[].usage.contractId`). */
+  contracts: Map<string, string>;
 }
 
 const PLATFORM_SETTINGS = ['customMarkup', 'customMarkupMarketplace', 'fxRate', 'marketplaceCurrency'] as const;
@@ -111,6 +113,7 @@ async function fromPlatform(config: Config, env: MonthRunEnv, io: CommandIo, sig
   // Per marketplace: its settings, and its payerAccountId as the default payer of its assets.
   const assets: AssetLike[] = [];
   const settings = new Map<string, Record<string, string>>();
+  const contracts = new Map<string, string>();
   const productId = config.connect.productIds[0] ?? '';
   for (const market of [...marketplacesOf(listed), undefined]) {
     const group = listed.filter((a) => a.marketplaceId === market);
@@ -134,9 +137,11 @@ async function fromPlatform(config: Config, env: MonthRunEnv, io: CommandIo, sig
       const reseller = byId.get(a.assetId)?.tier1?.id;
       const own = reseller !== undefined && resellerPayers.get(reseller) === a.payerAccountId ? resellerValues.get(reseller) : undefined;
       if (!settings.has(a.payerAccountId)) settings.set(a.payerAccountId, { ...values, ...own });
+      const contract = byId.get(a.assetId)?.contractId;
+      if (contract && !contracts.has(a.payerAccountId)) contracts.set(a.payerAccountId, contract);
     }
   }
-  return { assets, settings };
+  return { assets, settings, contracts };
 }
 
 /** The payer's parameters: the file's explicit values win; the platform fills the rest (money, role, Athena). */
@@ -172,8 +177,9 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
   if (!dryRun && !config.connect) throw new ConnectorError('CONFIG_INVALID', 'the configuration has no "connect" section: uploading needs connect.apiUrl and connect.productIds', { where: { setting: 'connect' } });
   let assets: AssetLike[] | undefined;
   let platformSettings = new Map<string, Record<string, string>>();
+  let platformContracts = new Map<string, string>();
   if (options.assets !== undefined) assets = await loadAssets(options.assets);
-  else if (options.billAllAccounts !== true) ({ assets, settings: platformSettings } = await fromPlatform(config, env, io, signal));
+  else if (options.billAllAccounts !== true) ({ assets, settings: platformSettings, contracts: platformContracts } = await fromPlatform(config, env, io, signal));
   const payers = config.payers.filter((p) => options.payer === undefined || p.accountId === options.payer).map((p) => withPlatformSettings(p, platformSettings.get(p.accountId)));
   if (payers.length === 0) throw new ConnectorError('CONFIG_INVALID', `--payer ${options.payer ?? ''} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers' } });
 
@@ -207,7 +213,7 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
         reprocess: options.reprocess === true,
         ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
         ...(payer.usage?.productId ?? config.connect?.productIds[0] ? { productId: payer.usage?.productId ?? config.connect?.productIds[0] } : {}),
-        ...(payer.usage?.contractId ? { contractId: payer.usage.contractId } : {}),
+        ...((payer.usage?.contractId ?? platformContracts.get(payer.accountId)) ? { contractId: payer.usage?.contractId ?? platformContracts.get(payer.accountId) } : {}),
         signal,
         rating: {
           period: options.period,
@@ -220,6 +226,8 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
         },
       });
       results.push({ payer: payer.accountId, result });
+      // Each payer's engine is closed before the next one opens (memory stays one payer's).
+      for (const o of opened.splice(0)) o.close();
     }
   } finally {
     for (const o of opened) o.close();

@@ -90,7 +90,7 @@ function seededAsset(a: AssetSeed, product: ProductSeed | undefined): Json {
     params: Object.entries(a.params).map(([id, value]) => ({ id, name: id, phase: phases.get(id) ?? 'ordering', value, value_error: '' })),
     tiers: { customer, tier1: a.tier1 ?? DEFAULT_TIER1, tier2: {} },
     marketplace: { id: a.marketplaceId },
-    contract: { id: product?.contractId ?? 'CRD-00000-00000-00001' },
+    contract: { id: product?.contractId ?? 'CRD-00000-00000-00000' },
   };
 }
 

@@ -62,7 +62,7 @@ export function expandRequest(c: CompactRequest, product: ProductSeed, index: nu
     effective_date: created,
     events: { created: { at: created, by: { id: 'UR-000-000-001', name: 'Reseller user' } } },
     marketplace: { id: c.marketplaceId, name: 'Sandbox marketplace' },
-    contract: { id: 'CRD-00000-00000-00001', name: 'Distribution contract' },
+    contract: { id: product.contractId, name: 'Distribution contract' },
     asset: {
       id: assetId,
       status: c.type === 'purchase' ? 'processing' : 'active',
@@ -86,7 +86,7 @@ export function expandRequest(c: CompactRequest, product: ProductSeed, index: nu
         params: Object.entries(configuration).map(([id, value]) => ({ id, title: id, phase: 'configuration', scope: 'marketplace', type: 'text', value, value_error: '' })),
       },
       marketplace: { id: c.marketplaceId },
-      contract: { id: 'CRD-00000-00000-00001' },
+      contract: { id: product.contractId },
     },
   };
 }

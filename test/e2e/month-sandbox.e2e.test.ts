@@ -102,8 +102,12 @@ describe('rate without --dry-run, against the sandbox platform', () => {
       seed: { ...seed, assets: [asset('AS-0001-0001', '222222222222', 'business'), asset('AS-0001-0002', '333333333333', 'developer'), asset('AS-0001-0003', '444444444444', 'business')] },
     });
     const { assets: _ignored, ...fromPlatform } = await options();
-    const { result } = only(await runMonthCommand(fromPlatform, io(), { apiKey: sandbox.apiKey, variables: {} }));
+    // No payers[].usage: the usage file's contract is the assets' contract.
+    const base = JSON.parse(await readFile(fromPlatform.config, 'utf8')) as { payers: Array<Record<string, unknown>> };
+    const config = await writeJson(dir, 'no-usage.json', { ...base, payers: base.payers.map(({ usage: _usage, ...p }) => p) });
+    const { result } = only(await runMonthCommand({ ...fromPlatform, config }, io(), { apiKey: sandbox.apiKey, variables: {} }));
     // The same three subscriptions as fixtures/demo.assets.json: the same bill.
+    if (result.kind === 'failed') throw result.error;
     expect(result).toMatchObject({ kind: 'done', run: { billedTotal: '17839.26', records: 29 } });
   });
 
