@@ -48,8 +48,23 @@ export const payerSchema = z
       .optional(),
     /** Name of the environment variable holding the role's external id (a secret: never in this file). */
     externalIdEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name such as PAYER_EXTERNAL_ID').optional(),
-    /** FULFILLMENT.md account model: spam (provider's domains) or ecam (customer's own domains). */
-    accountModel: z.enum(['spam', 'ecam']).optional(),
+    /** FULFILLMENT.md account model: SPAM (provider's domains) or ECAM (customer's own domains); either case. */
+    accountModel: z
+      .enum(['spam', 'ecam', 'SPAM', 'ECAM'])
+      .transform((m) => m.toLowerCase() as 'spam' | 'ecam')
+      .optional(),
+    /** The payer's own AWS support plan (issue 5's audit: which member plans it allows). */
+    supportPlan: z.enum(['basic', 'developer', 'business', 'enterprise-on-ramp', 'enterprise', 'business-plus', 'unified-operations']).optional(),
+    /** How support is delivered to the members: the same for every member of a payer. */
+    deliveryModel: z.enum(['resold', 'partner-led']).optional(),
+    /** The read-only role in member accounts used to detect their support plan (issue 5). */
+    supportRole: z
+      .object({
+        name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (letters, digits and +=,.@_-, at most 64)').default('PartnerReadOnlySupportRole'),
+        externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be an STS external id (letters, digits, +=,.@:/-)').optional(),
+      })
+      .strict()
+      .optional(),
     /** The provider's e-mail domains, for the account model checks. */
     providerDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain such as reseller.example')).default([]),
     /** The support plan members get without a manual step. */

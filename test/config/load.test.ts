@@ -39,6 +39,16 @@ describe('loadConfig()', () => {
     await expect(bad).rejects.toThrow(/payers\.0\.athena\.table: must be \[A-Za-z0-9_\]\+/);
   });
 
+  it("takes issue 5's payer settings, the account model in either case, and refuses a bad support role name", async () => {
+    const dir = await tempDir();
+    const good = await loadConfig(
+      await writeJson(dir, 'g5.json', { payers: [{ accountId: '111111111111', accountModel: 'SPAM', providerDomains: ['reseller.example'], supportPlan: 'business', deliveryModel: 'resold', supportRole: { externalId: 'ext-1234' } }] }),
+    );
+    expect(good.config.payers[0]).toMatchObject({ accountModel: 'spam', supportPlan: 'business', deliveryModel: 'resold', supportRole: { name: 'PartnerReadOnlySupportRole', externalId: 'ext-1234' } });
+    const bad = loadConfig(await writeJson(dir, 'b5.json', { payers: [{ accountId: '111111111111', supportRole: { name: 'bad role!' } }] }));
+    await expect(bad).rejects.toThrow(/payers\.0\.supportRole\.name: must be an IAM role name/);
+  });
+
   it('takes the order settings of issue 3 and names each bad one', async () => {
     const dir = await tempDir();
     const good = await loadConfig(
