@@ -1,0 +1,225 @@
+/**
+ * The audit of one payer organization against the reseller's rules (issue 5,
+ * FULFILLMENT.md "Account models and support plans"). Pure: the facts in, the
+ * findings out; each finding names its accounts and says what to do.
+ */
+import { emailDomainProblem, type AccountModel } from './orders/account-model.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export type AuditRule =
+  | 'payer-on-basic'
+  | 'member-plan-not-allowed'
+  | 'delivery-model-mixed'
+  | 'email-domain'
+  | 'usage-without-subscription'
+  | 'subscription-account-left'
+  | 'closed-account-usage'
+  | 'invitation-stale'
+  | 'plan-mismatch';
+
+export interface Finding {
+  rule: AuditRule;
+  severity: Severity;
+  accounts: string[];
+  message: string;
+  /** What a person should do. */
+  action: string;
+}
+
+/** A plan as detection reports it (`enterprise-class` covers Enterprise, On-Ramp and the new paid plans). */
+export type SeenPlan = 'basic' | 'developer' | 'business' | 'enterprise-class' | 'basic-or-developer' | 'unknown';
+
+export interface AuditMember {
+  accountId: string;
+  email: string;
+  /** `Account.State`; absent when the account is no longer in the organization. */
+  state?: string;
+  /** From detection (DescribeSeverityLevels); undefined when not checked. */
+  detectedPlan?: SeenPlan;
+  /** The plan AWS billed in the month's CUR support rows, if any. */
+  billedPlan?: string;
+}
+
+export interface AuditSubscription {
+  assetId: string;
+  accountId: string;
+  /** Ordered support level. */
+  supportLevel: string;
+  status: string;
+  deliveryModel?: string;
+  /** `YYYY-MM-DD` of the closure, for cancelled ones. */
+  closedAt?: string;
+}
+
+export interface AuditInput {
+  payerAccountId: string;
+  /** The payer's own plan. */
+  payerPlan?: string;
+  deliveryModel?: string;
+  accountModel?: AccountModel;
+  providerDomains: string[];
+  members: AuditMember[];
+  subscriptions: AuditSubscription[];
+  /** CUR usage (USD, exact text) by account for the audited month. */
+  usageUsd: Map<string, string>;
+  /** Open invitations: account and the day sent (`YYYY-MM-DD`). */
+  invitations: Array<{ accountId: string; sentOn: string }>;
+  /** `YYYY-MM-DD` today (the clock is passed in). */
+  today: string;
+  /** Days after which an unaccepted invitation is stale (default 7). */
+  inviteStaleDays?: number;
+}
+
+const ENTERPRISE_CLASS = new Set(['enterprise', 'enterprise-on-ramp', 'business-plus', 'unified-operations', 'enterprise-class']);
+const classOf = (plan: string): string => (ENTERPRISE_CLASS.has(plan) ? 'enterprise-class' : plan);
+const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+/** The member plans a payer's plan allows (FULFILLMENT.md), or undefined when any is allowed. */
+function allowedMemberPlans(payerPlan: string): Set<string> | undefined {
+  if (payerPlan === 'business') return new Set(['basic', 'developer', 'business', 'basic-or-developer']);
+  if (ENTERPRISE_CLASS.has(payerPlan)) return new Set(['enterprise-class']);
+  return undefined;
+}
+
+function memberPlanFindings(input: AuditInput): Finding[] {
+  const findings: Finding[] = [];
+  if (input.payerPlan === 'basic') {
+    findings.push({
+      rule: 'payer-on-basic',
+      severity: 'warning',
+      accounts: [input.payerAccountId],
+      message: `payer ${input.payerAccountId} is on Basic support: members are billed at public list minimums and the payer gets no solution-provider discount`,
+      action: 'move the payer to Business or Enterprise support',
+    });
+  }
+  const allowed = input.payerPlan === undefined ? undefined : allowedMemberPlans(input.payerPlan);
+  if (allowed) {
+    const wrong = input.members.filter((m) => m.detectedPlan !== undefined && m.detectedPlan !== 'unknown' && !allowed.has(classOf(m.detectedPlan)));
+    if (wrong.length > 0) {
+      findings.push({
+        rule: 'member-plan-not-allowed',
+        severity: 'error',
+        accounts: wrong.map((m) => m.accountId),
+        message: `a payer on ${input.payerPlan} support allows member plans ${[...allowed].filter((p) => p !== 'basic-or-developer').join(', ')}; these members are on ${[...new Set(wrong.map((m) => m.detectedPlan))].join(', ')}`,
+        action: 'change the members\u2019 support plans in the AWS console, or move them to a payer whose plan allows theirs',
+      });
+    }
+  }
+  return findings;
+}
+
+function consistencyFindings(input: AuditInput): Finding[] {
+  const findings: Finding[] = [];
+  const models = new Map<string, string[]>();
+  for (const s of input.subscriptions) {
+    if (s.deliveryModel === undefined || s.deliveryModel === '') continue;
+    models.set(s.deliveryModel, [...(models.get(s.deliveryModel) ?? []), s.accountId]);
+  }
+  const expected = input.deliveryModel;
+  const off = expected === undefined ? (models.size > 1 ? [...models.entries()].slice(1) : []) : [...models.entries()].filter(([m]) => m !== expected);
+  if (off.length > 0) {
+    findings.push({
+      rule: 'delivery-model-mixed',
+      severity: 'error',
+      accounts: off.flatMap(([, accounts]) => accounts),
+      message: `support delivery must be the same for every member of payer ${input.payerAccountId}${expected ? ` (${expected})` : ''}; these subscriptions say ${off.map(([m]) => m).join(', ')}`,
+      action: 'correct the subscriptions\u2019 delivery model, or move the accounts to a payer of that model',
+    });
+  }
+  if (input.accountModel !== undefined) {
+    const rules = { model: input.accountModel, providerDomains: input.providerDomains };
+    const broken = input.members.filter((m) => m.accountId !== input.payerAccountId && emailDomainProblem(m.email, rules) !== undefined);
+    if (broken.length > 0) {
+      findings.push({
+        rule: 'email-domain',
+        severity: 'error',
+        accounts: broken.map((m) => m.accountId),
+        message: `${broken.length} member e-mail(s) break the ${input.accountModel.toUpperCase()} account model: ${emailDomainProblem(broken[0]?.email ?? '', rules) ?? ''}`,
+        action: 'change the accounts\u2019 root e-mail in the AWS console to a domain the model allows',
+      });
+    }
+  }
+  return findings;
+}
+
+function accountFindings(input: AuditInput): Finding[] {
+  const findings: Finding[] = [];
+  const subscribed = new Set(input.subscriptions.filter((s) => s.status !== 'terminated').map((s) => s.accountId));
+  const members = new Map(input.members.map((m) => [m.accountId, m]));
+  const unbilled = [...input.usageUsd.entries()].filter(([account, usd]) => account !== input.payerAccountId && !subscribed.has(account) && !input.subscriptions.some((s) => s.accountId === account) && usd !== '0');
+  if (unbilled.length > 0) {
+    findings.push({
+      rule: 'usage-without-subscription',
+      severity: 'error',
+      accounts: unbilled.map(([a]) => a),
+      message: `${unbilled.length} account(s) have CUR usage and no subscription: ${unbilled.map(([a, usd]) => `${a} ${usd} USD`).join(', ')}`,
+      action: 'order a subscription for each account (import), or close the account',
+    });
+  }
+  const left = input.subscriptions.filter((s) => s.status !== 'terminated' && (members.get(s.accountId) === undefined || members.get(s.accountId)?.state === undefined));
+  if (left.length > 0) {
+    findings.push({
+      rule: 'subscription-account-left',
+      severity: 'error',
+      accounts: left.map((s) => s.accountId),
+      message: `${left.length} active subscription(s) name an account that is not in the organization: ${left.map((s) => `${s.assetId} (${s.accountId})`).join(', ')}`,
+      action: 'cancel the subscription, or invite the account back',
+    });
+  }
+  const closing = input.subscriptions.filter((s) => s.closedAt !== undefined && (input.usageUsd.get(s.accountId) ?? '0') !== '0');
+  if (closing.length > 0) {
+    findings.push({
+      rule: 'closed-account-usage',
+      severity: 'info',
+      accounts: closing.map((s) => s.accountId),
+      message: `closed account(s) still have usage inside their 60-day countdown (expected, billed): ${closing.map((s) => `${s.accountId} ${input.usageUsd.get(s.accountId) ?? '0'} USD`).join(', ')}`,
+      action: 'nothing: the countdown bills this last usage',
+    });
+  }
+  return findings;
+}
+
+function pendingFindings(input: AuditInput): Finding[] {
+  const findings: Finding[] = [];
+  const staleDays = input.inviteStaleDays ?? 7;
+  const stale = input.invitations.filter((i) => daysBetween(i.sentOn, input.today) >= staleDays);
+  if (stale.length > 0) {
+    findings.push({
+      rule: 'invitation-stale',
+      severity: 'warning',
+      accounts: stale.map((i) => i.accountId),
+      message: `${stale.length} invitation(s) not accepted after ${staleDays} days: ${stale.map((i) => `${i.accountId} (sent ${i.sentOn})`).join(', ')}`,
+      action: 'remind the account owners to accept in the AWS console (Organizations > Invitations); invitations expire after 15 days',
+    });
+  }
+  const members = new Map(input.members.map((m) => [m.accountId, m]));
+  const mismatched = input.subscriptions.filter((s) => {
+    const m = members.get(s.accountId);
+    if (!m || s.status === 'terminated') return false;
+    const ordered = classOf(s.supportLevel);
+    const detected = m.detectedPlan;
+    const detectedDiffers = detected !== undefined && detected !== 'unknown' && !(detected === 'basic-or-developer' && (ordered === 'basic' || ordered === 'developer')) && classOf(detected) !== ordered;
+    const billedDiffers = m.billedPlan !== undefined && classOf(m.billedPlan) !== ordered;
+    return detectedDiffers || billedDiffers;
+  });
+  if (mismatched.length > 0) {
+    findings.push({
+      rule: 'plan-mismatch',
+      severity: 'warning',
+      accounts: mismatched.map((s) => s.accountId),
+      message: `ordered, detected and billed plans differ: ${mismatched
+        .map((s) => `${s.accountId} ordered ${s.supportLevel}, detected ${members.get(s.accountId)?.detectedPlan ?? '-'}, billed ${members.get(s.accountId)?.billedPlan ?? '-'}`)
+        .join('; ')}`,
+      action: 'set the plan in the AWS console to what was ordered, or change the order; the connector bills what was ordered',
+    });
+  }
+  return findings;
+}
+
+const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Every finding of one payer, most severe first. */
+export function auditPayer(input: AuditInput): Finding[] {
+  return [...memberPlanFindings(input), ...consistencyFindings(input), ...accountFindings(input), ...pendingFindings(input)].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+}
