@@ -1,0 +1,119 @@
+/**
+ * Gathers the facts of one payer organization and audits them (issue 5): the
+ * members (ListAccounts), open invitations, the subscriptions, the month's CUR
+ * (usage per account, the plan AWS billed in the support rows) and the plans
+ * detected through the Support API. The rules themselves are `auditPayer`.
+ */
+import { auditPayer, type AuditMember, type AuditSubscription, type Finding, type SeenPlan } from '../../domain/audit.js';
+import { MoneySum, toExactText } from '../../domain/money.js';
+import type { AccountModel } from '../../domain/orders/account-model.js';
+import { detectPlans } from '../../domain/support-lines.js';
+import type { SupportCatalog } from '../../domain/support-fee.js';
+import type { OrganizationsPort } from '../orders/ports.js';
+import type { CurSource } from '../ports.js';
+
+export interface AuditPayerSettings {
+  accountId: string;
+  supportPlan?: string;
+  deliveryModel?: string;
+  accountModel?: AccountModel;
+  providerDomains: string[];
+}
+
+export interface AuditOrganizationDeps {
+  organizations: OrganizationsPort;
+  /** The month's CUR, when a period is audited. */
+  cur?: CurSource;
+  catalog: SupportCatalog;
+  /** Detected plans by account (the Support API, cached per month); absent: not detected. */
+  detect?: (accountIds: string[], signal: AbortSignal) => Promise<Map<string, SeenPlan>>;
+  now: () => Date;
+}
+
+export interface AuditOrganizationInput {
+  payer: AuditPayerSettings;
+  subscriptions: AuditSubscription[];
+  /** `YYYY-MM`: the month whose CUR is compared; absent: no CUR signals. */
+  period?: string;
+  inviteStaleDays?: number;
+  signal: AbortSignal;
+}
+
+/** A customer's line of the audit: its plans side by side and what the month billed. */
+export interface PlanComparison {
+  accountId: string;
+  assetId?: string;
+  ordered?: string;
+  detected?: SeenPlan;
+  billed?: string;
+  usageUsd: string;
+}
+
+export interface OrganizationAudit {
+  payerAccountId: string;
+  period?: string;
+  generatedAt: string;
+  findings: Finding[];
+  plans: PlanComparison[];
+}
+
+export async function auditOrganization(deps: AuditOrganizationDeps, input: AuditOrganizationInput): Promise<OrganizationAudit> {
+  const { payer, signal } = input;
+  const accounts = await deps.organizations.listAccounts(signal);
+  const invitations = await deps.organizations.listOpenInvitations(signal);
+
+  const usage = new Map<string, MoneySum>();
+  let billed = new Map<string, string>();
+  if (deps.cur && input.period) {
+    const aggregate = await deps.cur.aggregate({ period: input.period, listPrice: 'unblended', granularity: 'service', signal });
+    const groups = aggregate.groups.filter((g) => g.payerAccountId === payer.accountId);
+    for (const g of groups) {
+      const sum = usage.get(g.accountId) ?? new MoneySum();
+      sum.add(g.unblendedUsd);
+      usage.set(g.accountId, sum);
+    }
+    billed = new Map([...detectPlans(groups, deps.catalog)].map(([account, d]) => [account, d.plan]));
+  }
+  const members = accounts.map((a) => a.id).filter((id) => id !== payer.accountId);
+  const detected = deps.detect ? await deps.detect(members, signal) : new Map<string, SeenPlan>();
+
+  const auditMembers: AuditMember[] = accounts.map((a) => ({
+    accountId: a.id,
+    email: a.email,
+    state: a.state,
+    ...(detected.has(a.id) ? { detectedPlan: detected.get(a.id) } : {}),
+    ...(billed.has(a.id) ? { billedPlan: billed.get(a.id) } : {}),
+  }));
+  const usageUsd = new Map([...usage].map(([account, sum]) => [account, toExactText(sum.value())]));
+  const today = deps.now().toISOString().slice(0, 10);
+  const findings = auditPayer({
+    payerAccountId: payer.accountId,
+    ...(payer.supportPlan ? { payerPlan: payer.supportPlan } : {}),
+    ...(payer.deliveryModel ? { deliveryModel: payer.deliveryModel } : {}),
+    ...(payer.accountModel ? { accountModel: payer.accountModel } : {}),
+    providerDomains: payer.providerDomains,
+    members: auditMembers,
+    subscriptions: input.subscriptions,
+    usageUsd,
+    // Handshakes carry no sent date through the port yet: an open invitation counts from today (never stale).
+    invitations: invitations.map((h) => ({ accountId: h.accountId, sentOn: today })),
+    today,
+    ...(input.inviteStaleDays === undefined ? {} : { inviteStaleDays: input.inviteStaleDays }),
+  });
+
+  const bySubscription = new Map(input.subscriptions.map((s) => [s.accountId, s]));
+  const plans: PlanComparison[] = [...new Set([...members, ...usageUsd.keys()])]
+    .filter((id) => id !== payer.accountId)
+    .sort()
+    .map((id) => {
+      const s = bySubscription.get(id);
+      return {
+        accountId: id,
+        ...(s ? { assetId: s.assetId, ordered: s.supportLevel } : {}),
+        ...(detected.has(id) ? { detected: detected.get(id) } : {}),
+        ...(billed.has(id) ? { billed: billed.get(id) } : {}),
+        usageUsd: usageUsd.get(id) ?? '0',
+      };
+    });
+  return { payerAccountId: payer.accountId, ...(input.period ? { period: input.period } : {}), generatedAt: deps.now().toISOString(), findings, plans };
+}
