@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { coerceError } from '../domain/errors.js';
 import { loadConfig } from '../config/load.js';
+import { runAudit } from './audit.command.js';
 import { checkCycles, runDemo } from './demo.command.js';
 import { runJournal } from './journal.command.js';
 import { runManualActions } from './manual-actions.command.js';
@@ -170,6 +171,28 @@ export function buildProgram(): Command {
         const { config } = await loadConfig(options.config);
         runJournal({ statePath: config.state.path, errors: options.errors, json: options.json }, { stdout: (t) => process.stdout.write(t), now: () => new Date() });
         return EXIT_OK;
+      }),
+    );
+
+  program
+    .command('audit')
+    .description("audit a payer's organization against the reseller's rules: member plans, delivery and account models, accounts vs subscriptions, pending work")
+    .requiredOption('--payer <accountId>', 'the payer to audit')
+    .requiredOption('--config <config.json>', 'configuration file')
+    .option('--period <YYYY-MM>', "compare the month's CUR: usage per account and the plans AWS billed")
+    .addOption(new Option('--format <format>', 'table, json or html').default('table'))
+    .option('--out <file>', 'write the report to this file (required for html)')
+    .option('--cur <file-or-folder>', "local CUR for --period (default: the payer's Athena table)")
+    .option('--assets <assets.json>', "subscriptions (default: the platform's assets)")
+    .action((options: { payer: string; config: string; period?: string; format?: string; out?: string; cur?: string; assets?: string }) =>
+      exitWith(async () => {
+        const apiKey = process.env.CONNECT_API_KEY?.trim();
+        const audit = await runAudit(
+          options,
+          { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
+          { ...(apiKey ? { apiKey } : {}), variables: process.env },
+        );
+        return audit.findings.some((f) => f.severity === 'error') ? EXIT_PAYER_FAILED : EXIT_OK;
       }),
     );
 

@@ -32,8 +32,9 @@ export type SeenPlan = 'basic' | 'developer' | 'business' | 'enterprise-class' |
 
 export interface AuditMember {
   accountId: string;
+  /** '' for an account known only from the CUR. */
   email: string;
-  /** `Account.State`; absent when the account is no longer in the organization. */
+  /** `Account.State`; absent when the account is not (or no longer) in the organization. */
   state?: string;
   /** From detection (DescribeSeverityLevels); undefined when not checked. */
   detectedPlan?: SeenPlan;
@@ -129,7 +130,7 @@ function consistencyFindings(input: AuditInput): Finding[] {
   }
   if (input.accountModel !== undefined) {
     const rules = { model: input.accountModel, providerDomains: input.providerDomains };
-    const broken = input.members.filter((m) => m.accountId !== input.payerAccountId && emailDomainProblem(m.email, rules) !== undefined);
+    const broken = input.members.filter((m) => m.accountId !== input.payerAccountId && m.state !== undefined && m.email !== '' && emailDomainProblem(m.email, rules) !== undefined);
     if (broken.length > 0) {
       findings.push({
         rule: 'email-domain',

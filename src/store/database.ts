@@ -1,7 +1,7 @@
 /**
  * The connector's embedded state database (SQLite through better-sqlite3): the
- * request journal, the cancel countdowns, the manual actions and the run
- * ledger. One file, WAL journal, schema versioned with `PRAGMA user_version`.
+ * request journal, the cancel countdowns, the manual actions, the run
+ * ledger and the detected support plans. One file, WAL journal, schema versioned with `PRAGMA user_version`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -73,6 +73,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       -- At most one running run per payer and period; also serves "running" look-ups.
       CREATE UNIQUE INDEX runs_running ON runs (payer_account_id, period) WHERE outcome = 'running';
+    `,
+  },
+  {
+    version: 3,
+    sql: `
+      -- One detected support plan per member account and billing period (FULFILLMENT.md).
+      CREATE TABLE support_plan_detections (
+        account_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        codes TEXT, -- JSON array of severity codes, when DescribeSeverityLevels answered
+        error TEXT,
+        reason TEXT NOT NULL,
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, period)
+      );
     `,
   },
 ];

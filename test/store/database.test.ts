@@ -50,12 +50,12 @@ describe('MIGRATIONS', () => {
 });
 
 describe('openStateDatabase()', () => {
-  it('creates the missing parent folder and the three tables, at the latest schema version', () => {
+  it('creates the missing parent folder and every table, at the latest schema version', () => {
     const path = join(dir, 'nested', 'deeper', 'state.db');
     const state = open(path);
     expect(existsSync(path)).toBe(true);
     expect(state.path).toBe(path);
-    expect(tables(state)).toEqual(['countdowns', 'manual_actions', 'request_journal', 'runs']);
+    expect(tables(state)).toEqual(['countdowns', 'manual_actions', 'request_journal', 'runs', 'support_plan_detections']);
     expect(state.db.pragma('user_version', { simple: true })).toBe(LATEST);
   });
 
@@ -129,7 +129,7 @@ describe('openStateDatabase()', () => {
 
   it('opens a private in-memory database for ":memory:"', () => {
     const state = open(':memory:');
-    expect(tables(state)).toEqual(['countdowns', 'manual_actions', 'request_journal', 'runs']);
+    expect(tables(state)).toEqual(['countdowns', 'manual_actions', 'request_journal', 'runs', 'support_plan_detections']);
     expect(existsSync(join(process.cwd(), ':memory:'))).toBe(false);
   });
 

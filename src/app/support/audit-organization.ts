@@ -84,6 +84,9 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
     ...(detected.has(a.id) ? { detectedPlan: detected.get(a.id) } : {}),
     ...(billed.has(a.id) ? { billedPlan: billed.get(a.id) } : {}),
   }));
+  // Accounts seen only in the CUR (not, or no longer, in the organization) keep their billed plan.
+  const inOrg = new Set(accounts.map((a) => a.id));
+  for (const [id, plan] of billed) if (!inOrg.has(id)) auditMembers.push({ accountId: id, email: '', billedPlan: plan });
   const usageUsd = new Map([...usage].map(([account, sum]) => [account, toExactText(sum.value())]));
   const today = deps.now().toISOString().slice(0, 10);
   const findings = auditPayer({

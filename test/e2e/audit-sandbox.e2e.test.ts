@@ -1,0 +1,55 @@
+/** `audit` against the sandbox organization, the demo month and the demo subscriptions. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runAudit } from '../../src/cli/audit.command.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { loadSeed } from '../../src/sandbox/seed.js';
+import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
+
+let sandbox: Sandbox;
+const saved = { ...process.env };
+beforeEach(async () => {
+  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders') });
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDAUDITE2E';
+  process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
+  process.env.AWS_REGION = 'us-east-1';
+});
+afterEach(async () => {
+  process.env = { ...saved };
+  await sandbox.close();
+});
+
+describe('audit --payer --period', () => {
+  it('names the accounts of each rule broken, and writes the HTML page', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'config.json', {
+      payers: [{ accountId: '111111111111', supportPlan: 'business', deliveryModel: 'resold', accountModel: 'ECAM', providerDomains: ['example.com'] }],
+    });
+    let out = '';
+    const io = { stdout: (t: string) => void (out += t), stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
+    const env = { variables: {}, organizationsEndpoint: sandbox.organizationsUrl };
+    const options = { payer: '111111111111', config, period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json' };
+    const audit = await runAudit(options, io, env);
+    const rule = (name: string) => audit.findings.find((f) => f.rule === name);
+    // 555555555555 has usage in the demo month and no subscription.
+    expect(rule('usage-without-subscription')?.accounts).toEqual(['555555555555']);
+    // The demo subscriptions name accounts that are not in the sandbox organization.
+    expect(rule('subscription-account-left')?.accounts.sort()).toEqual(['222222222222', '333333333333', '444444444444']);
+    // 444444444444 ordered business; AWS billed enterprise support in the CUR.
+    expect(rule('plan-mismatch')?.message).toContain('444444444444 ordered business, detected -, billed enterprise');
+    expect(out).toContain('Audit of payer 111111111111 · 2026-10');
+
+    const page = join(dir, 'audit.html');
+    await runAudit({ ...options, format: 'html', out: page }, io, env);
+    const html = await readFile(page, 'utf8');
+    expect(html).toContain('<table class="findings" data-severity="error">');
+    expect(html).toContain('555555555555');
+  });
+
+  it('refuses an unknown format and html without --out, before any call', async () => {
+    const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
+    await expect(runAudit({ payer: '111111111111', config: 'fixtures/demo.config.json', format: 'pdf' }, io, { variables: {} })).rejects.toThrow(/--format "pdf" is not one of table, json, html/);
+    await expect(runAudit({ payer: '111111111111', config: 'fixtures/demo.config.json', format: 'html' }, io, { variables: {} })).rejects.toThrow(/give --out/);
+  });
+});
