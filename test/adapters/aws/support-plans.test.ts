@@ -140,6 +140,7 @@ describe('SupportPlanDetector.detect()', () => {
     expect(detection.plan).toBe('unknown');
     expect(detection.reason).toContain(ROLE_ARN);
     expect(detection.error).toContain('AccessDenied');
+    expect(detection.error).toContain('[redacted]');
     expect(JSON.stringify(detection)).not.toContain(EXTERNAL_ID);
     expect(support.isDone()).toBe(false);
   });
