@@ -157,7 +157,7 @@ function abortError(): Error {
  * call (signing and credential look-ups happen before, and do not skew the rate
  * AWS measures). A signature stays valid for 5 minutes, far longer than a wait.
  */
-function limiterMiddleware<I extends object, O extends object>(limiter: CallLimiter): FinalizeRequestMiddleware<I, O> {
+export function limiterMiddleware<I extends object, O extends object>(limiter: CallLimiter): FinalizeRequestMiddleware<I, O> {
   return (next, context) => async (args: FinalizeHandlerArguments<I>) => {
     const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
     const signal = context.__smithy_context?.abortSignal;

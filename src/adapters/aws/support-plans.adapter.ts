@@ -8,7 +8,6 @@
 import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { DescribeSeverityLevelsCommand, SupportClient } from '@aws-sdk/client-support';
 import { StandardRetryStrategy } from '@smithy/core/retry';
-import type { FinalizeHandlerArguments, FinalizeRequestMiddleware } from '@smithy/types';
 import pLimit from 'p-limit';
 import type { SupportPlanDetection } from '../../app/support/detect-plans.js';
 import { ConnectorError } from '../../domain/errors.js';
@@ -24,7 +23,7 @@ import {
 } from '../../domain/support-detection.js';
 import { isAbortError, redact } from './aws-errors.js';
 import { REFRESH_MARGIN_MS, type TemporaryCredentials } from './credentials.js';
-import { CallLimiter, type AwsCallStats } from './organizations-factory.js';
+import { CallLimiter, limiterMiddleware, type AwsCallStats } from './organizations-factory.js';
 
 /** The session name CloudTrail shows in the member account. */
 export const SUPPORT_ROLE_SESSION_NAME = 'native-rating-support';
@@ -60,19 +59,6 @@ export interface SupportPlanDetectorOptions {
   now?: () => Date;
 }
 
-/** The limiter as SDK middleware after signing: each HTTP attempt (retries too) takes a slot; back-off sleeps hold none. */
-function limiterMiddleware<I extends object, O extends object>(limiter: CallLimiter): FinalizeRequestMiddleware<I, O> {
-  return (next, context) => async (args: FinalizeHandlerArguments<I>) => {
-    const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-    const signal = context.__smithy_context?.abortSignal;
-    const release = await limiter.acquire(operation, signal instanceof AbortSignal ? signal : undefined);
-    try {
-      return await next(args);
-    } finally {
-      release();
-    }
-  };
-}
 
 function limited<C extends STSClient | SupportClient>(client: C, limiter: CallLimiter): C {
   client.middlewareStack.addRelativeTo(limiterMiddleware(limiter), {
