@@ -6,7 +6,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
+import { STSClient } from '@aws-sdk/client-sts';
+import { payerCredentials } from '../adapters/aws/credentials.js';
 import { AwsOrganizationsFactory } from '../adapters/aws/organizations-factory.js';
+import { SupportPlanDetector } from '../adapters/aws/support-plans.adapter.js';
+import { detectWithCache } from '../app/support/detect-plans.js';
+import { openStateDatabase } from '../store/database.js';
+import { SqliteSupportPlanStore } from '../store/support-plans.store.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
 import type { CurSource } from '../app/ports.js';
@@ -28,6 +34,8 @@ export interface AuditOptions {
   out?: string;
   cur?: string;
   assets?: string;
+  /** Detect each member's plan through the Support API (default true; `--no-detect`). */
+  detect?: boolean;
 }
 
 export interface AuditEnv {
@@ -81,9 +89,23 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
       cur = new AthenaCurSource({ payerAccountId: payer.accountId, database: a.database, table: a.table, layout: a.layout, region: a.region, runVersion: 1, ...(a.workgroup ? { workgroup: a.workgroup } : {}), ...(a.outputLocation ? { outputLocation: a.outputLocation } : {}), ...(payer.roleArn ? { roleArn: payer.roleArn } : {}), ...(externalId ? { externalId } : {}) });
     }
   }
+  const state = options.detect === false || env.detect ? undefined : openStateDatabase(config.state.path);
+  let detect = env.detect;
+  if (state) {
+    // Role chaining: the payer's credentials (its role, when it has one) assume the read-only role in each member.
+    const payerCreds = payer.roleArn ? payerCredentials({ accountId: payer.accountId, roleArn: payer.roleArn, ...(externalId ? { externalId } : {}) }, { sts: new STSClient({ region: 'us-east-1' }) }) : undefined;
+    const detector = new SupportPlanDetector({
+      roleName: payer.supportRole?.name ?? 'PartnerReadOnlySupportRole',
+      ...(payer.supportRole?.externalId ? { externalId: payer.supportRole.externalId } : {}),
+      ...(payerCreds ? { credentials: payerCreds } : {}),
+    });
+    const store = new SqliteSupportPlanStore(state.db);
+    const month = options.period ?? io.now().toISOString().slice(0, 7);
+    detect = async (accounts, s) => new Map((await detectWithCache(store, detector, accounts, month, s)).map((d) => [d.accountId, d.plan]));
+  }
   try {
     const audit = await auditOrganization(
-      { organizations, ...(cur ? { cur } : {}), catalog: loaded.catalog, ...(env.detect ? { detect: env.detect } : {}), now: io.now },
+      { organizations, ...(cur ? { cur } : {}), catalog: loaded.catalog, ...(detect ? { detect } : {}), now: io.now },
       {
         payer: { accountId: payer.accountId, ...(payer.supportPlan ? { supportPlan: payer.supportPlan } : {}), ...(payer.deliveryModel ? { deliveryModel: payer.deliveryModel } : {}), ...(payer.accountModel ? { accountModel: payer.accountModel } : {}), providerDomains: payer.providerDomains },
         subscriptions,
@@ -99,6 +121,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
     return audit;
   } finally {
     local?.close();
+    state?.close();
   }
 }
 

@@ -184,7 +184,8 @@ export function buildProgram(): Command {
     .option('--out <file>', 'write the report to this file (required for html)')
     .option('--cur <file-or-folder>', "local CUR for --period (default: the payer's Athena table)")
     .option('--assets <assets.json>', "subscriptions (default: the platform's assets)")
-    .action((options: { payer: string; config: string; period?: string; format?: string; out?: string; cur?: string; assets?: string }) =>
+    .option('--no-detect', "skip the Support API: compare the ordered and billed plans only")
+    .action((options: { payer: string; config: string; period?: string; format?: string; out?: string; cur?: string; assets?: string; detect?: boolean }) =>
       exitWith(async () => {
         const apiKey = process.env.CONNECT_API_KEY?.trim();
         const audit = await runAudit(

@@ -29,7 +29,8 @@ describe('audit --payer --period', () => {
     let out = '';
     const io = { stdout: (t: string) => void (out += t), stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
     const env = { variables: {}, organizationsEndpoint: sandbox.organizationsUrl };
-    const options = { payer: '111111111111', config, period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json' };
+    // No Support API stand-in here: plan detection has its own tests (nock); this run compares ordered and billed plans.
+    const options = { payer: '111111111111', config, period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json', detect: false };
     const audit = await runAudit(options, io, env);
     const rule = (name: string) => audit.findings.find((f) => f.rule === name);
     // 555555555555 has usage in the demo month and no subscription.
@@ -45,6 +46,22 @@ describe('audit --payer --period', () => {
     const html = await readFile(page, 'utf8');
     expect(html).toContain('<table class="findings" data-severity="error">');
     expect(html).toContain('555555555555');
+  });
+
+  it('compares the three signals: ordered on the subscription, detected by the Support API, billed in the CUR', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'config.json', { payers: [{ accountId: '111111111111', supportPlan: 'business' }], state: { path: join(dir, 'state.db') } });
+    const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
+    const detect = async (accounts: string[]) => new Map(accounts.map((a) => [a, a === '222222222201' ? ('enterprise-class' as const) : ('business' as const)]));
+    const audit = await runAudit(
+      { payer: '111111111111', config, period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json' },
+      io,
+      { variables: {}, organizationsEndpoint: sandbox.organizationsUrl, detect },
+    );
+    // 222222222201 is a member on an enterprise-class plan under a Business payer.
+    expect(audit.findings.find((f) => f.rule === 'member-plan-not-allowed')?.accounts).toEqual(['222222222201']);
+    expect(audit.plans.find((p) => p.accountId === '444444444444')).toMatchObject({ ordered: 'business', billed: 'enterprise' });
+    expect(audit.plans.find((p) => p.accountId === '222222222201')).toMatchObject({ detected: 'enterprise-class' });
   });
 
   it('refuses an unknown format and html without --out, before any call', async () => {
