@@ -4,6 +4,8 @@
  * month command per payer, one run per payer and period at a time (SingleFlight
  * in the process, the run ledger's atomic start across processes).
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RunLedger, RunRecord } from '../app/usage/ports.js';
 import type { Config } from '../config/schema.js';
@@ -14,6 +16,14 @@ import { SingleFlight } from '../daemon/single-flight.js';
 import { coerceError } from '../domain/errors.js';
 import { runMonthCommand, type MonthRunEnv } from './month.command.js';
 import { reprocessMonth } from './reprocess.command.js';
+import { runAudit } from './audit.command.js';
+import type { OrganizationAudit } from '../app/support/audit-organization.js';
+
+/** Adds fields to a run's report.json (the audit's plan comparison). */
+async function addToReport(path: string, fields: Record<string, unknown>): Promise<void> {
+  const report = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  await writeFile(path, `${JSON.stringify({ ...report, ...fields }, null, 2)}\n`, 'utf8');
+}
 
 export interface MonthJobsInput {
   configFile: string;
@@ -70,6 +80,23 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
       return { ...result, run };
     });
 
+  /** The audit of a payer before its month is rated: logged, counted in /metrics, stored beside the runs. */
+  const auditBefore = async (period: string, payer: string): Promise<OrganizationAudit | undefined> => {
+    try {
+      const folder = join(config.state.outputDir, payer, period);
+      await mkdir(folder, { recursive: true });
+      const audit = await runAudit({ payer, config: input.configFile, period, format: 'json', out: join(folder, 'audit.json') }, quiet, input.env, input.signal);
+      metrics.auditFindings(payer, audit.findings);
+      for (const f of audit.findings) log[f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warn' : 'info']({ payer, period, rule: f.rule, accounts: f.accounts, detail: f.message, action: f.action }, 'audit finding');
+      return audit;
+    } catch (error) {
+      const e = coerceError(error);
+      metrics.error(e.code);
+      log.error({ payer, period, code: e.code, error: e.message }, 'audit failed');
+      return undefined;
+    }
+  };
+
   // Runs a crash left behind resume now (this daemon is their only owner).
   for (const run of ledger.unfinished()) {
     void runPayer(run.period, run.payerAccountId, 'resume', 0).catch((error: unknown) => log.error({ payer: run.payerAccountId, period: run.period, error: coerceError(error).message }, 'resume failed'));
@@ -83,7 +110,12 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
       clock: { now: input.now },
       hasRun: (period) => config.payers.every((p) => ledger.latest(p.accountId, period)?.outcome === 'succeeded'),
       runMonth: async (period, trigger) => {
-        for (const payer of config.payers) await runPayer(period, payer.accountId, trigger);
+        for (const payer of config.payers) {
+          const audit = await auditBefore(period, payer.accountId);
+          const outcome = await runPayer(period, payer.accountId, trigger);
+          const reportPath = outcome.started ? outcome.result?.run.reportPath : undefined;
+          if (audit && reportPath) await addToReport(reportPath, { supportPlans: audit.plans, auditFindings: audit.findings.length });
+        }
       },
       onError: (error, period, trigger) => {
         metrics.error(error.code);

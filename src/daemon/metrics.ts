@@ -57,6 +57,16 @@ export class ConnectorMetrics {
     registers: [this.registry],
   });
 
+  private readonly findings = new Gauge({
+    name: 'native_rating_audit_findings',
+    help: 'Findings of the last audit of each payer, by rule and severity.',
+    labelNames: ['payer', 'rule', 'severity'] as const,
+    registers: [this.registry],
+  });
+
+  /** Label sets set per payer, so a new audit can zero the rules that no longer fire. */
+  private readonly findingLabels = new Map<string, Array<{ payer: string; rule: string; severity: string }>>();
+
   constructor(options: ConnectorMetricsOptions = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -74,6 +84,19 @@ export class ConnectorMetrics {
       const approximate = Number(run.billedTotal);
       if (Number.isFinite(approximate)) this.billed.set({ payer: run.payerAccountId, currency: run.currency ?? 'unknown' }, approximate);
     }
+  }
+
+  /** Replaces a payer's audit findings (the last audit wins). */
+  auditFindings(payer: string, findings: ReadonlyArray<{ rule: string; severity: string }>): void {
+    for (const old of this.findingLabels.get(payer) ?? []) this.findings.set(old, 0);
+    const counts = new Map<string, { rule: string; severity: string; n: number }>();
+    for (const f of findings) {
+      const key = `${f.rule}/${f.severity}`;
+      counts.set(key, { rule: f.rule, severity: f.severity, n: (counts.get(key)?.n ?? 0) + 1 });
+    }
+    const labels = [...counts.values()].map((c) => ({ payer, rule: c.rule, severity: c.severity }));
+    labels.forEach((l, i) => this.findings.set(l, [...counts.values()][i]?.n ?? 0));
+    this.findingLabels.set(payer, [...(this.findingLabels.get(payer) ?? []), ...labels]);
   }
 
   /** Counts one order request handled, by its outcome (e.g. `approved`, `failed`, `pending`). */

@@ -54,6 +54,7 @@ describe('ConnectorMetrics', () => {
       native_rating_billed_total: 'gauge',
       native_rating_requests_total: 'counter',
       native_rating_errors_total: 'counter',
+      native_rating_audit_findings: 'gauge',
     });
     expect(types.has('process_cpu_user_seconds_total')).toBe(true);
   });
@@ -107,5 +108,21 @@ describe('ConnectorMetrics', () => {
 
   it('names the Prometheus text content type', () => {
     expect(new ConnectorMetrics({ defaultMetrics: false }).contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
+
+describe('ConnectorMetrics.auditFindings()', () => {
+  it('counts the last audit of a payer by rule and severity, zeroing rules that no longer fire', async () => {
+    const { ConnectorMetrics } = await import('../../src/daemon/metrics.js');
+    const metrics = new ConnectorMetrics({ defaultMetrics: false });
+    metrics.auditFindings('111111111111', [
+      { rule: 'plan-mismatch', severity: 'warning' },
+      { rule: 'plan-mismatch', severity: 'warning' },
+      { rule: 'email-domain', severity: 'error' },
+    ]);
+    metrics.auditFindings('111111111111', [{ rule: 'plan-mismatch', severity: 'warning' }]);
+    const text = await metrics.text();
+    expect(text).toContain('native_rating_audit_findings{payer="111111111111",rule="plan-mismatch",severity="warning"} 1');
+    expect(text).toContain('native_rating_audit_findings{payer="111111111111",rule="email-domain",severity="error"} 0');
   });
 });
