@@ -110,6 +110,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
         payer: { accountId: payer.accountId, ...(payer.supportPlan ? { supportPlan: payer.supportPlan } : {}), ...(payer.deliveryModel ? { deliveryModel: payer.deliveryModel } : {}), ...(payer.accountModel ? { accountModel: payer.accountModel } : {}), providerDomains: payer.providerDomains },
         subscriptions,
         ...(options.period ? { period: options.period } : {}),
+        inviteStaleDays: config.inviteStaleDays,
         signal,
       },
     );

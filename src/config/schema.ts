@@ -199,6 +199,8 @@ export const configSchema = z
     admin: adminSchema.optional(),
     /** Time between poll cycles of the daemon. */
     pollIntervalMs: z.number().int().min(1000).optional(),
+    /** The audit: invitations not accepted after this many days are reported (issue 5). */
+    inviteStaleDays: z.number().int().min(1).max(15).default(7),
   })
   .strict()
   .superRefine((config, ctx) => {

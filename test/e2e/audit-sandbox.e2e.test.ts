@@ -64,6 +64,22 @@ describe('audit --payer --period', () => {
     expect(audit.plans.find((p) => p.accountId === '222222222201')).toMatchObject({ detected: 'enterprise-class' });
   });
 
+  it('reports an invitation not accepted after inviteStaleDays, with the day it was sent', async () => {
+    const dir = await tempDir();
+    // The sandbox stamps the invitation with its clock: 10 days before the audit.
+    await sandbox.close();
+    sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), handshakePolls: 5, now: () => new Date('2026-10-26T09:00:00Z') });
+    const { OrganizationsClient, InviteAccountToOrganizationCommand } = await import('@aws-sdk/client-organizations');
+    const client = new OrganizationsClient({ region: 'us-east-1', endpoint: sandbox.organizationsUrl, credentials: { accessKeyId: 'AKIDAUDIT', secretAccessKey: 's' }, maxAttempts: 1 });
+    await client.send(new InviteAccountToOrganizationCommand({ Target: { Type: 'ACCOUNT', Id: '333333333301' } }));
+    const config = await writeJson(dir, 'config.json', { payers: [{ accountId: '111111111111' }], inviteStaleDays: 7 });
+    const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
+    const audit = await runAudit({ payer: '111111111111', config, detect: false }, io, { variables: {}, organizationsEndpoint: sandbox.organizationsUrl });
+    const stale = audit.findings.find((f) => f.rule === 'invitation-stale');
+    expect(stale?.accounts).toEqual(['333333333301']);
+    expect(stale?.message).toContain('sent 2026-10-26');
+  });
+
   it('refuses an unknown format and html without --out, before any call', async () => {
     const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
     await expect(runAudit({ payer: '111111111111', config: 'fixtures/demo.config.json', format: 'pdf' }, io, { variables: {} })).rejects.toThrow(/--format "pdf" is not one of table, json, html/);

@@ -111,8 +111,8 @@ export class AwsOrganizations implements OrganizationsPort {
     return statuses;
   }
 
-  async listOpenInvitations(signal: AbortSignal): Promise<Array<Handshake & { accountId: string }>> {
-    const open: Array<Handshake & { accountId: string }> = [];
+  async listOpenInvitations(signal: AbortSignal): Promise<Array<Handshake & { accountId: string; requestedAt?: string }>> {
+    const open: Array<Handshake & { accountId: string; requestedAt?: string }> = [];
     let nextToken: string | undefined;
     do {
       const page = await this.call('ListHandshakesForOrganization', signal, (abortSignal) =>
@@ -121,7 +121,7 @@ export class AwsOrganizations implements OrganizationsPort {
       for (const h of page.Handshakes ?? []) {
         if (h.State !== 'OPEN' && h.State !== 'REQUESTED') continue;
         const accountId = (h.Parties ?? []).find((p) => p.Type === 'ACCOUNT')?.Id;
-        if (accountId) open.push({ ...this.toHandshake(h, 'ListHandshakesForOrganization'), accountId });
+        if (accountId) open.push({ ...this.toHandshake(h, 'ListHandshakesForOrganization'), accountId, ...(h.RequestedTimestamp ? { requestedAt: h.RequestedTimestamp.toISOString() } : {}) });
       }
       nextToken = page.NextToken;
     } while (nextToken);

@@ -158,7 +158,7 @@ export interface OrganizationsPort {
   /** ListCreateAccountStatus (all pages) of creations in `state`. */
   listCreateAccountStatuses(state: CreateAccountStatus['state'], signal: AbortSignal): Promise<CreateAccountStatus[]>;
   /** ListHandshakesForOrganization (INVITE, all pages): the OPEN or REQUESTED invitations, with the invited account. */
-  listOpenInvitations(signal: AbortSignal): Promise<Array<Handshake & { accountId: string }>>;
+  listOpenInvitations(signal: AbortSignal): Promise<Array<Handshake & { accountId: string; requestedAt?: string }>>;
   /** InviteAccountToOrganization with target type ACCOUNT. */
   inviteAccount(accountId: string, signal: AbortSignal): Promise<Handshake>;
   describeHandshake(handshakeId: string, signal: AbortSignal): Promise<Handshake>;

@@ -98,8 +98,8 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
     members: auditMembers,
     subscriptions: input.subscriptions,
     usageUsd,
-    // Handshakes carry no sent date through the port yet: an open invitation counts from today (never stale).
-    invitations: invitations.map((h) => ({ accountId: h.accountId, sentOn: today })),
+    // An invitation without a date (not given by AWS) counts from today: never called stale on a guess.
+    invitations: invitations.map((h) => ({ accountId: h.accountId, sentOn: h.requestedAt?.slice(0, 10) ?? today })),
     today,
     ...(input.inviteStaleDays === undefined ? {} : { inviteStaleDays: input.inviteStaleDays }),
   });

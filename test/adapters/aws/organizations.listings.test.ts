@@ -43,6 +43,7 @@ describe('listOpenInvitations()', () => {
   const handshake = (id: string, account: string, state: string) => ({
     Id: id,
     State: state,
+    RequestedTimestamp: Date.parse('2026-11-01T00:00:00Z') / 1000,
     Action: 'INVITE',
     Parties: [
       { Id: 'o-abc', Type: 'ORGANIZATION' },
@@ -61,8 +62,8 @@ describe('listOpenInvitations()', () => {
       { times: 2, seen },
     );
     expect(await orgs().listOpenInvitations(signal)).toEqual([
-      { id: 'h-2', state: 'OPEN', accountId: '555555555555' },
-      { id: 'h-3', state: 'REQUESTED', accountId: '444444444444' },
+      { id: 'h-2', state: 'OPEN', accountId: '555555555555', requestedAt: '2026-11-01T00:00:00.000Z' },
+      { id: 'h-3', state: 'REQUESTED', accountId: '444444444444', requestedAt: '2026-11-01T00:00:00.000Z' },
     ]);
     expect(seen[0]?.body).toEqual({ Filter: { ActionType: 'INVITE' }, MaxResults: 20 });
   });
