@@ -17,7 +17,7 @@ import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
 import type { CurSource } from '../app/ports.js';
 import { auditOrganization, type AuditOrganizationDeps, type OrganizationAudit } from '../app/support/audit-organization.js';
-import { assetsToSubscriptions } from '../app/usage/platform-assets.js';
+import { assetsToSubscriptions, paramValue } from '../app/usage/platform-assets.js';
 import { externalIdsOf } from '../config/env.js';
 import { loadAssets, loadConfig } from '../config/load.js';
 import type { AuditSubscription, SeenPlan } from '../domain/audit.js';
@@ -63,13 +63,23 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
   if (options.assets !== undefined) {
     subscriptions = (await loadAssets(options.assets))
       .filter((a) => a.payerAccountId === undefined || a.payerAccountId === payer.accountId)
-      .map((a) => ({ assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel || 'business', status: a.status, ...(a.billUntil ? { closedAt: addDays(a.billUntil, -60) } : {}) }));
+      .map((a) => ({ assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel || 'business', status: a.status, ...(a.billUntil ? { closedAt: addDays(a.billUntil, -60) } : {}), ...(a.deliveryModel ? { deliveryModel: a.deliveryModel } : {}) }));
   } else if (config.connect && env.apiKey) {
     const platform = new ConnectMonthPlatform({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries });
-    const { assets } = assetsToSubscriptions(await platform.listAssets(config.connect.productIds, signal), io.now(), { resellerPayers: new Map(), defaultPayer: config.payers.length === 1 ? payer.accountId : undefined });
+    const listed = await platform.listAssets(config.connect.productIds, signal);
+    // The subscription's delivery model, when the product has a `delivery_model` parameter.
+    const delivery = new Map(listed.map((a) => [a.id, paramValue(a, 'delivery_model')]));
+    const { assets } = assetsToSubscriptions(listed, io.now(), { resellerPayers: new Map(), defaultPayer: config.payers.length === 1 ? payer.accountId : undefined });
     subscriptions = assets
       .filter((a) => a.payerAccountId === payer.accountId)
-      .map((a) => ({ assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel || 'business', status: a.status, ...(a.billUntil ? { closedAt: addDays(a.billUntil, -60) } : {}) }));
+      .map((a) => ({
+        assetId: a.assetId,
+        accountId: a.accountId,
+        supportLevel: a.supportLevel || 'business',
+        status: a.status,
+        ...(a.billUntil ? { closedAt: addDays(a.billUntil, -60) } : {}),
+        ...(delivery.get(a.assetId) ? { deliveryModel: delivery.get(a.assetId) } : {}),
+      }));
   } else {
     io.stderr('no --assets and no platform (connect + CONNECT_API_KEY): auditing without subscriptions\n');
   }

@@ -251,6 +251,8 @@ export const assetSchema = z
     /** Last day (YYYY-MM-DD) a cancelled asset is still billed: its close countdown end. */
     billUntil: z.string().regex(DATE, 'must be YYYY-MM-DD').optional(),
     payerAccountId: z.string().regex(ACCOUNT_ID, 'must be 12 digits').optional(),
+    /** The support delivery model of the subscription, for the audit (`resold` or `partner-led`). */
+    deliveryModel: z.enum(['resold', 'partner-led']).optional(),
   })
   .loose();
 export const assetsSchema = z.array(assetSchema);

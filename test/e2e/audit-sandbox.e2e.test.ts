@@ -80,6 +80,18 @@ describe('audit --payer --period', () => {
     expect(stale?.message).toContain('sent 2026-10-26');
   });
 
+  it('reports a subscription whose delivery model differs from the payer, from the assets file', async () => {
+    const dir = await tempDir();
+    const assets = await writeJson(dir, 'assets.json', [
+      { assetId: 'AS-1', accountId: '222222222201', supportLevel: 'business', status: 'active', deliveryModel: 'resold' },
+      { assetId: 'AS-2', accountId: '222222222202', supportLevel: 'business', status: 'active', deliveryModel: 'partner-led' },
+    ]);
+    const config = await writeJson(dir, 'config.json', { payers: [{ accountId: '111111111111', deliveryModel: 'resold' }] });
+    const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
+    const audit = await runAudit({ payer: '111111111111', config, assets, detect: false }, io, { variables: {}, organizationsEndpoint: sandbox.organizationsUrl });
+    expect(audit.findings.find((f) => f.rule === 'delivery-model-mixed')?.accounts).toEqual(['222222222202']);
+  });
+
   it('refuses an unknown format and html without --out, before any call', async () => {
     const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
     await expect(runAudit({ payer: '111111111111', config: 'fixtures/demo.config.json', format: 'pdf' }, io, { variables: {} })).rejects.toThrow(/--format "pdf" is not one of table, json, html/);
