@@ -9,7 +9,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AthenaClient, type AthenaClientConfig } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { CurGroup } from '../../domain/cur.js';
 import { ConnectorError } from '../../domain/errors.js';
 import { buildCurQuery, buildFinalityQuery, type PartitionFilter } from '../../app/cur-query.js';
@@ -18,6 +17,7 @@ import type { CurAggregate, CurAggregateRequest, CurSource } from '../../app/por
 import { AthenaQueryRunner, athenaRequestToken, type FinishedQuery } from './athena-query.js';
 import { parseS3Url, s3CsvRecords } from './athena-results.js';
 import { payerCredentials } from './credentials.js';
+import { sdkRetryConfig } from './sdk-retry.js';
 
 /** The legacy CUR's status table, next to the CUR table (AWS.md). */
 export const LEGACY_STATUS_TABLE = 'cost_and_usage_data_status';
@@ -90,7 +90,7 @@ export class AthenaCurSource implements CurSource {
     validate(options);
     this.payer = options.payerAccountId;
     const now = options.now ?? Date.now;
-    const retry = retryConfig(options);
+    const retry = sdkRetryConfig(options.maxAttempts ?? 3, options.retryBaseDelayMs);
     const sts = options.roleArn
       ? new STSClient({
           region: options.region,
@@ -218,14 +218,3 @@ function validate(o: AthenaCurSourceOptions): void {
   if (o.outputLocation !== undefined && !/^s3:\/\/[^/]+\//.test(o.outputLocation)) refuse('athena.outputLocation', o.outputLocation, 's3://bucket/prefix/');
 }
 
-/** The SDK's standard retry; with `retryBaseDelayMs`, the same strategy with a smaller back-off. */
-function retryConfig(o: AthenaCurSourceOptions): Pick<AthenaClientConfig, 'maxAttempts' | 'retryMode' | 'retryStrategy'> {
-  const maxAttempts = o.maxAttempts ?? 3;
-  const base = o.retryBaseDelayMs;
-  if (base === undefined) return { maxAttempts, retryMode: 'standard' };
-  const backoff = {
-    computeNextBackoffDelay: (retries: number): number => Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000)),
-    setDelayBase: (): void => {},
-  };
-  return { maxAttempts, retryStrategy: new StandardRetryStrategy({ maxAttempts, backoff }) };
-}

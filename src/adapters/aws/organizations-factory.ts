@@ -4,11 +4,11 @@
  */
 import { OrganizationsClient, type OrganizationsClientConfig } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
-import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { FinalizeHandlerArguments, FinalizeRequestMiddleware } from '@smithy/types';
 import type { OrganizationsFactory, OrganizationsPort, PayerAccess } from '../../app/orders/ports.js';
 import { payerCredentials } from './credentials.js';
 import { AwsOrganizations } from './organizations.adapter.js';
+import { sdkRetryConfig } from './sdk-retry.js';
 
 /** Counters for the benchmark: every HTTP attempt, SDK retries included. */
 export interface AwsCallStats {
@@ -227,7 +227,7 @@ export class AwsOrganizationsFactory implements OrganizationsFactory {
       region: this.options.region ?? 'us-east-1',
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
-      ...this.retryConfig(),
+      ...sdkRetryConfig(this.options.maxAttempts ?? 5, this.options.retryBaseDelayMs),
     });
     client.middlewareStack.addRelativeTo(limiterMiddleware(this.limiter), {
       relation: 'after',
@@ -250,20 +250,9 @@ export class AwsOrganizationsFactory implements OrganizationsFactory {
       region: this.options.region ?? 'us-east-1',
       ...(this.options.stsEndpoint ? { endpoint: this.options.stsEndpoint } : {}),
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
-      ...this.retryConfig(),
+      ...sdkRetryConfig(this.options.maxAttempts ?? 5, this.options.retryBaseDelayMs),
     });
     return this.sts;
   }
 
-  private retryConfig(): Pick<OrganizationsClientConfig, 'maxAttempts' | 'retryMode' | 'retryStrategy'> {
-    const maxAttempts = this.options.maxAttempts ?? 5;
-    const base = this.options.retryBaseDelayMs;
-    if (base === undefined) return { maxAttempts, retryMode: 'standard' };
-    // The SDK's standard strategy (retry quota, error classes) with a smaller back-off.
-    const backoff = {
-      computeNextBackoffDelay: (retries: number): number => Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000)),
-      setDelayBase: (): void => {},
-    };
-    return { maxAttempts, retryStrategy: new StandardRetryStrategy({ maxAttempts, backoff }) };
-  }
 }

@@ -7,7 +7,6 @@
  */
 import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { DescribeSeverityLevelsCommand, SupportClient } from '@aws-sdk/client-support';
-import { StandardRetryStrategy } from '@smithy/core/retry';
 import pLimit from 'p-limit';
 import type { SupportPlanDetection } from '../../app/support/detect-plans.js';
 import { ConnectorError } from '../../domain/errors.js';
@@ -22,6 +21,7 @@ import {
   type PlanVerdict,
 } from '../../domain/support-detection.js';
 import { isAbortError, redact } from './aws-errors.js';
+import { sdkRetryConfig } from './sdk-retry.js';
 import { REFRESH_MARGIN_MS, type TemporaryCredentials } from './credentials.js';
 import { CallLimiter, limiterMiddleware, type AwsCallStats } from './organizations-factory.js';
 
@@ -113,7 +113,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
         region: options.region ?? SUPPORT_REGION,
         ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
         ...(options.credentials ? { credentials: options.credentials } : {}),
-        ...this.retryConfig(),
+        ...sdkRetryConfig(this.options.maxAttempts ?? 5, this.options.retryBaseDelayMs),
       }),
       this.limiter,
     );
@@ -148,7 +148,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
         region: SUPPORT_REGION,
         ...(this.options.supportEndpoint ? { endpoint: this.options.supportEndpoint } : {}),
         credentials,
-        ...this.retryConfig(),
+        ...sdkRetryConfig(this.options.maxAttempts ?? 5, this.options.retryBaseDelayMs),
       }),
       this.limiter,
     );
@@ -211,15 +211,4 @@ export class SupportPlanDetector implements SupportPlanDetection {
     throw new ConnectorError('ABORTED', `support plan detection of account ${accountId} was aborted`, { where: { account: accountId } });
   }
 
-  private retryConfig(): Pick<STSClientConfig, 'maxAttempts' | 'retryMode' | 'retryStrategy'> {
-    const maxAttempts = this.options.maxAttempts ?? 5;
-    const base = this.options.retryBaseDelayMs;
-    if (base === undefined) return { maxAttempts, retryMode: 'standard' };
-    // The SDK's standard strategy (retry quota, error classes) with a smaller back-off.
-    const backoff = {
-      computeNextBackoffDelay: (retries: number): number => Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000)),
-      setDelayBase: (): void => {},
-    };
-    return { maxAttempts, retryStrategy: new StandardRetryStrategy({ maxAttempts, backoff }) };
-  }
 }
