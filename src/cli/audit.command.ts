@@ -22,7 +22,8 @@ import { externalIdsOf } from '../config/env.js';
 import { loadAssets, loadConfig } from '../config/load.js';
 import type { AuditSubscription, SeenPlan } from '../domain/audit.js';
 import { ConnectorError } from '../domain/errors.js';
-import { addDays } from '../domain/orders/countdown.js';
+import { addDays, CLOSE_WAIT_DAYS } from '../domain/orders/countdown.js';
+import type { AssetLike } from '../app/subscriptions.js';
 import { auditHtml, auditTable } from './audit-output.js';
 import type { CommandIo } from './rate.command.js';
 
@@ -49,6 +50,18 @@ export interface AuditEnv {
 
 const FORMATS = ['table', 'json', 'html'];
 
+/** A subscription as the audit reads it: ordered level (default business), and the closure day of a cancelled one (its countdown end − 60 days). */
+function toAuditSubscription(a: AssetLike, deliveryModel?: string): AuditSubscription {
+  return {
+    assetId: a.assetId,
+    accountId: a.accountId,
+    supportLevel: a.supportLevel || 'business',
+    status: a.status,
+    ...(a.billUntil ? { closedAt: addDays(a.billUntil, -CLOSE_WAIT_DAYS) } : {}),
+    ...(deliveryModel ? { deliveryModel } : {}),
+  };
+}
+
 export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditEnv, signal: AbortSignal = new AbortController().signal): Promise<OrganizationAudit> {
   const format = options.format ?? 'table';
   if (!FORMATS.includes(format)) throw new ConnectorError('CONFIG_INVALID', `--format ${JSON.stringify(format)} is not one of ${FORMATS.join(', ')}`, { where: { setting: '--format', value: format } });
@@ -63,7 +76,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
   if (options.assets !== undefined) {
     subscriptions = (await loadAssets(options.assets))
       .filter((a) => a.payerAccountId === undefined || a.payerAccountId === payer.accountId)
-      .map((a) => ({ assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel || 'business', status: a.status, ...(a.billUntil ? { closedAt: addDays(a.billUntil, -60) } : {}), ...(a.deliveryModel ? { deliveryModel: a.deliveryModel } : {}) }));
+      .map((a) => toAuditSubscription(a, a.deliveryModel));
   } else if (config.connect && env.apiKey) {
     const platform = new ConnectMonthPlatform({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries });
     const listed = await platform.listAssets(config.connect.productIds, signal);
@@ -72,14 +85,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
     const { assets } = assetsToSubscriptions(listed, io.now(), { resellerPayers: new Map(), defaultPayer: config.payers.length === 1 ? payer.accountId : undefined });
     subscriptions = assets
       .filter((a) => a.payerAccountId === payer.accountId)
-      .map((a) => ({
-        assetId: a.assetId,
-        accountId: a.accountId,
-        supportLevel: a.supportLevel || 'business',
-        status: a.status,
-        ...(a.billUntil ? { closedAt: addDays(a.billUntil, -60) } : {}),
-        ...(delivery.get(a.assetId) ? { deliveryModel: delivery.get(a.assetId) } : {}),
-      }));
+      .map((a) => toAuditSubscription(a, delivery.get(a.assetId)));
   } else {
     io.stderr('no --assets and no platform (connect + CONNECT_API_KEY): auditing without subscriptions\n');
   }

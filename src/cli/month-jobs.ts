@@ -4,10 +4,11 @@
  * month command per payer, one run per payer and period at a time (SingleFlight
  * in the process, the run ledger's atomic start across processes).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RunLedger, RunRecord } from '../app/usage/ports.js';
+import { addToReport } from '../app/usage/run-payer-month.js';
 import type { Config } from '../config/schema.js';
 import { startAdminServer, type AdminServer } from '../daemon/admin-server.js';
 import type { ConnectorMetrics } from '../daemon/metrics.js';
@@ -18,12 +19,6 @@ import { runMonthCommand, type MonthRunEnv } from './month.command.js';
 import { reprocessMonth } from './reprocess.command.js';
 import { runAudit } from './audit.command.js';
 import type { OrganizationAudit } from '../app/support/audit-organization.js';
-
-/** Adds fields to a run's report.json (the audit's plan comparison). */
-async function addToReport(path: string, fields: Record<string, unknown>): Promise<void> {
-  const report = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  await writeFile(path, `${JSON.stringify({ ...report, ...fields }, null, 2)}\n`, 'utf8');
-}
 
 export interface MonthJobsInput {
   configFile: string;

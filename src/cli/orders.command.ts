@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { runCycle, type CycleResult } from '../app/orders/process-cycle.js';
 import { readOrdersEnvironment } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { composeOrders, type ComposeOverrides, type OrdersRuntime } from '../daemon/compose.js';
 import { createLogger, type Logger } from '../daemon/logger.js';
 import { runPollLoop, type Sleep } from '../daemon/poll-loop.js';
@@ -35,13 +36,13 @@ export interface OrdersIo {
   onAdmin?: (url: string) => void;
 }
 
-async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger }> {
+async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger; config: Config }> {
   const loaded = await loadConfig(options.config);
   const env = readOrdersEnvironment(io.env, loaded.config);
   const destination = io.logDestination ?? { write: (text: string) => (daemon ? io.stdout(text) : io.stderr(text)) };
   const log = createLogger(daemon ? env.logLevel : io.env.LOG_LEVEL ? env.logLevel : 'warn', destination);
   const runtime = composeOrders(loaded.config, env, log, overrides);
-  return { runtime, log };
+  return { runtime, log, config: loaded.config };
 }
 
 async function oneCycle(
@@ -91,7 +92,7 @@ export interface DaemonResult {
 
 /** Cycles every `pollIntervalMs` until SIGTERM: the first drains, the second forces. */
 export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides = {}): Promise<DaemonResult> {
-  const { runtime, log } = await start(options, io, overrides, true);
+  const { runtime, log, config } = await start(options, io, overrides, true);
   const shutdown = installShutdown(io.signals, (stage, name) => {
     log.warn({ signal: name, stage }, stage === 'drain' ? 'finishing the requests in hand, then exiting' : 'forced stop');
     if (stage === 'force') io.onForce?.();
@@ -101,7 +102,6 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
   let lastListErrors: string[] = [];
   let month: MonthJobs | undefined;
   try {
-    const { config } = await loadConfig(options.config);
     const apiKey = io.env.CONNECT_API_KEY?.trim();
     month = await startMonthJobs({
       configFile: options.config,

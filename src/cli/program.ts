@@ -187,11 +187,10 @@ export function buildProgram(): Command {
     .option('--no-detect', "skip the Support API: compare the ordered and billed plans only")
     .action((options: { payer: string; config: string; period?: string; format?: string; out?: string; cur?: string; assets?: string; detect?: boolean }) =>
       exitWith(async () => {
-        const apiKey = process.env.CONNECT_API_KEY?.trim();
         const audit = await runAudit(
           options,
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
-          { ...(apiKey ? { apiKey } : {}), variables: process.env },
+          monthEnv(),
         );
         return audit.findings.some((f) => f.severity === 'error') ? EXIT_PAYER_FAILED : EXIT_OK;
       }),

@@ -31,13 +31,11 @@ export function readOrdersEnvironment(env: NodeJS.ProcessEnv, config: Config): O
   const problems: string[] = [];
   const apiKey = env.CONNECT_API_KEY?.trim() ?? '';
   if (apiKey === '') problems.push('CONNECT_API_KEY is not set: the platform API key (ApiKey SU-...:secret) comes from the environment only');
-  const externalIds = new Map<string, string>();
+  const externalIds = externalIdsOf(env, config);
   for (const payer of config.payers) {
-    if (payer.externalId !== undefined) externalIds.set(payer.accountId, payer.externalId);
-    if (payer.externalIdEnv === undefined) continue;
-    const value = env[payer.externalIdEnv]?.trim() ?? '';
-    if (value === '') problems.push(`${payer.externalIdEnv} is not set: payer ${payer.accountId} takes its role's external id from it (payers[].externalIdEnv)`);
-    else externalIds.set(payer.accountId, value);
+    if (payer.externalIdEnv !== undefined && !externalIds.has(payer.accountId)) {
+      problems.push(`${payer.externalIdEnv} is not set: payer ${payer.accountId} takes its role's external id from it (payers[].externalIdEnv)`);
+    }
   }
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL ${JSON.stringify(logLevel)} is not one of ${LEVELS.join(', ')}`);

@@ -4,6 +4,7 @@
  * findings out; each finding names its accounts and says what to do.
  */
 import { emailDomainProblem, type AccountModel } from './orders/account-model.js';
+import { daysBetween } from './orders/countdown.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -74,7 +75,6 @@ export interface AuditInput {
 
 const ENTERPRISE_CLASS = new Set(['enterprise', 'enterprise-on-ramp', 'business-plus', 'unified-operations', 'enterprise-class']);
 const classOf = (plan: string): string => (ENTERPRISE_CLASS.has(plan) ? 'enterprise-class' : plan);
-const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /** The member plans a payer's plan allows (FULFILLMENT.md), or undefined when any is allowed. */
 function allowedMemberPlans(payerPlan: string): Set<string> | undefined {

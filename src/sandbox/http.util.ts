@@ -76,8 +76,8 @@ function matchParts(parts: string[], segments: string[]): Record<string, string>
 /** A body that is not JSON (the caller answers 400). */
 export class BodyError extends Error {}
 
-/** Reads the whole body as text (at most `maxBytes`, default 10 MB). */
-export async function readText(req: IncomingMessage, maxBytes = 10 * 1024 * 1024): Promise<string> {
+/** Reads the whole body as bytes (at most `maxBytes`; more is a `BodyError`). */
+export async function readBytes(req: IncomingMessage, maxBytes = 50 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -86,7 +86,12 @@ export async function readText(req: IncomingMessage, maxBytes = 10 * 1024 * 1024
     if (size > maxBytes) throw new BodyError(`body larger than ${maxBytes} bytes`);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Reads the whole body as text (at most `maxBytes`, default 10 MB). */
+export async function readText(req: IncomingMessage, maxBytes = 10 * 1024 * 1024): Promise<string> {
+  return (await readBytes(req, maxBytes)).toString('utf8');
 }
 
 /** Parses a JSON body; an empty body is `{}`. */

@@ -3,7 +3,6 @@
  * upload: reads the raw body and splits it into parts with their field name,
  * file name, content type and bytes. No library: the sandbox runs on Node alone.
  */
-import type { IncomingMessage } from 'node:http';
 import { BodyError } from './http.util.js';
 
 /** One part of a multipart body. */
@@ -22,18 +21,6 @@ export function isMultipart(contentType: string | undefined): boolean {
   return /^\s*multipart\/form-data\s*(;|$)/i.test(contentType ?? '');
 }
 
-/** Reads the whole body as bytes (at most `maxBytes`, default 50 MB; more is a `BodyError`). */
-export async function readBytes(req: IncomingMessage, maxBytes = 50 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > maxBytes) throw new BodyError(`body larger than ${maxBytes} bytes`);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 const CRLF = Buffer.from('\r\n');
 const HEADER_END = Buffer.from('\r\n\r\n');

@@ -21,8 +21,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { BodyError, CallStats, closeServer, delay, listen, origin, parseJsonBody, readText, Router, send, type CallStatsSnapshot, type Reply } from './http.util.js';
-import { isMultipart, parseMultipart, readBytes, type MultipartPart } from './multipart.util.js';
+import { BodyError, CallStats, closeServer, delay, listen, origin, parseJsonBody, readBytes, readText, Router, send, type CallStatsSnapshot, type Reply } from './http.util.js';
+import { isMultipart, parseMultipart, type MultipartPart } from './multipart.util.js';
 import { platformRoutes, reply } from './platform.routes.js';
 import type { PlatformState } from './platform.state.js';
 import { usageFileAdminRoutes, usageFileRoutes } from './usage-files.routes.js';

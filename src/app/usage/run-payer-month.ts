@@ -55,8 +55,8 @@ export type PayerMonthResult =
   | { kind: 'done'; run: RunRecord; upload?: UploadUsageFileResult }
   | { kind: 'failed'; run: RunRecord; error: ConnectorError };
 
-/** Adds what the platform said of the file to the version's report.json (the invalid file's `error_detail`). */
-async function noteInReport(path: string, fields: Record<string, unknown>): Promise<void> {
+/** Adds fields to a version's report.json (the invalid file's `error_detail`, the audit's plan comparison). */
+export async function addToReport(path: string, fields: Record<string, unknown>): Promise<void> {
   const report = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   await writeFile(path, `${JSON.stringify({ ...report, ...fields }, null, 2)}\n`, 'utf8');
 }
@@ -128,7 +128,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
         signal,
       },
     );
-    if (upload.invalidDetail !== undefined && run.reportPath) await noteInReport(run.reportPath, { usageFile: { id: upload.file.id, status: upload.file.status, errorDetail: upload.invalidDetail } });
+    if (upload.invalidDetail !== undefined && run.reportPath) await addToReport(run.reportPath, { usageFile: { id: upload.file.id, status: upload.file.status, errorDetail: upload.invalidDetail } });
     if (upload.run.outcome === 'failed') return { kind: 'failed', run: upload.run, error: new ConnectorError('PLATFORM_RESPONSE', upload.run.error ?? 'the usage file was refused', { where: { payer } }) };
     return { kind: 'done', run: upload.run, upload };
   } catch (error) {

@@ -31,6 +31,11 @@ export function addDays(day: string, days: number): string {
   return utcDay(date);
 }
 
+/** Whole calendar days from `from` to `to` (`YYYY-MM-DD`, UTC); negative when `to` is earlier. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
 export interface CountdownState {
   closedAt: string;
   dueOn: string;
@@ -43,7 +48,6 @@ export interface CountdownState {
 export function countdown(closedAt: string, now: Date, waitDays: number = CLOSE_WAIT_DAYS): CountdownState {
   const dueOn = addDays(closedAt, waitDays);
   const today = utcDay(now);
-  const msLeft = Date.parse(`${dueOn}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`);
-  const daysLeft = Math.max(0, Math.round(msLeft / 86_400_000));
+  const daysLeft = Math.max(0, daysBetween(today, dueOn));
   return { closedAt, dueOn, daysLeft, due: today >= dueOn };
 }
