@@ -44,12 +44,36 @@ const faultSchema = z.strictObject({
 export type PlatformFault = z.input<typeof faultSchema>;
 type Fault = z.output<typeof faultSchema>;
 
+/**
+ * One API call as the sandbox saw it, for contract tests: what the client sent
+ * and what the sandbox answered (injected faults and auth refusals included).
+ */
+export interface ApiExchange {
+  method: string;
+  /** Relative to the base path, e.g. `/usage/files/UF-1/upload`; not decoded. */
+  path: string;
+  /** The raw query string, without `?`. */
+  query: string;
+  /** Lower-case request headers. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The JSON body (undefined for GET and an empty body), or the field names of a multipart body. */
+  body?: unknown;
+  multipartFields?: string[];
+  status: number;
+  /** The answer's JSON body (undefined when empty or not JSON). */
+  response?: unknown;
+  /** True for an injected fault: not the sandbox's own answer. */
+  injected: boolean;
+}
+
 /** Where the platform stand-in listens. */
 export interface PlatformServerOptions {
   /** Default `127.0.0.1`: the sandbox never listens beyond loopback unless told to. */
   host?: string;
   /** Default 0: any free port. */
   port?: number;
+  /** Told of every API call once it is answered (contract tests check both sides against the OpenAPI description). */
+  onExchange?: (exchange: ApiExchange) => void;
 }
 
 /** A running platform stand-in. */
@@ -100,12 +124,26 @@ export async function startPlatformServer(state: PlatformState, options: Platfor
 
   const handleApi = async (req: IncomingMessage, method: string, path: string, query: string): Promise<Reply> => {
     const relative = path.slice(PLATFORM_BASE_PATH.length) || '/';
+    const seen: Omit<ApiExchange, 'status' | 'response'> = { method, path: relative, query, headers: req.headers, injected: false };
+    let out: Reply;
+    try {
+      out = await answerApi(req, method, path, relative, query, seen);
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      out = problemReply(400, 'VAL_001', error.message);
+    }
+    if (options.onExchange) options.onExchange({ ...seen, status: out.status, response: out.raw === undefined ? out.body : undefined });
+    return out;
+  };
+
+  const answerApi = async (req: IncomingMessage, method: string, path: string, relative: string, query: string, seen: Omit<ApiExchange, 'status' | 'response'>): Promise<Reply> => {
     const match = api.match(method, relative);
     const end = stats.begin(typeof match === 'object' ? match.route : `${method} (no route)`);
     try {
       const fault = takeFault(method, path);
       if (fault?.delayMs) await delay(fault.delayMs);
       if (fault && (fault.status !== undefined || fault.body !== undefined)) {
+        seen.injected = true;
         return {
           status: fault.status ?? 200,
           raw: fault.body ?? JSON.stringify({ error_code: 'SANDBOX_FAULT', errors: [`injected fault ${fault.status ?? 200}`] }),
@@ -117,9 +155,12 @@ export async function startPlatformServer(state: PlatformState, options: Platfor
       if (match === 'method') return problemReply(405, 'VAL_001', `Method ${method} is not allowed on ${path}.`);
       if (method !== 'GET' && isMultipart(req.headers['content-type'])) {
         const parts: MultipartPart[] = parseMultipart(await readBytes(req), req.headers['content-type'] ?? '');
+        seen.multipartFields = parts.map((p) => p.name);
         return await match.handler({ state, query, body: {}, parts }, match.params);
       }
-      const body = method === 'GET' ? {} : parseJsonBody(await readText(req));
+      const text = method === 'GET' ? '' : await readText(req);
+      const body = parseJsonBody(text);
+      if (text.trim() !== '') seen.body = body;
       return await match.handler({ state, query, body }, match.params);
     } finally {
       end();

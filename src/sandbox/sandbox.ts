@@ -6,7 +6,7 @@
  */
 import { startOrganizationsServer, type OrganizationsServer } from './organizations.server.js';
 import { OrganizationsState } from './organizations.state.js';
-import { startPlatformServer, type PlatformServer } from './platform.server.js';
+import { startPlatformServer, type ApiExchange, type PlatformServer } from './platform.server.js';
 import { PlatformState } from './platform.state.js';
 import { parseSeed, type Seed, type SeedInput } from './seed.js';
 
@@ -26,6 +26,8 @@ export interface SandboxOptions {
   handshakePolls?: number;
   /** The clock for `updated`, history, messages, handshakes (default: the real one). */
   now?: () => Date;
+  /** Told of every platform API call once answered (contract tests). */
+  onExchange?: (exchange: ApiExchange) => void;
 }
 
 /** A running sandbox: both URLs, the key, state access for tests, and `close`. */
@@ -49,7 +51,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const seed = parseSeed(options.seed, 'sandbox seed');
   const now = options.now ?? (() => new Date());
   const host = options.host ?? '127.0.0.1';
-  const platform = await startPlatformServer(new PlatformState(seed, now), { host, port: options.platformPort ?? 0 });
+  const platform = await startPlatformServer(new PlatformState(seed, now), { host, port: options.platformPort ?? 0, ...(options.onExchange ? { onExchange: options.onExchange } : {}) });
   let organizations: OrganizationsServer;
   try {
     const state = new OrganizationsState(seed.organizations, {
