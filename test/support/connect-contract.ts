@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import addFormats from 'ajv-formats';
-import OpenAPIBackend, { type Operation } from 'openapi-backend';
+import { OpenAPIBackend, type Operation } from 'openapi-backend';
 import { parseRql, type RqlArg, type RqlTerm } from '../../src/sandbox/rql.js';
 import type { ApiExchange } from '../../src/sandbox/platform.server.js';
 
@@ -54,7 +54,7 @@ export class ConnectContract {
       strict: true,
       validate: true,
       ajvOpts: { strict: false, allErrors: true },
-      customizeAjv: (ajv) => {
+      customizeAjv: (ajv: Parameters<typeof addFormats.default>[0]) => {
         addFormats.default(ajv);
         return ajv;
       },
@@ -121,7 +121,7 @@ export class ConnectContract {
     if (content === undefined) return call.response === undefined ? [] : [`${what}: the API answers no body, the sandbox sent one`];
     if (call.response === undefined) return [`${what}: the API answers a body, none was sent`];
     const result = this.api.validator.validateResponse(call.response, operation, status);
-    return (result.errors ?? []).slice(0, 10).map((e) => `${what}: ${e.instancePath || '(body)'} ${e.message ?? e.keyword}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+    return (result.errors ?? []).slice(0, 10).map((e: { instancePath?: string; message?: string; keyword: string; params?: unknown }) => `${what}: ${e.instancePath || '(body)'} ${e.message ?? e.keyword}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
   }
 
   /** Both sides; a call refused with 4xx is judged on its request only. */
