@@ -58,6 +58,53 @@ export const templateSchema = z.strictObject({
 /** A parsed template. */
 export type TemplateSeed = z.output<typeof templateSchema>;
 
+/** A product item (`GET /products/{id}/items`): the pay-per-use items usage records point at by MPN. */
+export const itemSeedSchema = z.strictObject({
+  id: z.string().regex(/^PRD-[0-9]+-[0-9]+-[0-9]+-[0-9]+$/, 'must be an item id such as PRD-411-678-887-0001'),
+  mpn: text,
+  name: text,
+  /** `ppu` for pay-per-use items. */
+  type: z.enum(['ppu', 'reservation']).default('ppu'),
+  precision: z.enum(['integer', 'decimal(1)', 'decimal(2)', 'decimal(4)', 'decimal(8)']).default('decimal(2)'),
+  unit: z.string().default('unit'),
+});
+/** A parsed product item. */
+export type ItemSeed = z.output<typeof itemSeedSchema>;
+
+/** The items every seeded product has unless it names its own: the three MPNs of the demo configuration (`items.*Mpn`). */
+export const DEFAULT_PRODUCT_ITEMS = (productId: string): ItemSeed[] =>
+  [
+    ['AWS_USAGE', 'AWS usage'],
+    ['AWS_MARKETPLACE_USAGE', 'AWS Marketplace usage'],
+    ['AWS_SUPPORT', 'AWS support plan'],
+  ].map(([mpn, name], i) => ({ id: `${productId}-${String(i + 1).padStart(4, '0')}`, mpn: mpn as string, name: name as string, type: 'ppu', precision: 'decimal(2)', unit: 'unit' }));
+
+/**
+ * The default `usage_records` header of a product's downloadable usage template
+ * (`GET /usage/products/{id}/template`): 16 columns, no `tier`, `item_unit`
+ * before `item_precision`, so a header in another order and width than the
+ * connector's built-in 17 columns (as SDKs differ: 16 columns in the python
+ * SDK, 17 in the PHP one).
+ */
+export const DEFAULT_TEMPLATE_USAGE_COLUMNS = [
+  'record_id',
+  'record_note',
+  'item_search_criteria',
+  'item_search_value',
+  'amount',
+  'quantity',
+  'start_time_utc',
+  'end_time_utc',
+  'asset_search_criteria',
+  'asset_search_value',
+  'item_name',
+  'item_mpn',
+  'item_unit',
+  'item_precision',
+  'category_id',
+  'asset_recon_id',
+] as const;
+
 /** A product: templates, parameters (default: the AWS ones) and configuration values. */
 export const productSchema = z.strictObject({
   id: z.string().regex(/^PRD-[0-9-]+$/, 'must be a product id such as PRD-411-678-887'),
@@ -73,6 +120,14 @@ export const productSchema = z.strictObject({
   contractId: z.string().regex(/^CRD-[0-9-]+$/, 'must be a contract id such as CRD-00000-00000-00000').default('CRD-00000-00000-00000'),
   /** The provider's usage rules accept a submitted usage file at once (`accepted`) instead of leaving it `pending`. */
   autoAccept: z.boolean().default(false),
+  /** `GET /products/{id}/items`; default `DEFAULT_PRODUCT_ITEMS(id)`. */
+  items: z.array(itemSeedSchema).optional(),
+  /**
+   * The `usage_records` header of the product's usage template (`GET
+   * /usage/products/{id}/template`), in its order; default
+   * `DEFAULT_TEMPLATE_USAGE_COLUMNS`; null: the product has no template.
+   */
+  usageTemplate: z.array(text).nullable().default([...DEFAULT_TEMPLATE_USAGE_COLUMNS]),
 });
 /** A parsed product. */
 export type ProductSeed = z.output<typeof productSchema>;
