@@ -8,7 +8,7 @@ import type { Outcome } from './platform.lifecycle.js';
 import type { PlatformState } from './platform.state.js';
 import { Router, type Reply } from './http.util.js';
 import { monthRoutes } from './month.routes.js';
-import { applyListQuery, parseListQuery, RqlError } from './rql.js';
+import { applyListQuery, parseListQuery, RqlError, type FieldAliases } from './rql.js';
 
 /** What a platform route handler gets. */
 export interface PlatformContext {
@@ -27,10 +27,14 @@ export function reply<T>(outcome: Outcome<T>, status = 200): Reply {
   return { status: outcome.problem.status, body: { error_code: outcome.problem.code, errors: outcome.problem.errors } };
 }
 
-/** A list answer with `Content-Range`; a query the sandbox cannot read is a 400. */
-export function list(items: unknown[], query: string): Reply {
+/**
+ * A list answer with `Content-Range`; a query the sandbox cannot read is a 400.
+ * `aliases` maps a filter/ordering field name to a dotted path in the item
+ * (`{ product_id: 'product.id' }`); other names read `__` as `.`.
+ */
+export function list(items: unknown[], query: string, aliases?: FieldAliases): Reply {
   try {
-    const page = applyListQuery(items, parseListQuery(query));
+    const page = applyListQuery(items, parseListQuery(query), aliases);
     return { status: 200, body: page.items, headers: { 'content-range': page.contentRange } };
   } catch (error) {
     if (error instanceof RqlError) return { status: 400, body: { error_code: 'VAL_001', errors: [error.message] } };

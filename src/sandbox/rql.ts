@@ -264,6 +264,27 @@ function drop(item: unknown, path: string[]): void {
   else drop((item as Record<string, unknown>)[key], rest);
 }
 
+/** Filter/ordering field names → dotted paths in the item (e.g. `{ product_id: 'product.id' }`). */
+export type FieldAliases = Record<string, string>;
+
+/**
+ * The dotted path a query field names: an alias if one is given, else the
+ * field with each `__` read as `.` (`asset__product__id` = `asset.product.id`).
+ */
+export function fieldPath(field: string, aliases: FieldAliases = {}): string {
+  const alias = Object.hasOwn(aliases, field) ? aliases[field] : undefined;
+  return alias ?? field.replace(/__/g, '.');
+}
+
+/** A term with its field names resolved (`fieldPath`), nested terms included. */
+export function resolveFields(term: RqlTerm, aliases: FieldAliases = {}): RqlTerm {
+  if (COMPARISONS.has(term.op)) {
+    const [field, ...rest] = term.args;
+    return typeof field === 'string' ? { op: term.op, args: [fieldPath(field, aliases), ...rest] } : term;
+  }
+  return { op: term.op, args: term.args.map((a) => (typeof a === 'string' || Array.isArray(a) ? a : resolveFields(a, aliases))) };
+}
+
 /** One page of a list and its `Content-Range` header value. */
 export interface Page<T> {
   items: T[];
@@ -275,13 +296,15 @@ export interface Page<T> {
  * Filters, orders and pages `items` (copies: the stored objects never leak).
  * `Content-Range` is `items <first>-<last>/<total>`; an empty page answers
  * `items 0-0/<total>`, as CloudBlue's own Python client's test mocks do (its
- * parser cannot read `*`).
+ * parser cannot read `*`). Filter and ordering fields are read through
+ * `fieldPath` (aliases, then `__` as `.`).
  */
-export function applyListQuery<T>(items: T[], query: ListQuery): Page<T> {
-  let selected = items.filter((item) => query.filters.every((f) => matches(item, f)));
+export function applyListQuery<T>(items: T[], query: ListQuery, aliases: FieldAliases = {}): Page<T> {
+  const filters = query.filters.map((f) => resolveFields(f, aliases));
+  let selected = items.filter((item) => filters.every((f) => matches(item, f)));
   for (const field of [...query.ordering].reverse()) {
     const desc = field.startsWith('-');
-    const path = desc ? field.slice(1) : field.replace(/^\+/, '');
+    const path = fieldPath(desc ? field.slice(1) : field.replace(/^\+/, ''), aliases);
     selected = [...selected].sort((a, b) => (desc ? -1 : 1) * compare(valuesAt(a, path)[0] ?? '', valuesAt(b, path)[0] ?? ''));
   }
   const page = selected.slice(query.offset, query.offset + query.limit).map((item) => structuredClone(item));

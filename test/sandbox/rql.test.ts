@@ -82,3 +82,18 @@ describe('parseListQuery(): encodings', () => {
     expect(parseListQuery('eq%28id%2CPR-1%29').filters).toEqual([{ op: 'eq', args: ['id', 'PR-1'] }]);
   });
 });
+
+describe('field names: aliases and the double-underscore form', () => {
+  it('reads asset__product__id as asset.product.id in filters and ordering', () => {
+    expect(ids('eq(asset__product__id,PRD-2)')).toEqual(['PR-2', 'PR-3']);
+    expect(ids('asset__product__id=PRD-1')).toEqual(['PR-1']);
+    expect(ids('ordering(-asset__product__id,created)')).toEqual(['PR-2', 'PR-3', 'PR-1']);
+  });
+
+  it('maps an aliased field to its dotted path, nested terms included', () => {
+    const aliased = (query: string): string[] => applyListQuery(items, parseListQuery(query), { product_id: 'asset.product.id' }).items.map((i) => i.id);
+    expect(aliased('and(in(product_id,(PRD-1,PRD-3)),eq(status,pending))')).toEqual(['PR-1']);
+    expect(aliased('product_id=PRD-2&order_by=-created')).toEqual(['PR-3', 'PR-2']);
+    expect(ids('product_id=PRD-2')).toEqual([]);
+  });
+});
