@@ -4,6 +4,7 @@
  */
 import type { RatedPayer, RatedRecord, RecordKind } from '../domain/rating.js';
 import type { UsageWorkbook, WorkbookCategory, WorkbookRecord } from './ports.js';
+import { periodBounds } from './usage/upload-usage-file.js';
 
 /** MPNs of the product's items (config `items`). */
 export interface ItemMpns {
@@ -18,13 +19,15 @@ export const CATEGORIES: Record<RecordKind, WorkbookCategory> = {
   support: { id: 'aws_support', name: 'AWS support', description: 'AWS support plan fee' },
 };
 
-/** First day of the period and of the next month, `YYYY-MM-DD 00:00:00` UTC. */
+/**
+ * The period as record times (RATING.md §9): the first day 00:00:00 and the last
+ * day 23:59:59, UTC, so every record lies inside the usage file's period
+ * (`from`–`to`, the first and last day). (Earlier versions ended records at the
+ * next month's first second, outside the file's period.)
+ */
 export function periodTimes(period: string): { start: string; end: string } {
-  const [y, m] = period.split('-').map((part) => Number.parseInt(part, 10)) as [number, number];
-  const nextYear = m === 12 ? y + 1 : y;
-  const nextMonth = m === 12 ? 1 : m + 1;
-  const pad = (n: number, w: number): string => String(n).padStart(w, '0');
-  return { start: `${pad(y, 4)}-${pad(m, 2)}-01 00:00:00`, end: `${pad(nextYear, 4)}-${pad(nextMonth, 2)}-01 00:00:00` };
+  const { from, to } = periodBounds(period);
+  return { start: `${from} 00:00:00`, end: `${to} 23:59:59` };
 }
 
 function mpnOf(kind: RecordKind, items: ItemMpns): string {

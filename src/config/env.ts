@@ -30,7 +30,7 @@ export function externalIdsOf(env: NodeJS.ProcessEnv, config: Config): Map<strin
 export function readOrdersEnvironment(env: NodeJS.ProcessEnv, config: Config): OrdersEnvironment {
   const problems: string[] = [];
   const apiKey = env.CONNECT_API_KEY?.trim() ?? '';
-  if (apiKey === '') problems.push('CONNECT_API_KEY is not set: the platform API key (ApiKey SU-...:secret) comes from the environment only');
+  if (apiKey === '') problems.push('CONNECT_API_KEY is not set: the platform API key (SU-...:secret, with or without the ApiKey prefix the portal shows) comes from the environment only');
   const externalIds = externalIdsOf(env, config);
   for (const payer of config.payers) {
     if (payer.externalIdEnv !== undefined && !externalIds.has(payer.accountId)) {

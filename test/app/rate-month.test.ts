@@ -69,7 +69,7 @@ describe('rateMonth()', () => {
     ]);
     const workbook = output.files.get('111111111111/2026-10/usage.xlsx') as UsageWorkbook;
     expect(workbook.records.map((r) => [r.amount, r.itemMpn, r.assetSearchCriteria, r.assetSearchValue, r.startTimeUtc, r.endTimeUtc])).toEqual([
-      ['10.00', 'AWS', 'parameter.aws_account_id', '222222222222', '2026-10-01 00:00:00', '2026-11-01 00:00:00'],
+      ['10.00', 'AWS', 'parameter.aws_account_id', '222222222222', '2026-10-01 00:00:00', '2026-10-31 23:59:59'],
     ]);
     expect((output.files.get('111111111111/2026-10/report.json') as PayerReport).status).toBe('ok');
   });

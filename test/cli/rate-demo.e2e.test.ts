@@ -79,7 +79,7 @@ describe('rate --dry-run on the demo month', () => {
     expect(data).toHaveLength(report.records);
     expect(sum(data.map((r) => money(String(r[4])))).equals(money(report.billedTotal))).toBe(true);
     expect(new Set(data.map((r) => r[5]))).toEqual(new Set([1]));
-    expect(new Set(data.map((r) => `${String(r[6])}|${String(r[7])}`))).toEqual(new Set(['2026-10-01 00:00:00|2026-11-01 00:00:00']));
+    expect(new Set(data.map((r) => `${String(r[6])}|${String(r[7])}`))).toEqual(new Set(['2026-10-01 00:00:00|2026-10-31 23:59:59']));
     const marketplace = data.filter((r) => r[17] === 'true');
     expect(marketplace.length).toBeGreaterThan(0);
     expect(marketplace.every((r) => r[3] === 'AWS_MARKETPLACE_USAGE' && r[14] === 'aws_marketplace')).toBe(true);

@@ -7,7 +7,7 @@
 import { ConnectorError } from '../../src/domain/errors.js';
 import type { NewUsageFile, UsageFile, UsageFilesPort } from '../../src/app/usage/ports.js';
 
-export type UsageOp = 'productUsageSchema' | 'findByExternalId' | 'get' | 'create' | 'upload' | 'submit' | 'delete';
+export type UsageOp = 'productUsageSchema' | 'usageTemplateColumns' | 'findByExternalId' | 'get' | 'create' | 'upload' | 'submit' | 'delete';
 
 interface Fault {
   error: Error;
@@ -27,6 +27,8 @@ export class FakeUsageFiles implements UsageFilesPort {
   readonly uploads = new Map<string, { bytes: Uint8Array; fileName: string }>();
   /** Usage schema by product id; products not listed are `PR`. */
   readonly schemas = new Map<string, string | undefined>();
+  /** The usage template header by product id; products not listed have no template. */
+  readonly templates = new Map<string, string[]>();
   readonly calls: Array<{ op: UsageOp; args: unknown[] }> = [];
   /** Gets of a `processing` file before it reaches its verdict. */
   pollsToVerdict = 2;
@@ -68,6 +70,10 @@ export class FakeUsageFiles implements UsageFilesPort {
     return this.call('productUsageSchema', [productId, signal], () => (this.schemas.has(productId) ? this.schemas.get(productId) : 'PR'));
   }
 
+  async usageTemplateColumns(productId: string, signal: AbortSignal): Promise<string[] | undefined> {
+    return this.call('usageTemplateColumns', [productId, signal], () => this.templates.get(productId));
+  }
+
   async findByExternalId(productId: string, externalId: string, signal: AbortSignal): Promise<UsageFile[]> {
     return this.call('findByExternalId', [productId, externalId, signal], () =>
       [...this.files.values()].filter((file) => file.productId === productId && file.externalId === externalId).map((file) => this.view(file)),
@@ -77,6 +83,7 @@ export class FakeUsageFiles implements UsageFilesPort {
   async get(fileId: string, signal: AbortSignal): Promise<UsageFile> {
     return this.call('get', [fileId, signal], () => {
       const file = this.stored(fileId);
+      if (file.status === 'uploaded') file.status = 'processing';
       if (file.status === 'processing' && --file.pollsLeft <= 0) Object.assign(file, this.verdict);
       return this.view(file);
     });
@@ -96,7 +103,8 @@ export class FakeUsageFiles implements UsageFilesPort {
       const file = this.stored(fileId);
       if (file.status !== 'draft') throw this.refused(`upload to a ${file.status} file ${fileId}`);
       this.uploads.set(fileId, { bytes: Uint8Array.from(workbook), fileName });
-      file.status = 'processing';
+      // The API's lifecycle: the upload is `uploaded`, then checked (`processing`) until a verdict.
+      file.status = 'uploaded';
       file.pollsLeft = this.pollsToVerdict;
       if (file.pollsLeft <= 0) Object.assign(file, this.verdict);
       return this.view(file);

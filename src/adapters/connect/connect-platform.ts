@@ -4,7 +4,7 @@
  */
 import type { FulfillmentRequest, ListOptions, ParamUpdate, PlatformPort, RequestParam, TierConfigRequest } from '../../app/orders/ports.js';
 import { ConnectorError } from '../../domain/errors.js';
-import { buildQuery, ConnectHttpClient, type HttpClientOptions, type QueryPart, path, rqlValue } from './http-client.js';
+import { buildQuery, ConnectHttpClient, type HttpClientOptions, type QueryPart, path, rqlValue, type Settled } from './http-client.js';
 import {
   conversationSchema,
   messageSchema,
@@ -32,17 +32,20 @@ export class ConnectPlatform implements PlatformPort {
     this.http = new ConnectHttpClient(options);
   }
 
-  /** `GET /requests?and(eq(status,pending),in(asset.product.id,(...)))&order_by=created`, all pages. */
+  /**
+   * `GET /requests?and(eq(status,pending),in(asset.product.id,(...)))&ordering(created)`,
+   * all pages. Ordering is RQL's `ordering()`: `order_by` is not a parameter the API documents.
+   */
   async listPendingRequests({ productIds, signal }: ListOptions): Promise<FulfillmentRequest[]> {
     if (productIds.length === 0) return [];
-    const query: QueryPart[] = [pendingOf('asset.product.id', productIds), ['order_by', 'created']];
+    const query: QueryPart[] = [pendingOf('asset.product.id', productIds), 'ordering(created)'];
     return this.http.listAll('/requests', query, (item, what) => parseResponse(requestSchema, item, what), signal);
   }
 
   /** `GET /tier/config-requests?and(eq(status,pending),in(configuration.product.id,(...)))`, all pages. */
   async listPendingTierConfigRequests({ productIds, signal }: ListOptions): Promise<TierConfigRequest[]> {
     if (productIds.length === 0) return [];
-    const query: QueryPart[] = [pendingOf('configuration.product.id', productIds), ['order_by', 'created']];
+    const query: QueryPart[] = [pendingOf('configuration.product.id', productIds), 'ordering(created)'];
     return this.http.listAll('/tier/config-requests', query, (item, what) => parseResponse(tierConfigRequestSchema, item, what), signal);
   }
 
@@ -53,19 +56,22 @@ export class ConnectPlatform implements PlatformPort {
 
   /** `PUT /requests/{id}` with `{"asset":{"params":[...]}}`: only the given fields of each parameter. */
   async updateRequestParams(requestId: string, params: ParamUpdate[], signal: AbortSignal): Promise<void> {
-    await this.http.send('PUT', path`/requests/${requestId}`, { asset: { params: params.map(paramBody) } }, signal);
+    await this.http.put(path`/requests/${requestId}`, { asset: { params: params.map(paramBody) } }, signal);
   }
 
+  /** `POST /requests/{id}/approve` `{template_id}`; never sent twice (a request found `approved` is done). */
   async approveRequest(requestId: string, templateId: string, signal: AbortSignal): Promise<void> {
-    await this.http.send('POST', path`/requests/${requestId}/approve`, { template_id: templateId }, signal);
+    await this.http.postOnce(path`/requests/${requestId}/approve`, { template_id: templateId }, signal, this.requestIs(requestId, 'approved'));
   }
 
+  /** `POST /requests/{id}/fail` `{reason}`; never sent twice (a request found `failed` is done). */
   async failRequest(requestId: string, reason: string, signal: AbortSignal): Promise<void> {
-    await this.http.send('POST', path`/requests/${requestId}/fail`, { reason }, signal);
+    await this.http.postOnce(path`/requests/${requestId}/fail`, { reason }, signal, this.requestIs(requestId, 'failed'));
   }
 
+  /** `POST /requests/{id}/inquire` `{}`; never sent twice (a request found `inquiring` is done). */
   async inquireRequest(requestId: string, signal: AbortSignal): Promise<void> {
-    await this.http.send('POST', path`/requests/${requestId}/inquire`, {}, signal);
+    await this.http.postOnce(path`/requests/${requestId}/inquire`, {}, signal, this.requestIs(requestId, 'inquiring'));
   }
 
   /** `GET /conversations/{id}/messages`, all pages: the texts, in the platform's order. */
@@ -75,9 +81,12 @@ export class ConnectPlatform implements PlatformPort {
     return this.http.listAll(url, [], (item, what) => parseResponse(messageSchema, item, what), signal);
   }
 
+  /** `POST /conversations/{id}/messages` `{text}`; not sent again when a resend finds the text already in the conversation. */
   async addRequestNote(requestId: string, text: string, signal: AbortSignal): Promise<void> {
     const conversationId = await this.conversationOf(requestId, signal);
-    await this.http.send('POST', path`/conversations/${conversationId}/messages`, { text }, signal);
+    const url = path`/conversations/${conversationId}/messages`;
+    const posted = async (s: AbortSignal): Promise<true | undefined> => ((await this.http.listAll(url, [], (item, what) => parseResponse(messageSchema, item, what), s)).includes(text) ? true : undefined);
+    await this.http.postOnce(url, { text }, signal, posted);
   }
 
   /** `GET /products/{id}/templates?scope=<scope>&type=fulfillment`, all pages. */
@@ -100,20 +109,35 @@ export class ConnectPlatform implements PlatformPort {
 
   /** `PUT /tier/config-requests/{id}` with `{"params":[...]}`. */
   async updateTierConfigParams(tcrId: string, params: ParamUpdate[], signal: AbortSignal): Promise<void> {
-    await this.http.send('PUT', path`/tier/config-requests/${tcrId}`, { params: params.map(paramBody) }, signal);
+    await this.http.put(path`/tier/config-requests/${tcrId}`, { params: params.map(paramBody) }, signal);
   }
 
-  /** Note the body: `{"template":{"id"}}`, not `template_id` as for requests. */
+  /** Note the body: `{"template":{"id"}}`, not `template_id` as for requests. Never sent twice. */
   async approveTierConfig(tcrId: string, templateId: string, signal: AbortSignal): Promise<void> {
-    await this.http.send('POST', path`/tier/config-requests/${tcrId}/approve`, { template: { id: templateId } }, signal);
+    await this.http.postOnce(path`/tier/config-requests/${tcrId}/approve`, { template: { id: templateId } }, signal, this.tierConfigIs(tcrId, 'approved'));
   }
 
+  /** `POST /tier/config-requests/{id}/fail` `{reason}` (the API answers 204); never sent twice. */
   async failTierConfig(tcrId: string, reason: string, signal: AbortSignal): Promise<void> {
-    await this.http.send('POST', path`/tier/config-requests/${tcrId}/fail`, { reason }, signal);
+    await this.http.postOnce(path`/tier/config-requests/${tcrId}/fail`, { reason }, signal, this.tierConfigIs(tcrId, 'failed'));
   }
 
+  /** `POST /tier/config-requests/{id}/inquire` with no body (the API takes none and answers 204); never sent twice. */
   async inquireTierConfig(tcrId: string, signal: AbortSignal): Promise<void> {
-    await this.http.send('POST', path`/tier/config-requests/${tcrId}/inquire`, {}, signal);
+    await this.http.postOnce(path`/tier/config-requests/${tcrId}/inquire`, undefined, signal, this.tierConfigIs(tcrId, 'inquiring'));
+  }
+
+  /** A probe for `postOnce`: the request is already in `status`. */
+  private requestIs(requestId: string, status: string): Settled<true> {
+    return async (signal) => ((await this.getRequest(requestId, signal)).status === status ? true : undefined);
+  }
+
+  /** A probe for `postOnce`: the tier configuration request is already in `status`. */
+  private tierConfigIs(tcrId: string, status: string): Settled<true> {
+    return async (signal) => {
+      const url = path`/tier/config-requests/${tcrId}`;
+      return parseResponse(tierConfigRequestSchema, await this.http.getJson(url, signal), `GET ${url}`).status === status ? true : undefined;
+    };
   }
 
   /** The request's conversation id (`GET /conversations?instance_id=...`, first item), cached once found. */

@@ -15,7 +15,10 @@ export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 export interface HttpClientOptions {
   /** e.g. `https://api.connect.cloudblue.com/public/v1` (no trailing slash needed). */
   apiUrl: string;
-  /** `SU-XXX-XXX-XXX:<secret>`: sent as `Authorization: ApiKey <key>`, never logged. */
+  /**
+   * `SU-XXX-XXX-XXX:<secret>`, with or without the `ApiKey ` prefix the portal
+   * shows (see `platformApiKey`): sent as `Authorization: ApiKey <key>`, never logged.
+   */
   apiKey: string;
   /** Time allowed for one attempt, whole body included, in ms. Default 30000. */
   timeoutMs?: number;
@@ -41,12 +44,22 @@ export interface HttpClientOptions {
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT';
 
-/** A 2xx answer: the status, lower-case headers and the raw body text. */
+/** A 2xx answer: the status, lower-case headers and the raw body text (`bytes` for a download). */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   text: string;
+  bytes?: Uint8Array;
 }
+
+/** Where one attempt goes: the API (with the key, text bodies) or a download link (binary). */
+interface Target {
+  client: AxiosInstance;
+  binary: boolean;
+}
+
+/** The largest file `download` takes, in bytes (a product's usage template is a few KiB). */
+export const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 
 /** A query-string part: a bare RQL expression (sent as is) or a key/value pair (URL-encoded). */
 export type QueryPart = string | readonly [key: string, value: string | number];
@@ -95,18 +108,44 @@ function aborted(what?: string): ConnectorError {
   return new ConnectorError('ABORTED', what ? `${what}: stopped by the abort signal` : 'stopped by the abort signal');
 }
 
+/**
+ * The key as the `Authorization` header carries it after `ApiKey `: trimmed, and
+ * without an `ApiKey ` prefix of its own (the portal displays keys with it, and
+ * operators paste them so), so the header is never `ApiKey ApiKey ...`.
+ */
+export function platformApiKey(raw: string): string {
+  return raw.trim().replace(/^ApiKey\s+/i, '').trim();
+}
+
 /** One attempt's failure that may be retried. */
 interface Transient {
   kind: 'http' | 'network' | 'timeout';
   reason: string;
   cause: PlatformCallError;
+  /** The HTTP status of a `http` failure. */
+  status?: number;
   retryAfterMs?: number;
 }
+
+/**
+ * Asked before a call that may already have taken effect is sent again (it
+ * timed out, the connection broke, or the platform answered 5xx), and after a
+ * resent call is refused with a 4xx: looks on the platform whether the first
+ * attempt did what was asked. A value: it did (the call resolves with it);
+ * undefined: it did not, send again.
+ */
+export type Settled<T> = (signal: AbortSignal) => Promise<T | undefined>;
+
+/** What `run` returns when the probe found the call already done. */
+const SETTLED = Symbol('settled');
 
 /** The platform's HTTP core: one instance per API URL and key. */
 export class ConnectHttpClient {
   readonly pageSize: number;
   private readonly http: AxiosInstance;
+  /** Downloads outside the API (a template link): no key, no base URL. */
+  private readonly links: AxiosInstance;
+  private readonly apiUrl: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly baseDelayMs: number;
@@ -129,10 +168,13 @@ export class ConnectHttpClient {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.onRetry = options.onRetry ?? (() => undefined);
-    this.redact = redactor(options.apiKey);
+    const apiKey = platformApiKey(options.apiKey);
+    this.redact = redactor(apiKey);
+    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
+    this.links = axios.create({ responseType: 'arraybuffer', validateStatus: () => true, maxRedirects: 5, maxContentLength: MAX_DOWNLOAD_BYTES });
     this.http = axios.create({
-      baseURL: options.apiUrl.replace(/\/+$/, ''),
-      headers: { Authorization: `ApiKey ${options.apiKey}`, Accept: 'application/json' },
+      baseURL: this.apiUrl,
+      headers: { Authorization: `ApiKey ${apiKey}`, Accept: 'application/json' },
       // The body is parsed here, so a non-JSON body is a PLATFORM_RESPONSE naming the call.
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
@@ -145,13 +187,70 @@ export class ConnectHttpClient {
   /**
    * One call with retries. `pathAndQuery` is relative to the API URL, its query
    * already built (see `buildQuery`). Resolves with a 2xx answer, else throws
-   * `ConnectorError`: PLATFORM_HTTP, PLATFORM_UNREACHABLE or ABORTED.
+   * `ConnectorError`: PLATFORM_HTTP, PLATFORM_UNREACHABLE or ABORTED. For
+   * idempotent calls only (GET, PUT): a call that must not happen twice goes
+   * through `requestOnce`.
    */
   async request(method: HttpMethod, pathAndQuery: string, signal: AbortSignal, body?: unknown): Promise<HttpResponse> {
+    const response = await this.run(method, pathAndQuery, signal, body);
+    if (response === SETTLED) throw new ConnectorError('INTERNAL', `${method} ${pathAndQuery}: settled without a probe`);
+    return response;
+  }
+
+  /**
+   * A call that must not take effect twice (create a usage file, upload, submit,
+   * approve, fail, inquire, post a message): before it is sent again after a
+   * timeout, a broken connection or a 5xx (the first attempt may have been
+   * carried out), and when a resent call is refused with a 4xx, `settled` looks
+   * on the platform; when it finds the call done, that value is the result and
+   * nothing is sent again. A 429 is a refusal before any work, so it is resent
+   * without looking. Otherwise `done` reads the 2xx answer.
+   */
+  async requestOnce<T>(method: 'POST', pathOnly: string, signal: AbortSignal, body: unknown, settled: Settled<T>, done: (response: HttpResponse) => T | Promise<T>): Promise<T> {
+    let found: T | undefined;
+    const probe = async (): Promise<boolean> => {
+      found = await settled(signal);
+      return found !== undefined;
+    };
+    const response = await this.run(method, pathOnly, signal, body, probe);
+    return response === SETTLED ? (found as T) : done(response);
+  }
+
+  /**
+   * GETs the bytes behind a link the API gave (e.g. a product's usage
+   * `template_link`), with the same timeout and retries. The API key goes only
+   * to a link under the API URL; any other link (a pre-signed storage URL, as
+   * the official python SDK assumes) is fetched without it, so the key never
+   * leaves for another host. At most `MAX_DOWNLOAD_BYTES`.
+   */
+  async download(link: string, signal: AbortSignal): Promise<Uint8Array> {
+    let absolute: URL;
+    try {
+      absolute = new URL(link, `${this.apiUrl}/`);
+    } catch {
+      throw new ConnectorError('PLATFORM_RESPONSE', `the link ${JSON.stringify(link.slice(0, 200))} is not a URL`);
+    }
+    if (absolute.protocol !== 'https:' && absolute.protocol !== 'http:') throw new ConnectorError('PLATFORM_RESPONSE', `the link ${absolute.protocol}... is not http(s)`);
+    const own = absolute.href.startsWith(`${this.apiUrl}/`);
+    const url = own ? absolute.href.slice(this.apiUrl.length) : absolute.href;
+    const target: Target = own ? { client: this.http, binary: true } : { client: this.links, binary: true };
+    const response = await this.run('GET', url, signal, undefined, undefined, target);
+    if (response === SETTLED || response.bytes === undefined) throw new ConnectorError('INTERNAL', `GET ${url}: no bytes`);
+    return response.bytes;
+  }
+
+  private async run(method: HttpMethod, pathAndQuery: string, signal: AbortSignal, body: unknown, probe?: () => Promise<boolean>, target?: Target): Promise<HttpResponse | typeof SETTLED> {
     const what = `${method} ${pathAndQuery.split('?')[0] ?? pathAndQuery}`;
     for (let attempt = 0; ; attempt += 1) {
       if (signal.aborted) throw aborted(what);
-      const outcome = await this.attempt(method, pathAndQuery, what, signal, body);
+      let outcome: HttpResponse | Transient;
+      try {
+        outcome = await this.attempt(method, pathAndQuery, what, signal, body, target ?? { client: this.http, binary: false });
+      } catch (error) {
+        // A resent call refused (e.g. "already approved"): the first attempt may have done it.
+        if (probe && attempt > 0 && error instanceof ConnectorError && error.code === 'PLATFORM_HTTP' && (await probe())) return SETTLED;
+        throw error;
+      }
       if (!('kind' in outcome)) return outcome;
       if (attempt >= this.retries) {
         const tries = `after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}`;
@@ -161,6 +260,7 @@ export class ConnectHttpClient {
       const delayMs = outcome.retryAfterMs ?? this.backoffMs(attempt + 1);
       this.onRetry(attempt + 1, outcome.reason, delayMs);
       await this.sleep(delayMs, signal);
+      if (probe && outcome.status !== 429 && (await probe())) return SETTLED;
     }
   }
 
@@ -170,9 +270,14 @@ export class ConnectHttpClient {
     return parseJson(response.text, `GET ${pathAndQuery.split('?')[0] ?? ''}`);
   }
 
-  /** POST or PUT a JSON body; the answer's body is not read. */
-  async send(method: 'POST' | 'PUT', pathOnly: string, body: unknown, signal: AbortSignal): Promise<void> {
-    await this.request(method, pathOnly, signal, body);
+  /** PUT a JSON body (idempotent: retried freely); the answer's body is not read. */
+  async put(pathOnly: string, body: unknown, signal: AbortSignal): Promise<void> {
+    await this.request('PUT', pathOnly, signal, body);
+  }
+
+  /** POST an action that must not happen twice (see `requestOnce`); the answer's body is not read. */
+  async postOnce(pathOnly: string, body: unknown, signal: AbortSignal, settled: Settled<true>): Promise<void> {
+    await this.requestOnce('POST', pathOnly, signal, body, settled, () => true);
   }
 
   /**
@@ -206,7 +311,7 @@ export class ConnectHttpClient {
     return Math.floor(this.random() * ceiling);
   }
 
-  private async attempt(method: HttpMethod, url: string, what: string, signal: AbortSignal, body: unknown): Promise<HttpResponse | Transient> {
+  private async attempt(method: HttpMethod, url: string, what: string, signal: AbortSignal, body: unknown, target: Target): Promise<HttpResponse | Transient> {
     const controller = new AbortController();
     let timedOut = false;
     const onAbort = (): void => controller.abort();
@@ -216,15 +321,16 @@ export class ConnectHttpClient {
       controller.abort();
     }, this.timeoutMs);
     try {
-      const response = await this.http.request<string>({ method, url, data: body, signal: controller.signal });
+      const response = await target.client.request<unknown>({ method, url, data: body, signal: controller.signal, ...(target.binary ? { responseType: 'arraybuffer' as const } : {}) });
       const headers = lowerCaseHeaders(response.headers as Record<string, unknown>);
-      const text = typeof response.data === 'string' ? response.data : '';
+      const bytes = target.binary && response.data instanceof ArrayBuffer ? new Uint8Array(response.data) : target.binary && Buffer.isBuffer(response.data) ? new Uint8Array(response.data) : undefined;
+      const text = typeof response.data === 'string' ? response.data : bytes !== undefined && (response.status < 200 || response.status >= 300) ? Buffer.from(bytes).toString('utf8') : '';
       const status = response.status;
-      if (status >= 200 && status < 300) return { status, headers, text };
+      if (status >= 200 && status < 300) return bytes === undefined ? { status, headers, text } : { status, headers, text, bytes };
       const failure = describeHttpFailure(method, url, status, text, this.redact);
       if (status === 429 || status >= 500) {
         const retryAfter = status === 429 ? parseRetryAfterMs(headers['retry-after'], this.now()) : undefined;
-        const transient: Transient = { kind: 'http', reason: failure.message, cause: failure };
+        const transient: Transient = { kind: 'http', reason: failure.message, cause: failure, status };
         if (retryAfter !== undefined) transient.retryAfterMs = Math.min(retryAfter, this.maxRetryAfterMs);
         return transient;
       }

@@ -54,3 +54,13 @@ export const productUsageSchemaSchema = z
     capabilities: z.looseObject({ ppu: z.looseObject({ schema: optionalText }).nullish() }).nullish(),
   })
   .transform((p) => p.capabilities?.ppu?.schema?.toUpperCase());
+
+/**
+ * The answer to `POST /usage/files` (`usage.UsageFileCreate`): plain ids
+ * (`product_id`, `marketplace`, `contract`), no `status`, no `product` object.
+ * Only the id is read; the file itself comes from `GET /usage/files/{id}`.
+ */
+export const usageFileCreatedSchema = z.looseObject({ id: z.string().min(1) }).transform((f) => ({ id: f.id }));
+
+/** `GET /usage/products/{id}/template` → `template_link`; undefined when absent, null or empty. */
+export const usageTemplateSchema = z.looseObject({ template_link: optionalText }).transform((t) => t.template_link);

@@ -4,8 +4,11 @@
  * Every I/O method takes the run's AbortSignal and throws `ConnectorError`.
  */
 
-/** Usage file statuses (CONNECT.md): draft → uploading → processing → ready | invalid → pending → accepted | rejected → closed; deleted. */
-export type UsageFileStatus = 'draft' | 'uploading' | 'processing' | 'ready' | 'invalid' | 'pending' | 'accepted' | 'rejected' | 'closed' | 'deleted' | (string & {});
+/**
+ * Usage file statuses (the API's enum, CONNECT.md): draft → uploading → uploaded
+ * → processing → ready | invalid → pending → accepted | rejected → closed; deleted.
+ */
+export type UsageFileStatus = 'draft' | 'uploading' | 'uploaded' | 'processing' | 'ready' | 'invalid' | 'pending' | 'accepted' | 'rejected' | 'closed' | 'deleted' | (string & {});
 
 export interface UsageFile {
   /** `UF-...` */
@@ -44,13 +47,19 @@ export interface NewUsageFile {
 export interface UsageFilesPort {
   /** `GET /products/{id}`: `capabilities.ppu.schema` (undefined when the product has none). */
   productUsageSchema(productId: string, signal: AbortSignal): Promise<string | undefined>;
+  /**
+   * The records header of the product's own usage template (`GET
+   * /usage/products/{id}/template` and the workbook behind its link), in order;
+   * undefined when the product has none.
+   */
+  usageTemplateColumns(productId: string, signal: AbortSignal): Promise<string[] | undefined>;
   /** `GET /usage/files?product.id=...&external_id=...` (all pages). */
   findByExternalId(productId: string, externalId: string, signal: AbortSignal): Promise<UsageFile[]>;
   /** `GET /usage/files/{id}`. */
   get(fileId: string, signal: AbortSignal): Promise<UsageFile>;
-  /** `POST /usage/files` → 201, status `draft`. */
+  /** `POST /usage/files` → 201 (id only), then the file, status `draft`. Never creates a second file with the same external id. */
   create(file: NewUsageFile, signal: AbortSignal): Promise<UsageFile>;
-  /** `POST /usage/files/{id}/upload`, multipart field `usage_file` (201 or 200). */
+  /** `POST /usage/files/{id}/upload`, multipart field `usage_file` (200, 201 also seen): → `uploading`/`uploaded`. */
   upload(fileId: string, workbook: Uint8Array, fileName: string, signal: AbortSignal): Promise<UsageFile>;
   /** `POST /usage/files/{id}/submit`: `ready` → `pending`. */
   submit(fileId: string, signal: AbortSignal): Promise<UsageFile>;

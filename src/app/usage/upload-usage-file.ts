@@ -63,14 +63,14 @@ export function periodBounds(period: string): { from: string; to: string } {
   return { from: `${period}-01`, to: `${period}-${String(lastDay).padStart(2, '0')}` };
 }
 
-/** Statuses while the platform has not yet judged the upload. */
-const WAITING = new Set(['draft', 'uploading', 'processing']);
+/** Statuses while the platform has not yet judged the upload (the API's enum: `uploaded` is one of them). */
+export const WAITING_STATUSES: ReadonlySet<string> = new Set(['draft', 'uploading', 'uploaded', 'processing']);
 /** Statuses of a file already submitted. */
 const SUBMITTED = new Set(['pending', 'accepted', 'closed']);
 /** Statuses of an earlier version's file that a reprocess may delete; `accepted` and `closed` are never touched. */
-const REPLACEABLE = new Set(['draft', 'uploading', 'processing', 'invalid', 'ready', 'pending']);
+const REPLACEABLE = new Set(['draft', 'uploading', 'uploaded', 'processing', 'invalid', 'ready', 'pending']);
 /** Which of several files with one external id to carry on with: the furthest along. */
-const PREFERENCE = ['closed', 'accepted', 'pending', 'ready', 'processing', 'uploading', 'draft', 'invalid', 'rejected'];
+const PREFERENCE = ['closed', 'accepted', 'pending', 'ready', 'processing', 'uploaded', 'uploading', 'draft', 'invalid', 'rejected'];
 
 const reached = (run: RunRecord, step: RunStep): boolean => RUN_STEPS.indexOf(run.step) >= RUN_STEPS.indexOf(step);
 const rank = (file: UsageFile): number => {
@@ -134,7 +134,7 @@ async function awaitVerdict(deps: UploadUsageFileDeps, input: UploadUsageFileInp
   const max = input.pollMaxDelayMs ?? 30000;
   const maxPolls = input.maxPolls ?? 60;
   let current = file;
-  for (let poll = 0; WAITING.has(current.status); poll += 1) {
+  for (let poll = 0; WAITING_STATUSES.has(current.status); poll += 1) {
     if (poll >= maxPolls) {
       throw new ConnectorError('PLATFORM_RESPONSE', `usage file ${current.id} is still ${current.status} after ${maxPolls} polls; the run resumes from this step next time`, {
         retryable: true,

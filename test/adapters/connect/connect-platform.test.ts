@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HOST, type Received, answer, failure, requestBody, signal, tcrBody, testPlatform } from './connect-fixtures.js';
+import { API_KEY, HOST, type Received, answer, failure, requestBody, signal, tcrBody, testPlatform } from './connect-fixtures.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -22,8 +22,8 @@ describe('ConnectPlatform lists', () => {
     scope.done();
     expect(requests.map((r) => r.id)).toEqual(['PR-1000-0001-001', 'PR-1000-0002-001']);
     expect(log.map((r) => r.path)).toEqual([
-      `${V1}/requests?and(eq(status,pending),in(asset.product.id,(PRD-1,PRD-2)))&order_by=created&limit=1&offset=0`,
-      `${V1}/requests?and(eq(status,pending),in(asset.product.id,(PRD-1,PRD-2)))&order_by=created&limit=1&offset=1`,
+      `${V1}/requests?and(eq(status,pending),in(asset.product.id,(PRD-1,PRD-2)))&ordering(created)&limit=1&offset=0`,
+      `${V1}/requests?and(eq(status,pending),in(asset.product.id,(PRD-1,PRD-2)))&ordering(created)&limit=1&offset=1`,
     ]);
   });
 
@@ -37,7 +37,7 @@ describe('ConnectPlatform lists', () => {
     const tcrs = await platform.listPendingTierConfigRequests({ productIds: ['PRD-1'], signal: signal() });
 
     expect(tcrs).toMatchObject([{ id: 'TCR-1', productId: 'PRD-411-678-887', accountId: 'TA-2', tierLevel: 1 }]);
-    expect(log[0]?.path).toBe(`${V1}/tier/config-requests?and(eq(status,pending),in(configuration.product.id,(PRD-1)))&order_by=created&limit=100&offset=0`);
+    expect(log[0]?.path).toBe(`${V1}/tier/config-requests?and(eq(status,pending),in(configuration.product.id,(PRD-1)))&ordering(created)&limit=100&offset=0`);
   });
 
   it('asks nothing when there are no products', async () => {
@@ -115,10 +115,11 @@ describe('ConnectPlatform tier configuration actions', () => {
   it.each([
     ['approve', (p: ReturnType<typeof testPlatform>['platform']) => p.approveTierConfig('TCR-1', 'TL-5', signal()), { template: { id: 'TL-5' } }],
     ['fail', (p: ReturnType<typeof testPlatform>['platform']) => p.failTierConfig('TCR-1', 'No such reseller', signal()), { reason: 'No such reseller' }],
-    ['inquire', (p: ReturnType<typeof testPlatform>['platform']) => p.inquireTierConfig('TCR-1', signal()), {}],
-  ])('POSTs /tier/config-requests/{id}/%s with the exact body', async (action, call, expected) => {
+    ['inquire', (p: ReturnType<typeof testPlatform>['platform']) => p.inquireTierConfig('TCR-1', signal()), undefined],
+  ])('POSTs /tier/config-requests/{id}/%s with the exact body (inquire: none, as the description takes none)', async (action, call, expected) => {
     const log: Received[] = [];
-    const scope = nock(HOST).post(`${V1}/tier/config-requests/TCR-1/${action}`).reply(answer(log, 200, {}));
+    // The description's answers: approve 200 with the request, fail and inquire 204 with no body.
+    const scope = nock(HOST).post(`${V1}/tier/config-requests/TCR-1/${action}`).reply(answer(log, action === 'approve' ? 200 : 204, action === 'approve' ? tcrBody('TCR-1') : ''));
     const { platform } = testPlatform();
 
     await call(platform);
@@ -178,5 +179,82 @@ describe('ConnectPlatform reseller settings', () => {
       .reply(200, []);
     const { platform } = testPlatform();
     expect(await platform.getTierConfigParams('TA-9', 'PRD-1', signal())).toBeUndefined();
+  });
+});
+
+describe('ConnectPlatform actions are never carried out twice', () => {
+  const ONE = `${V1}/requests/PR-1000-0001-001`;
+
+  it('after a 502 on approve, finds the request approved and does not approve again', async () => {
+    const log: Received[] = [];
+    // One approve interceptor only: a second approve would find no match and fail.
+    const scope = nock(HOST)
+      .post(`${ONE}/approve`).reply(answer(log, 502, 'bad gateway'))
+      .get(ONE).reply(200, { ...requestBody(), status: 'approved' });
+    const { platform, retries } = testPlatform();
+
+    await platform.approveRequest('PR-1000-0001-001', 'TL-9', signal());
+
+    scope.done();
+    expect(log).toHaveLength(1);
+    expect(retries.map((r) => r.reason)).toEqual(['POST /requests/PR-1000-0001-001/approve: HTTP 502']);
+  });
+
+  it('after a 503 on fail, finds the request still pending and sends the same fail again', async () => {
+    const log: Received[] = [];
+    const scope = nock(HOST)
+      .post(`${ONE}/fail`).reply(answer(log, 503, 'busy'))
+      .get(ONE).reply(200, requestBody())
+      .post(`${ONE}/fail`).reply(answer(log, 200, { ...requestBody(), status: 'failed' }));
+    const { platform } = testPlatform();
+
+    await platform.failRequest('PR-1000-0001-001', 'The e-mail is in use', signal());
+
+    scope.done();
+    expect(log.map((l) => l.body)).toEqual([{ reason: 'The e-mail is in use' }, { reason: 'The e-mail is in use' }]);
+  });
+
+  it('when the resent inquire is refused because the first one was carried out late, looks again and takes it as done', async () => {
+    const scope = nock(HOST)
+      .post(`${ONE}/inquire`).reply(500, { error_code: 'SYS_001', errors: ['boom'] })
+      .get(ONE).reply(200, requestBody())
+      .post(`${ONE}/inquire`).reply(400, { error_code: 'REQ_001', errors: ['Request is inquiring.'] })
+      .get(ONE).reply(200, { ...requestBody(), status: 'inquiring' });
+    const { platform } = testPlatform();
+
+    await platform.inquireRequest('PR-1000-0001-001', signal());
+
+    scope.done();
+  });
+
+  it('a resent call refused for another reason is still an error', async () => {
+    nock(HOST)
+      .post(`${ONE}/approve`).reply(500, 'boom')
+      .get(ONE).reply(200, requestBody())
+      .post(`${ONE}/approve`).reply(400, { error_code: 'REQ_005', errors: ['Parameter aws_account_id is required.'] })
+      .get(ONE).reply(200, requestBody());
+    const error = await failure(testPlatform().platform.approveRequest('PR-1000-0001-001', 'TL-9', signal()));
+    expect(error).toMatchObject({ code: 'PLATFORM_HTTP', message: 'POST /requests/PR-1000-0001-001/approve: HTTP 400 REQ_005: Parameter aws_account_id is required.' });
+  });
+
+  it('resends after a 429 without looking (the platform refused before doing anything)', async () => {
+    const scope = nock(HOST)
+      .post(`${ONE}/approve`).reply(429, '', { 'Retry-After': '1' })
+      .post(`${ONE}/approve`).reply(200, { ...requestBody(), status: 'approved' });
+    await testPlatform().platform.approveRequest('PR-1000-0001-001', 'TL-9', signal());
+    scope.done();
+  });
+});
+
+describe('the API key as operators paste it', () => {
+  it.each([
+    ['without a prefix', API_KEY],
+    ['with the ApiKey prefix the portal shows', `ApiKey ${API_KEY}`],
+    ['with the prefix in other case and spaces around', `  apikey   ${API_KEY} `],
+  ])('sends Authorization: ApiKey <key> exactly once (%s)', async (_what, given) => {
+    const log: Received[] = [];
+    nock(HOST).get(`${V1}/requests/PR-1000-0001-001`).reply(answer(log, 200, requestBody()));
+    await testPlatform({ apiKey: given }).platform.getRequest('PR-1000-0001-001', signal());
+    expect(log[0]?.headers.authorization).toBe(`ApiKey ${API_KEY}`);
   });
 });

@@ -91,7 +91,7 @@ describe('ConnectHttpClient retries', () => {
       .reply(400, { error_code: 'REQ_003', errors: ['Parameter aws_account_id is required.'] });
     const { client, sleeps } = testClient();
 
-    const error = await failure(client.send('POST', '/requests/PR-1/approve', { template_id: 'TL-1' }, signal()));
+    const error = await failure(client.postOnce('/requests/PR-1/approve', { template_id: 'TL-1' }, signal(), async () => undefined));
 
     scope.done();
     expect(sleeps).toEqual([]);

@@ -125,14 +125,36 @@ describe('ConnectUsageFiles reads', () => {
   });
 });
 
+/** The answer to a create, in the description's `usage.UsageFileCreate` shape: plain ids, no status, no product object. */
+function createdBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: FILE_ID,
+    name: 'AWS usage 2026-10 payer 111111111111',
+    external_id: '111111111111-2026-10-v1',
+    product_id: 'PRD-411-678-887',
+    product_name: 'AWS',
+    marketplace: 'MP-48301',
+    distribution_contract: 'CRD-00000-00000-00000',
+    schema: 'pr',
+    currency: 'USD',
+    ...overrides,
+  };
+}
+
+const FIND = `${V1}/usage/files`;
+const byExternalId = (query: Record<string, unknown>): boolean => Object.keys(query).some((k) => k.includes('external_id,111111111111-2026-10-v1'));
+
 describe('ConnectUsageFiles.create()', () => {
-  it('POSTs the file with period, product, contract and external id, and reads the 201 answer', async () => {
+  it('POSTs the file with period, product, contract and external id, reads the id of the 201 answer and GETs the file', async () => {
     const log: Received[] = [];
-    nock(HOST).post(`${V1}/usage/files`).reply(answer(log, 201, fileBody()));
+    const scope = nock(HOST)
+      .post(`${V1}/usage/files`).reply(answer(log, 201, createdBody()))
+      .get(`${V1}/usage/files/${FILE_ID}`).reply(200, fileBody());
 
     const created = await usageFiles().files.create(NEW_FILE, signal());
 
-    expect(created).toMatchObject({ id: FILE_ID, status: 'draft' });
+    scope.done();
+    expect(created).toMatchObject({ id: FILE_ID, status: 'draft', productId: 'PRD-411-678-887', externalId: '111111111111-2026-10-v1' });
     expect(log[0]?.headers.authorization).toBe(`ApiKey ${API_KEY}`);
     expect(log[0]?.headers['content-type']).toMatch(/^application\/json/);
     expect(log[0]?.body).toEqual({
@@ -147,18 +169,34 @@ describe('ConnectUsageFiles.create()', () => {
     });
   });
 
-  it('retries a 500 with the same body', async () => {
+  it('after a 500, looks for the file by external id, finds none and sends the same body again', async () => {
     const log: Received[] = [];
     const scope = nock(HOST)
       .post(`${V1}/usage/files`).reply(answer(log, 500, { error_code: 'SYS_001', errors: ['boom'] }))
-      .post(`${V1}/usage/files`).reply(answer(log, 201, fileBody()));
+      .get(FIND).query(byExternalId).reply(200, [], { 'Content-Range': 'items 0-0/0' })
+      .post(`${V1}/usage/files`).reply(answer(log, 201, createdBody()))
+      .get(`${V1}/usage/files/${FILE_ID}`).reply(200, fileBody());
     const { files, retries } = usageFiles();
 
     await expect(files.create(NEW_FILE, signal())).resolves.toMatchObject({ id: FILE_ID });
 
     scope.done();
+    expect(log).toHaveLength(2);
     expect(log[1]?.body).toEqual(log[0]?.body);
     expect(retries.map((r) => r.reason)).toEqual(['POST /usage/files: HTTP 500 SYS_001: boom']);
+  });
+
+  it('when the answer is lost (a gateway timeout after the platform created the file), finds it by external id and never creates a second one', async () => {
+    // One POST interceptor only: a second create would find no match and fail the test.
+    const scope = nock(HOST)
+      .post(`${V1}/usage/files`).reply(504, 'gateway timeout')
+      .get(FIND).query(byExternalId).reply(200, [fileBody()], { 'Content-Range': 'items 0-0/1' });
+    const { files, retries } = usageFiles();
+
+    await expect(files.create(NEW_FILE, signal())).resolves.toMatchObject({ id: FILE_ID, status: 'draft' });
+
+    scope.done();
+    expect(retries.map((r) => r.reason)).toEqual(['POST /usage/files: HTTP 504']);
   });
 
   it('reports an empty answer to a create as PLATFORM_RESPONSE', async () => {
@@ -216,14 +254,16 @@ describe('ConnectUsageFiles.upload()', () => {
     expect(retries).toEqual([]);
   });
 
-  it('resends the same bytes when a 503 is retried', async () => {
+  it('after a 503, finds the file still draft and resends the same bytes', async () => {
     const log: Upload[] = [];
-    nock(HOST)
+    const scope = nock(HOST)
       .post(`${V1}/usage/files/${FILE_ID}/upload`).reply(recordUpload(log, 503, 'busy'))
-      .post(`${V1}/usage/files/${FILE_ID}/upload`).reply(recordUpload(log, 201, fileBody({ status: 'uploading' })));
+      .get(`${V1}/usage/files/${FILE_ID}`).reply(200, fileBody({ status: 'draft' }))
+      .post(`${V1}/usage/files/${FILE_ID}/upload`).reply(recordUpload(log, 200, fileBody({ status: 'uploaded' })));
 
-    await usageFiles().files.upload(FILE_ID, WORKBOOK, 'f.xlsx', signal());
+    await expect(usageFiles().files.upload(FILE_ID, WORKBOOK, 'f.xlsx', signal())).resolves.toMatchObject({ status: 'uploaded' });
 
+    scope.done();
     expect(log).toHaveLength(2);
     const payload = (u: Upload | undefined) => u?.body.subarray(u.body.indexOf('\r\n\r\n') + 4, u.body.lastIndexOf('\r\n--'));
     expect(payload(log[0])?.equals(Buffer.from(WORKBOOK))).toBe(true);
@@ -232,19 +272,39 @@ describe('ConnectUsageFiles.upload()', () => {
 });
 
 describe('ConnectUsageFiles actions', () => {
-  it('submits with POST /usage/files/{id}/submit and an empty JSON body', async () => {
+  it('submits with POST /usage/files/{id}/submit and no body (the description gives none)', async () => {
     const log: Received[] = [];
     nock(HOST).post(`${V1}/usage/files/${FILE_ID}/submit`).reply(answer(log, 200, fileBody({ status: 'pending' })));
     await expect(usageFiles().files.submit(FILE_ID, signal())).resolves.toMatchObject({ status: 'pending' });
-    expect(log[0]?.body).toEqual({});
+    expect(log[0]?.body).toBeUndefined();
+  });
+
+  it('after a lost submit answer, finds the file pending and does not submit again', async () => {
+    const log: Received[] = [];
+    const scope = nock(HOST)
+      .post(`${V1}/usage/files/${FILE_ID}/submit`).reply(answer(log, 502, 'bad gateway'))
+      .get(`${V1}/usage/files/${FILE_ID}`).reply(200, fileBody({ status: 'pending' }));
+    await expect(usageFiles().files.submit(FILE_ID, signal())).resolves.toMatchObject({ status: 'pending' });
+    scope.done();
+    expect(log).toHaveLength(1);
+  });
+
+  it('when the upload answer is lost (a gateway timeout after the platform took it), finds the file uploaded and does not upload again', async () => {
+    // One POST interceptor only: a second upload would find no match and fail the test.
+    const scope = nock(HOST)
+      .post(`${V1}/usage/files/${FILE_ID}/upload`).reply(504, 'gateway timeout')
+      .get(`${V1}/usage/files/${FILE_ID}`).reply(200, fileBody({ status: 'uploaded' }));
+    await expect(usageFiles().files.upload(FILE_ID, WORKBOOK, 'f.xlsx', signal())).resolves.toMatchObject({ status: 'uploaded' });
+    scope.done();
   });
 
   it('deletes with POST /usage/files/{id}/delete, not HTTP DELETE', async () => {
     const log: Received[] = [];
-    const scope = nock(HOST).post(`${V1}/usage/files/${FILE_ID}/delete`).reply(answer(log, 204, ''));
+    const scope = nock(HOST).post(`${V1}/usage/files/${FILE_ID}/delete`).reply(answer(log, 200, fileBody({ status: 'deleted' })));
     await usageFiles().files.delete(FILE_ID, signal());
     scope.done();
     expect(log[0]?.method).toBe('POST');
+    expect(log[0]?.body).toBeUndefined();
   });
 
   it('works over a shared ConnectHttpClient and URL-encodes ids', async () => {
