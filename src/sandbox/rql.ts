@@ -3,7 +3,9 @@
  * RQL terms (`and`, `or`, `not`, `eq`, `ne`, `in`, `out`, `like`, `ilike`, `gt`,
  * `ge`, `lt`, `le`, and the `select`, `ordering`, `limit` directives) and plain
  * `field=value` pairs, over dotted fields (arrays on the way are searched
- * element by element). Pure: no I/O.
+ * element by element). Values may be quoted as CloudBlue's RQL grammar allows
+ * (`"a b"` or `'a b'`, so they may hold `,` `(` `)`); `null()` and `empty()`
+ * are the null and empty values of `eq`/`ne`. Pure: no I/O.
  */
 
 /** A query the sandbox cannot read (answered with 400). */
@@ -33,6 +35,12 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
 const NAME = /^[a-z_]+$/;
+
+/** `eq(field,null())`: the field is absent or null. */
+export const NULL_VALUE: RqlTerm = { op: 'null', args: [] };
+
+/** The forms a quote may take in a query (raw, or percent-encoded when values are decoded), by quote character. */
+const QUOTE_FORMS: Record<string, string[]> = { '"': ['"', '%22'], "'": ["'", '%27'] };
 
 class Parser {
   private at = 0;
@@ -80,11 +88,22 @@ class Parser {
         if (c !== ',') throw new RqlError(`expected , or ) in a list at ${this.at - 1} in ${this.text}`);
       }
     }
-    if (/^[a-z_]+\(/.test(this.text.slice(this.at))) return this.term();
+    const rest = this.text.slice(this.at);
+    if (rest.startsWith('null()')) {
+      this.at += 'null()'.length;
+      return NULL_VALUE;
+    }
+    if (/^[a-z_]+\(/.test(rest) && !rest.startsWith('empty()')) return this.term();
     return this.literal();
   }
 
   private literal(): string {
+    const quoted = this.quoted();
+    if (quoted !== undefined) return quoted;
+    if (this.text.startsWith('empty()', this.at)) {
+      this.at += 'empty()'.length;
+      return '';
+    }
     const start = this.at;
     while (this.at < this.text.length && !',()'.includes(this.peek())) this.at += 1;
     const raw = this.text.slice(start, this.at);
@@ -93,6 +112,30 @@ class Parser {
     } catch {
       throw new RqlError(`bad escape in ${raw}`);
     }
+  }
+
+  /** A quoted value (`"..."` or `'...'`, raw or percent-encoded quotes), unquoted; undefined when the value is not quoted. */
+  private quoted(): string | undefined {
+    const rest = this.text.slice(this.at);
+    for (const [quote, forms] of Object.entries(QUOTE_FORMS)) {
+      const open = forms.find((f) => (this.decode || f === quote) && rest.startsWith(f));
+      if (open === undefined) continue;
+      const bodyStart = this.at + open.length;
+      const closes = forms
+        .filter((f) => this.decode || f === quote)
+        .map((f) => ({ at: this.text.indexOf(f, bodyStart), length: f.length }))
+        .filter((c) => c.at >= 0);
+      if (closes.length === 0) throw new RqlError(`unclosed ${quote} at ${this.at} in ${this.text}`);
+      const close = closes.reduce((a, b) => (b.at < a.at ? b : a));
+      const raw = this.text.slice(bodyStart, close.at);
+      this.at = close.at + close.length;
+      try {
+        return this.decode ? decodeURIComponent(raw) : raw;
+      } catch {
+        throw new RqlError(`bad escape in ${raw}`);
+      }
+    }
+    return undefined;
   }
 }
 
@@ -112,7 +155,8 @@ function checkShape(term: RqlTerm): void {
   if (COMPARISONS.has(term.op)) {
     const [field, value, ...rest] = term.args;
     const listOk = term.op === 'in' || term.op === 'out';
-    if (typeof field !== 'string' || value === undefined || rest.length > 0 || (typeof value !== 'string' && !(listOk && Array.isArray(value)))) {
+    const nullOk = (term.op === 'eq' || term.op === 'ne') && isNullValue(value);
+    if (typeof field !== 'string' || value === undefined || rest.length > 0 || (typeof value !== 'string' && !(listOk && Array.isArray(value)) && !nullOk)) {
       throw new RqlError(`${term.op}() takes a field and a ${listOk ? 'list' : 'value'}`);
     }
   } else if (['and', 'or', 'not'].includes(term.op)) {
@@ -122,6 +166,10 @@ function checkShape(term: RqlTerm): void {
       checkShape(arg);
     }
   }
+}
+
+function isNullValue(arg: RqlArg | undefined): boolean {
+  return typeof arg === 'object' && !Array.isArray(arg) && arg.op === NULL_VALUE.op && arg.args.length === 0;
 }
 
 /** The values at a dotted path, searching arrays element by element. */
@@ -170,6 +218,7 @@ export function matches(item: unknown, term: RqlTerm): boolean {
   }
   const values = valuesAt(item, text(args[0], op));
   const arg = args[1];
+  if (isNullValue(arg) && (op === 'eq' || op === 'ne')) return (values.length === 0) === (op === 'eq');
   switch (op) {
     case 'eq':
       return values.includes(text(arg, op));
@@ -216,6 +265,14 @@ function parseRawOrDecoded(piece: string): RqlTerm {
   }
 }
 
+/** A plain `field=value` value: unquoted (`"a b"`, `'a b'`); `null()` is the null value, `empty()` the empty string. */
+function plainValue(value: string): RqlArg {
+  if (value === 'null()') return NULL_VALUE;
+  if (value === 'empty()') return '';
+  const quoted = /^"([^"]*)"$/.exec(value) ?? /^'([^']*)'$/.exec(value);
+  return quoted ? (quoted[1] ?? '') : value;
+}
+
 function nonNegative(value: string, name: string): number {
   if (!/^\d+$/.test(value)) throw new RqlError(`${name} must be a whole number, not ${value}`);
   return Number(value);
@@ -241,7 +298,7 @@ export function parseListQuery(rawQuery: string): ListQuery {
       if (key === 'limit') query.limit = nonNegative(value, 'limit');
       else if (key === 'offset') query.offset = nonNegative(value, 'offset');
       else if (key === 'order_by') query.ordering.push(...value.split(',').filter(Boolean));
-      else if (key !== 'search') query.filters.push({ op: 'eq', args: [key, value] });
+      else if (key !== 'search') query.filters.push({ op: 'eq', args: [key, plainValue(value)] });
       continue;
     }
     if (term.op === 'select') query.drop.push(...term.args.filter((a): a is string => typeof a === 'string' && a.startsWith('-')).map((a) => a.slice(1)));

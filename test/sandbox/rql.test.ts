@@ -97,3 +97,33 @@ describe('field names: aliases and the double-underscore form', () => {
     expect(ids('product_id=PRD-2')).toEqual([]);
   });
 });
+
+describe('quoted values, null() and empty()', () => {
+  it.each([
+    ['eq(status,"pending")', ['PR-1', 'PR-3']],
+    ["eq(status,'inquiring')", ['PR-2']],
+    ['in(asset.product.id,("PRD-1","PRD-2"))&eq(note,"small")', ['PR-2']],
+    ["in(asset.product.id,('PRD-1',PRD-9))", ['PR-1']],
+    ['status="pending"&note=\'big\'', ['PR-1', 'PR-3']],
+  ])('%s', (query, expected) => {
+    expect(ids(query)).toEqual(expected);
+  });
+
+  it('keeps , ( ) inside quotes, raw or percent-encoded (as node-fetch sends the SDK\'s quotes)', () => {
+    expect(parseRql('in(note,("a,b (c)",z))')).toEqual({ op: 'in', args: ['note', ['a,b (c)', 'z']] });
+    expect(parseListQuery('like(note,%22*a%20b,c*%22)').filters).toEqual([{ op: 'like', args: ['note', '*a b,c*'] }]);
+    expect(parseListQuery("eq(note,%22it's%22)").filters[0]?.args[1]).toBe("it's");
+    expect(parseListQuery('eq(note,%27a,b%27)').filters[0]?.args[1]).toBe('a,b');
+    expect(() => parseRql('eq(status,"pending)')).toThrow(/unclosed " at 10/);
+  });
+
+  it('reads null() as absent or null and empty() as the empty string', () => {
+    const rows = [{ id: 'A', note: null }, { id: 'B', note: '' }, { id: 'C', note: 'x' }, { id: 'D' }];
+    const rowIds = (query: string): string[] => applyListQuery(rows, parseListQuery(query)).items.map((r) => r.id);
+    expect(rowIds('eq(note,null())')).toEqual(['A', 'D']);
+    expect(rowIds('ne(note,null())')).toEqual(['B', 'C']);
+    expect(rowIds('eq(note,empty())')).toEqual(['B']);
+    expect(rowIds('note=null()')).toEqual(['A', 'D']);
+    expect(() => parseRql('gt(note,null())')).toThrow(/gt\(\) takes a field and a value/);
+  });
+});
