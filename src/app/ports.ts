@@ -100,6 +100,12 @@ export interface WorkbookCategory {
 export interface UsageWorkbook {
   /** Default `usage_records`. */
   recordsSheetName: string;
+  /**
+   * The records header of the product's own usage template, in its order (the
+   * writer keeps it and adds only the columns the connector fills that it
+   * lacks); absent: the built-in header.
+   */
+  columns?: readonly string[];
   records: WorkbookRecord[];
   categories: WorkbookCategory[];
 }

@@ -37,6 +37,8 @@ export interface RateMonthInput {
   catalog: SupportCatalog;
   items: ItemMpns;
   recordsSheetName: string;
+  /** The records header of the product's usage template (`UsageFilesPort.usageTemplateColumns`); absent: the built-in one. */
+  recordColumns?: readonly string[];
   knownCurrencies: ReadonlySet<string>;
   /** Rate only this payer (the others in the CUR are skipped, not failed). */
   onlyPayer?: string;
@@ -112,7 +114,7 @@ async function ratePayerOutputs(
   }
   const rated = outcome.payer;
   const workbookPath = deps.output.workbookPath(payerId, input.period);
-  const written = await deps.workbook.write(workbookPath, toUsageWorkbook(rated, input.items, input.recordsSheetName));
+  const written = await deps.workbook.write(workbookPath, toUsageWorkbook(rated, input.items, input.recordsSheetName, input.recordColumns));
   if (!money(written.total).equals(money(rated.billedTotal)) || written.rows !== rated.records.length) {
     const error = {
       code: 'RECONCILIATION_FAILED',

@@ -51,9 +51,11 @@ export function toWorkbookRecord(record: RatedRecord, period: string, items: Ite
   };
 }
 
-export function toUsageWorkbook(rated: RatedPayer, items: ItemMpns, recordsSheetName: string): UsageWorkbook {
+/** The workbook of a rated payer; `columns`: the product template's records header, when it has one. */
+export function toUsageWorkbook(rated: RatedPayer, items: ItemMpns, recordsSheetName: string, columns?: readonly string[]): UsageWorkbook {
   return {
     recordsSheetName,
+    ...(columns === undefined ? {} : { columns }),
     records: rated.records.map((r) => toWorkbookRecord(r, rated.period, items)),
     categories: Object.values(CATEGORIES),
   };

@@ -37,6 +37,33 @@ export const RECORD_HEADER = [
   'v.marketplace_service',
 ] as const;
 
+/** The columns the connector fills for every record: kept even when a product's template lacks them. */
+const FILLED_COLUMNS = [
+  'record_id',
+  'record_note',
+  'item_search_criteria',
+  'item_search_value',
+  'amount',
+  'quantity',
+  'start_time_utc',
+  'end_time_utc',
+  'asset_search_criteria',
+  'asset_search_value',
+  'category_id',
+  'v.marketplace_service',
+] as const satisfies readonly (typeof RECORD_HEADER)[number][];
+
+/**
+ * The records header to write: the built-in `RECORD_HEADER`, or a product
+ * template's columns in the template's order followed by the columns the
+ * connector fills that the template lacks (the platform reads columns by
+ * name). A template column the connector does not know stays empty.
+ */
+export function recordHeader(columns?: readonly string[]): readonly string[] {
+  if (columns === undefined || columns.length === 0) return RECORD_HEADER;
+  return [...columns, ...FILLED_COLUMNS.filter((c) => !columns.includes(c))];
+}
+
 /** Header of the `categories` sheet. */
 export const CATEGORY_HEADER = ['category_id', 'category_name', 'category_description'] as const;
 
@@ -71,8 +98,8 @@ export function toCellNumber(amount: string): number {
   return n === 0 ? 0 : n; // never write -0
 }
 
-/** The cells of one records row, in `RECORD_HEADER` order. Text is neutralised. */
-function recordRow(record: WorkbookRecord): (string | number)[] {
+/** The cells of one records row, in `header` order (unknown columns empty). Text is neutralised. */
+function recordRow(record: WorkbookRecord, header: readonly string[]): (string | number)[] {
   const cells: Record<(typeof RECORD_HEADER)[number], string | number> = {
     record_id: neutralise(record.recordId),
     record_note: neutralise(record.note),
@@ -95,7 +122,7 @@ function recordRow(record: WorkbookRecord): (string | number)[] {
     tier: '', // empty for PR
     'v.marketplace_service': record.marketplaceService ? 'true' : 'false',
   };
-  return RECORD_HEADER.map((key) => cells[key]);
+  return header.map((key) => (Object.hasOwn(cells, key) ? cells[key as keyof typeof cells] : ''));
 }
 
 /** Broken invariants of the input: a bug in the caller, not an operator problem. */
@@ -151,10 +178,11 @@ export class ExcelWorkbookWriter implements WorkbookWriter {
     checkInput(workbook, sheetName);
 
     // Every row is converted (and every amount proven storable) before anything is written.
-    const recordRows = workbook.records.map(recordRow);
+    const header = recordHeader(workbook.columns);
+    const recordRows = workbook.records.map((record) => recordRow(record, header));
     const categoryRows = workbook.categories.map((c) => [neutralise(c.id), neutralise(c.name), neutralise(c.description)]);
     const bytes = await renderXlsx([
-      { name: sheetName, header: RECORD_HEADER, rows: recordRows },
+      { name: sheetName, header, rows: recordRows },
       { name: CATEGORIES_SHEET, header: CATEGORY_HEADER, rows: categoryRows },
     ]);
 
@@ -166,7 +194,7 @@ export class ExcelWorkbookWriter implements WorkbookWriter {
     }
 
     await verifyCategories(path, workbook.categories.length);
-    return verify(path, sheetName, workbook.records.length);
+    return verify(path, sheetName, header, workbook.records.length);
   }
 }
 
@@ -223,9 +251,9 @@ async function verifyCategories(path: string, expectedRows: number): Promise<voi
  * Reads the amount column back from the file on disk (records sheet found by name)
  * and sums what is actually stored in it.
  */
-async function verify(path: string, sheetName: string, expectedRows: number): Promise<{ total: string; rows: number }> {
+async function verify(path: string, sheetName: string, header: readonly string[], expectedRows: number): Promise<{ total: string; rows: number }> {
   const back = await readStoredColumn(path, sheetName, 'amount');
-  if (back.header.join(',') !== RECORD_HEADER.join(',')) {
+  if (back.header.join(',') !== header.join(',')) {
     throw new ConnectorError('INTERNAL', `workbook ${path} reads back with header ${back.header.join(',')}`, {
       where: { file: path },
     });

@@ -95,7 +95,10 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
   const version = run.version;
   try {
     if (!reached(run, 'rated') || run.workbookPath === undefined || !existsSync(run.workbookPath)) {
-      const result = await rateMonth({ ...deps.rating, cur: deps.cur(payer, version), output: deps.output(version) }, { ...input.rating, onlyPayer: payer, signal });
+      // The product's own usage template decides the records header when it has one (CONNECT.md).
+      const recordColumns = deps.files && input.productId ? await deps.files.usageTemplateColumns(input.productId, signal) : undefined;
+      const rating = { ...input.rating, onlyPayer: payer, signal, ...(recordColumns === undefined ? {} : { recordColumns }) };
+      const result = await rateMonth({ ...deps.rating, cur: deps.cur(payer, version), output: deps.output(version) }, rating);
       const outcome = result.payers.find((p) => p.payerAccountId === payer);
       if (!outcome) throw new ConnectorError('CUR_EMPTY', `the CUR of ${period} has no rows of payer ${payer}`, { where: { payer } });
       if (!outcome.ok || !outcome.rated || !outcome.workbookPath) {

@@ -167,6 +167,27 @@ describe('ExcelWorkbookWriter.write()', () => {
     });
   });
 
+  it("keeps a product template's columns and order, fills the known ones, leaves unknown ones empty and adds only the filled columns it lacks", async () => {
+    const path = join(dir, 'usage.xlsx');
+    const template = ['record_id', 'amount', 'quantity', 'item_search_criteria', 'item_search_value', 'vendor_comment', 'start_time_utc', 'end_time_utc', 'asset_search_criteria', 'asset_search_value', 'item_unit', 'item_precision'];
+    const result = await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, columns: template });
+    const ws = sheet(await load(path), 'usage_records');
+    const header = rowValues(ws, 1, ws.getRow(1).cellCount);
+    expect(header).toEqual([...template, 'record_note', 'category_id', 'v.marketplace_service']);
+    const values = rowValues(ws, 2, header.length).map((v) => v ?? '');
+    expect(Object.fromEntries(header.map((h, i) => [String(h), values[i]]))).toMatchObject({
+      record_id: 'PAYER1-2026-10-123456789012-AmazonEC2',
+      amount: 12.34,
+      quantity: 1,
+      vendor_comment: '',
+      item_unit: '',
+      end_time_utc: '2026-10-31 23:59:59',
+      record_note: 'Amazon Elastic Compute Cloud',
+      'v.marketplace_service': 'false',
+    });
+    expect(new Money(result.total).equals(new Money('1234580.03'))).toBe(true);
+  });
+
   it('writes amounts as numeric cells, including negative and large ones, and quantity 1', async () => {
     const path = join(dir, 'usage.xlsx');
     await new ExcelWorkbookWriter().write(path, WORKBOOK);

@@ -2,11 +2,12 @@
  * One payer's month end to end with the real engine, workbook and ledger, and a
  * stand-in platform: once per period, resumable, reprocess replacing the file.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import { FolderRunOutput } from '../../../src/adapters/files/run-output.js';
+import { readUsageWorkbook } from '../../../src/adapters/workbook/usage-workbook.reader.js';
 import { ExcelWorkbookWriter } from '../../../src/adapters/workbook/usage-workbook.writer.js';
 import type { CurSource } from '../../../src/app/ports.js';
 import { runPayerMonth, type PayerMonthDeps, type PayerMonthInput } from '../../../src/app/usage/run-payer-month.js';
@@ -81,6 +82,21 @@ describe('runPayerMonth()', () => {
     expect(again.kind).toBe('already-done');
     expect(files.count('create')).toBe(1);
     expect(ledger.list()).toHaveLength(1);
+  });
+
+  it("writes the records in the header of the product's usage template when it has one", async () => {
+    const { deps, input, files } = await setup();
+    const template = ['record_id', 'amount', 'quantity', 'record_note', 'item_search_criteria', 'item_search_value', 'start_time_utc', 'end_time_utc', 'asset_search_criteria', 'asset_search_value', 'category_id'];
+    files.templates.set('PRD-411-678-887', template);
+    const done = await runPayerMonth(deps, input());
+    expect(done.kind).toBe('done');
+    const uploaded = [...files.uploads.values()][0];
+    const path = join(await tempDir(), 'uploaded.xlsx');
+    await writeFile(path, uploaded?.bytes ?? new Uint8Array());
+    const content = await readUsageWorkbook(path);
+    expect(content.header).toEqual([...template, 'v.marketplace_service']);
+    expect(content.records).toHaveLength(29);
+    expect(files.count('usageTemplateColumns')).toBe(1);
   });
 
   it('resumes after a crash between the upload and the submit, without rating or uploading again', async () => {
