@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConnectContract } from '../support/connect-contract.js';
+import { ConnectContract, ERRATA } from '../support/connect-contract.js';
 
 let contract: ConnectContract;
 beforeAll(async () => {
@@ -39,5 +39,17 @@ describe('ConnectContract (the oracle itself)', () => {
   it('reads multipart uploads by field name', () => {
     expect(contract.checkRequest({ method: 'POST', path: '/usage/files/UF-1/upload', multipartFields: ['usage_file'] })).toEqual([]);
     expect(contract.checkRequest({ method: 'POST', path: '/usage/files/UF-1/upload', multipartFields: ['file'] }).join('\n')).toMatch(/multipart field file/);
+  });
+
+  it('tolerates only the description defects it proves are still in the description', () => {
+    for (const erratum of ERRATA) expect({ why: erratum.why, present: erratum.present(contract.definition) }).toEqual({ why: erratum.why, present: true });
+    expect(contract.erratumOf("GET /tier/config-requests → 200: /0/params must be string {}")).toBe(ERRATA[0]);
+    expect(contract.erratumOf('GET /tier/config-requests → 200: /0/status must be equal to one of the allowed values')).toBeUndefined();
+  });
+
+  it('does not require a writeOnly property in an answer, nor a readOnly one in a request', () => {
+    // dp.PayAsYouGo requires `ppu`, which is writeOnly.
+    const product = { id: 'PRD-1', external_id: 'x', purchase_model: 'single', capabilities: { ppu: { schema: 'PR' } } };
+    expect(contract.checkResponse({ method: 'GET', path: '/products/PRD-1', status: 200, response: product })).toEqual([]);
   });
 });
