@@ -18,6 +18,9 @@
  * - `GET /__sandbox/usage-files`: every usage file as the API gives it.
  * - `POST /__sandbox/usage-files/{id}/accept` `{acceptance_note?}`, `.../reject`
  *   `{rejection_note?}`, `.../close`: the provider's actions on a usage file.
+ *
+ * Outside both, without the key: `GET /media/usage-templates/<productId>.xlsx`,
+ * a product's usage template (the `template_link` of `GET /usage/products/{id}/template`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -25,7 +28,7 @@ import { BodyError, CallStats, closeServer, delay, listen, origin, parseJsonBody
 import { isMultipart, parseMultipart, type MultipartPart } from './multipart.util.js';
 import { platformRoutes, reply } from './platform.routes.js';
 import type { PlatformState } from './platform.state.js';
-import { usageFileAdminRoutes, usageFileRoutes } from './usage-files.routes.js';
+import { isUsageMedia, serveUsageMedia, usageFileAdminRoutes, usageFileRoutes } from './usage-files.routes.js';
 
 /** The API's base path; the platform URL ends with it. */
 export const PLATFORM_BASE_PATH = '/public/v1';
@@ -174,6 +177,7 @@ export async function startPlatformServer(state: PlatformState, options: Platfor
     let out: Reply;
     try {
       const adminPath = url.pathname.replace(new RegExp(`^${PLATFORM_BASE_PATH}(?=/__sandbox)`), '');
+      if (isUsageMedia(url.pathname)) return serveUsageMedia(state, res, method, url.pathname);
       if (adminPath.startsWith('/__sandbox/')) {
         const match = admin.match(method, adminPath);
         if (typeof match !== 'object') out = problemReply(404, 'NTF_001', `No admin route ${method} ${adminPath}.`);
@@ -189,6 +193,7 @@ export async function startPlatformServer(state: PlatformState, options: Platfor
 
   const server = createServer((req, res) => void handle(req, res));
   const port = await listen(server, host, options.port ?? 0);
+  state.usage.setOrigin(origin(host, port));
   return {
     url: `${origin(host, port)}${PLATFORM_BASE_PATH}`,
     state,

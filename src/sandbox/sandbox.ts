@@ -9,6 +9,7 @@ import { OrganizationsState } from './organizations.state.js';
 import { startPlatformServer, type ApiExchange, type PlatformServer } from './platform.server.js';
 import { PlatformState } from './platform.state.js';
 import { parseSeed, type Seed, type SeedInput } from './seed.js';
+import type { UsageFilesOptions } from './usage-files.state.js';
 
 /** What `startSandbox` takes. */
 export interface SandboxOptions {
@@ -24,6 +25,8 @@ export interface SandboxOptions {
   createAccountPolls?: number;
   /** DescribeHandshake calls until the owner answers: the N-th sees the answer (default 1; 0: at once). */
   handshakePolls?: number;
+  /** The usage file lifecycle's polls (`uploadedPolls`, `processingPolls`; default 1 each, 0: at once). */
+  usageFiles?: UsageFilesOptions;
   /** The clock for `updated`, history, messages, handshakes (default: the real one). */
   now?: () => Date;
   /** Told of every platform API call once answered (contract tests). */
@@ -51,7 +54,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const seed = parseSeed(options.seed, 'sandbox seed');
   const now = options.now ?? (() => new Date());
   const host = options.host ?? '127.0.0.1';
-  const platform = await startPlatformServer(new PlatformState(seed, now), { host, port: options.platformPort ?? 0, ...(options.onExchange ? { onExchange: options.onExchange } : {}) });
+  const platform = await startPlatformServer(new PlatformState(seed, now, options.usageFiles ?? {}), { host, port: options.platformPort ?? 0, ...(options.onExchange ? { onExchange: options.onExchange } : {}) });
   let organizations: OrganizationsServer;
   try {
     const state = new OrganizationsState(seed.organizations, {
