@@ -71,6 +71,14 @@ export const ERRATA: readonly Erratum[] = [
     present: (d) => (schemaOf(d, 'dp.Subscription')?.properties?.params as { items?: { type?: string } } | undefined)?.items?.type === 'array',
   },
   {
+    why: 'dp.TierConfiguration types `tier_level` as a string whose enum is the numbers 1 and 2: no value is both; the platform answers the level as 1 or 2',
+    problem: /^GET \/tier\/(config-requests|configs)(\/[^ ]+)? → 200: (\/\d+)?(\/(configuration|parent_configuration))?\/tier_level must be equal to one of the allowed values/,
+    present: (d) => {
+      const level = schemaOf(d, 'dp.TierConfiguration')?.properties?.tier_level as { type?: string; enum?: unknown[] } | undefined;
+      return level?.type === 'string' && (level.enum ?? []).every((v) => typeof v === 'number');
+    },
+  },
+  {
     why: 'PUT /tier/config-requests/{id} reuses dp.TierConfigRequestCreate, which requires `configuration`; an update sends only `params` (CONNECT.md; the official SDKs update params alone)',
     problem: /^PUT \/tier\/config-requests\/[^ ]+: \/requestBody must have required property 'configuration'/,
     present: (d) => (schemaOf(d, 'dp.TierConfigRequestCreate')?.required ?? []).includes('configuration'),
