@@ -6,8 +6,11 @@
  *   purpose): one asset per asset id of the seeded requests, with the latest
  *   parameter values and a status derived from its requests (`processing` until
  *   a purchase is approved, then `active`; `suspended` / `terminated` once a
- *   suspend / cancel is approved; `rejected` when its purchase failed), plus the
- *   seed's `assets` (assets with no request).
+ *   suspend / cancel is approved; `terminated` when its purchase failed, as
+ *   Connect's "Subscription Statuses" page says: the description's asset
+ *   statuses have no `rejected`), plus the seed's `assets` (assets with no request).
+ *   Item quantities are numbers here (the description's dp.Subscription), strings in requests.
+ * - `GET /assets/{id}`: one asset as `GET /assets` lists it.
  * - `GET /products/{id}/configurations` (filter e.g. `marketplace.id=MP-...`): per
  *   marketplace, the product's seeded `configuration` overlaid with the values
  *   carried by its latest request in that marketplace.
@@ -17,7 +20,7 @@ import type { Router } from './http.util.js';
 import { ok, problem, type Outcome } from './platform.lifecycle.js';
 import { list, reply, type PlatformContext } from './platform.routes.js';
 import type { PlatformState } from './platform.state.js';
-import { DEFAULT_TIER1, tierAccountId } from './seed.expand.js';
+import { DEFAULT_TIER1, SANDBOX_CONNECTION, sandboxConnection, tierAccountId } from './seed.expand.js';
 import type { AssetSeed, ConnectParam, ConnectRequest, MarketplaceSeed, ProductSeed } from './seed.schema.js';
 
 /** The marketplace every compact request defaults to, and its currency. */
@@ -35,6 +38,7 @@ type Json = Record<string, unknown>;
 export function monthRoutes(router: Router<PlatformContext>): Router<PlatformContext> {
   return router
     .add('GET', '/assets', ({ state, query }) => list(assetViews(state), query))
+    .add('GET', '/assets/{id}', ({ state }, { id }) => reply(asset(state, id ?? '')))
     .add('GET', '/products/{id}/configurations', ({ state, query }, { id }) => {
       const rows = configurationRows(state, id ?? '');
       return rows.ok ? list(rows.value, query) : reply(rows);
@@ -51,6 +55,25 @@ export function assetViews(state: PlatformState): Json[] {
   return structuredClone([...fromRequests, ...seeded]);
 }
 
+/** `GET /assets/{id}`: the asset as `GET /assets` lists it. */
+export function asset(state: PlatformState, id: string): Outcome<Json> {
+  const found = assetViews(state).find((a) => a.id === id);
+  return found ? ok(found) : problem(404, 'NTF_001', `Asset ${id} not found.`);
+}
+
+/** A connection with the provider, vendor and hub the description requires (the sandbox's where a seed gives none). */
+function fullConnection(connection: unknown): Json {
+  const given = connection !== null && typeof connection === 'object' ? (connection as Json) : {};
+  return { ...structuredClone(SANDBOX_CONNECTION), type: 'production', ...given };
+}
+
+/** Items with numeric quantities, as the description's asset gives them (requests give strings). */
+function numericItems(items: unknown): unknown {
+  if (!Array.isArray(items)) return items;
+  const number = (v: unknown): unknown => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+  return items.map((i: Json) => ({ ...i, ...(i.quantity === undefined ? {} : { quantity: number(i.quantity) }), ...(i.old_quantity === undefined ? {} : { old_quantity: number(i.old_quantity) }) }));
+}
+
 /** One asset from its requests, oldest first: the latest request's tiers and marketplace, the latest values. */
 function assetOfRequests(requests: ConnectRequest[]): Json {
   const first = requests[0] as ConnectRequest;
@@ -58,7 +81,7 @@ function assetOfRequests(requests: ConnectRequest[]): Json {
   let status = first.type === 'purchase' ? 'processing' : 'active';
   for (const r of requests) {
     if (r.status === 'approved') status = STATUS_AFTER_APPROVAL[r.type] ?? status;
-    else if (r.status === 'failed' && r.type === 'purchase' && status === 'processing') status = 'rejected';
+    else if (r.status === 'failed' && r.type === 'purchase' && status === 'processing') status = 'terminated';
   }
   const kept = requests.filter((r) => !DISCARDED.has(r.status));
   const params = new Map<string, ConnectParam>();
@@ -69,6 +92,8 @@ function assetOfRequests(requests: ConnectRequest[]): Json {
   return {
     ...rest,
     status,
+    connection: fullConnection(rest.connection),
+    ...(rest.items === undefined ? {} : { items: numericItems(rest.items) }),
     params: [...params.values()],
     marketplace: rest.marketplace ?? latest.marketplace,
     contract: rest.contract ?? latest.contract,
@@ -83,10 +108,11 @@ function seededAsset(a: AssetSeed, product: ProductSeed | undefined): Json {
   const customer = typeof a.customer === 'string' ? { id: tierAccountId(a.customer), name: a.customer } : a.customer;
   return {
     id: a.id,
-    status: a.status,
+    // The description's asset statuses have no `rejected`: a rejected purchase leaves its asset terminated.
+    status: a.status === 'rejected' ? 'terminated' : a.status,
     external_id: '',
     product: { id: a.productId, name: product?.name ?? 'AWS' },
-    connection: { id: 'CT-0000-0000-0001', type: 'production' },
+    connection: sandboxConnection('production'),
     params: Object.entries(a.params).map(([id, value]) => ({ id, name: id, phase: phases.get(id) ?? 'ordering', value, value_error: '' })),
     tiers: { customer, tier1: a.tier1 ?? DEFAULT_TIER1, tier2: {} },
     marketplace: { id: a.marketplaceId },
@@ -121,6 +147,7 @@ export function configurationRows(state: PlatformState, productId: string): Outc
       rows.push({
         id: `PCV-${productId.slice(4)}-${marketplaceId.slice(3)}-${parameterId}`,
         value,
+        structured_value: {},
         parameter: { id: parameterId, name: parameterId, title: parameterId, scope: 'marketplace', phase: 'configuration', type: 'text' },
         marketplace: { id: marketplaceId },
       });

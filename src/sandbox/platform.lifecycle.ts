@@ -33,19 +33,25 @@ export function ok<T>(value: T): { ok: true; value: T } {
 /** One entry of a request's history: a status change or a parameter update, with the body received. */
 export interface HistoryEntry {
   at: string;
-  /** `update`, `approve`, `fail`, `inquire`, `customer-fix`, `tiers-approved`. */
+  /** `update`, `approve`, `fail`, `inquire`, `pend`, `customer-fix`, `tiers-approved`. */
   action: string;
   from: string;
   to: string;
   body: unknown;
 }
 
-/** The statuses each action may start from (CONNECT.md: pending→inquiring|failed|approved, inquiring→pending|failed|approved). */
+/**
+ * The statuses each action may start from (CONNECT.md: pending→inquiring|failed|approved,
+ * inquiring→pending|failed|approved). `pend` is `POST .../pend`: "Sets status
+ * pending, only suitable when request is in status inquiring" (the OpenAPI
+ * description of /requests/{id}/pend).
+ */
 export const ALLOWED_FROM: Record<string, string[]> = {
   update: ['pending', 'inquiring'],
   approve: ['pending', 'inquiring'],
   fail: ['pending', 'inquiring'],
   inquire: ['pending'],
+  pend: ['inquiring'],
   'customer-fix': ['inquiring'],
 };
 
@@ -55,6 +61,7 @@ export const TARGET: Record<string, string | undefined> = {
   approve: 'approved',
   fail: 'failed',
   inquire: 'inquiring',
+  pend: 'pending',
   'customer-fix': 'pending',
 };
 

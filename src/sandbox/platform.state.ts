@@ -6,31 +6,89 @@
  * call the same methods.
  */
 import { checkRequired, checkStatus, mergeParams, ok, problem, readParamChanges, TARGET, type HistoryEntry, type Outcome } from './platform.lifecycle.js';
-import { platformTime } from './seed.expand.js';
+import { platformTime, SANDBOX_CONNECTION } from './seed.expand.js';
 import type { UsageWorkbookContent } from '../adapters/workbook/usage-workbook.reader.js';
-import type { AssetSeed, ConnectParam, ConnectRequest, ConnectTierConfigRequest, MarketplaceSeed, ProductSeed, Seed, TemplateSeed } from './seed.schema.js';
+import { DEFAULT_PRODUCT_ITEMS, type AssetSeed, type ConnectParam, type ConnectRequest, type ConnectTierConfigRequest, type MarketplaceSeed, type ProductSeed, type Seed, type TemplateSeed } from './seed.schema.js';
 import { UsageFilesState, type UsageFileView, type UsageFilesOptions } from './usage-files.state.js';
 
-/** A conversation message as the API lists it. */
+/** A conversation message as the API lists it (conversations.Message of the OpenAPI description). */
 export interface Message {
   id: string;
+  conversation: string;
+  account: { id: string; name: string };
   text: string;
+  type: 'message';
   created: string;
   creator: { id: string; name: string };
+  events: { created: { at: string; by: { id: string; name: string } } };
 }
 
-/** The conversation of one request (`instance_id` is the request id). */
+/** The conversation of one request (`instance_id` is the request id); `accounts` are the parties that see it. */
 export interface Conversation {
   id: string;
   instance_id: string;
   topic: string;
+  type: 'conversation';
+  status: 'open';
+  accounts: Array<{ id: string; name: string }>;
   created: string;
+  events: { created: { at: string } };
 }
+
+/** The answer of `POST /tier/config-requests/{id}/approve` (the description's shape, not the request). */
+export interface TierApproval {
+  template: { id: string; representation: string };
+  effective_date: string;
+}
+
+/** The answer of `PUT /tier/config-requests/{id}` (dp.TierConfigRequestCreate of the description). */
+export interface TierConfigUpdate {
+  configuration: { id: string };
+  status: string;
+  type: string;
+  params: Array<{ id: string; value: string; value_error: string; structured_value?: unknown }>;
+  notes: string;
+}
+
+/** A product parameter definition as `GET /products/{id}/parameters` lists it. */
+export interface ParameterDefinition {
+  id: string;
+  name: string;
+  title: string;
+  description: string;
+  type: 'text';
+  scope: 'asset' | 'marketplace';
+  phase: string;
+  position: number;
+  constraints: { required: boolean; hidden: boolean; unique: boolean; reconciliation: boolean };
+}
+
+/** The sender of the connector's messages and the parties of every conversation. */
+const CONNECTOR_USER = { id: 'UR-000-000-002', name: 'Connector' };
+const CONVERSATION_ACCOUNTS = [
+  { id: SANDBOX_CONNECTION.vendor.id, name: SANDBOX_CONNECTION.vendor.name },
+  { id: SANDBOX_CONNECTION.provider.id, name: SANDBOX_CONNECTION.provider.name },
+];
 
 type Body = Record<string, unknown>;
 
 /** The asset's status after an approved request of this type (others: `active`). */
 const ASSET_STATUS_AFTER_APPROVAL: Record<string, string> = { cancel: 'terminated', suspend: 'suspended' };
+
+/** `activation_tile` of an approve or inquire body: undefined when absent; refused when not text, or given with `template_id`. */
+function readTile(body: Body): Outcome<string | undefined> {
+  const tile = body.activation_tile;
+  if (tile === undefined) return ok(undefined);
+  if (typeof tile !== 'string' || tile.trim() === '') return problem(400, 'VAL_001', `activation_tile: must be a non-empty string, not ${JSON.stringify(tile)}.`);
+  if (body.template_id !== undefined) return problem(400, 'VAL_001', `Give template_id or activation_tile, not both (template_id ${JSON.stringify(body.template_id)}).`);
+  return ok(tile);
+}
+
+/** A tier configuration's level as a number (the description types it `"1"`/`"2"`; seeds may give 1/2). */
+function tierLevel(t: ConnectTierConfigRequest): number | undefined {
+  const level = (t.configuration as { tier_level?: unknown }).tier_level;
+  return level === undefined || level === null ? undefined : Number(level);
+}
 
 const pad3 = (n: number): string => String(n).padStart(9, '0').replace(/(\d{3})(\d{3})(\d{3})/, '$1-$2-$3');
 
@@ -61,7 +119,16 @@ export class PlatformState {
     for (const r of structuredClone(seed.requests)) {
       this.requests.set(r.id, r);
       const id = `CO-${pad3(this.conversations.size + 1)}`;
-      this.conversations.set(id, { id, instance_id: r.id, topic: `Request #${r.id}`, created: r.created });
+      this.conversations.set(id, {
+        id,
+        instance_id: r.id,
+        topic: `Request #${r.id}`,
+        type: 'conversation',
+        status: 'open',
+        accounts: structuredClone(CONVERSATION_ACCOUNTS),
+        created: r.created,
+        events: { created: { at: r.created } },
+      });
       this.messagesByConversation.set(id, []);
     }
     for (const t of structuredClone(seed.tierConfigRequests)) this.tiers.set(t.id, t);
@@ -106,8 +173,8 @@ export class PlatformState {
     this.histories.set(id, list);
   }
 
-  private template(productId: string, templateId: unknown, scopes: string[], type: string): Outcome<TemplateSeed> {
-    if (typeof templateId !== 'string' || templateId === '') return problem(400, 'VAL_001', 'template_id: This field is required.');
+  private template(productId: string, templateId: unknown, scopes: string[], type: string, field = 'template_id'): Outcome<TemplateSeed> {
+    if (typeof templateId !== 'string' || templateId === '') return problem(400, 'VAL_001', `${field}: This field is required.`);
     const t = this.products.get(productId)?.templates.find((x) => x.id === templateId && scopes.includes(x.scope) && x.type === type);
     return t ? ok(t) : problem(400, 'REQ_002', `Template ${templateId} is not a ${scopes.join('/')} ${type} template of product ${productId}.`);
   }
@@ -148,15 +215,29 @@ export class PlatformState {
     });
   }
 
-  /** POST /requests/{id}/approve `{template_id}`: needs an asset template of the product and every required fulfillment parameter. */
+  /**
+   * POST /requests/{id}/approve `{template_id}` or `{activation_tile}` (one of
+   * them, as the description says; `effective_date` optional): needs an asset
+   * fulfillment template of the product, or the tile's text, and every required
+   * fulfillment parameter. The activation key is the rendered template or the tile.
+   */
   approveRequest(id: string, body: Body): Outcome<ConnectRequest> {
     return this.act(id, 'approve', body, (r) => {
-      const t = this.template(r.asset.product.id, body.template_id, ['asset'], 'fulfillment');
-      if (!t.ok) return t;
+      const tile = readTile(body);
+      if (!tile.ok) return tile;
+      if (body.effective_date !== undefined && typeof body.effective_date !== 'string') return problem(400, 'VAL_001', 'effective_date: must be a string.');
+      let activation: { key: string; template?: { id: string; name: string } };
+      if (tile.value !== undefined) activation = { key: tile.value };
+      else {
+        const t = this.template(r.asset.product.id, body.template_id, ['asset'], 'fulfillment', 'template_id or activation_tile');
+        if (!t.ok) return t;
+        activation = { key: `${t.value.name} (sandbox rendering of ${t.value.id})`, template: { id: t.value.id, name: t.value.name } };
+      }
       const filled = checkRequired(r.asset.params);
       if (!filled.ok) return filled;
-      r.template = { id: t.value.id, name: t.value.name };
-      r.activation_key = `${t.value.name} (sandbox rendering of ${t.value.id})`;
+      if (activation.template) r.template = activation.template;
+      r.activation_key = activation.key;
+      if (typeof body.effective_date === 'string') r.effective_date = body.effective_date;
       r.asset.status = ASSET_STATUS_AFTER_APPROVAL[r.type] ?? 'active';
       return ok(undefined);
     });
@@ -171,13 +252,19 @@ export class PlatformState {
     });
   }
 
-  /** POST /requests/{id}/inquire `{}` or `{template_id}`: pending → inquiring. */
+  /** POST /requests/{id}/inquire `{}`, `{template_id}` (an inquire template) or `{activation_tile}`: pending → inquiring. */
   inquireRequest(id: string, body: Body): Outcome<ConnectRequest> {
     return this.act(id, 'inquire', body, (r) => {
-      if (body.template_id === undefined) return ok(undefined);
+      const tile = readTile(body);
+      if (!tile.ok || tile.value !== undefined || body.template_id === undefined) return tile.ok ? ok(undefined) : tile;
       const t = this.template(r.asset.product.id, body.template_id, ['asset'], 'inquire');
       return t.ok ? ok(undefined) : t;
     });
+  }
+
+  /** POST /requests/{id}/pend (no body): inquiring → pending, as the vendor's own answer to an inquiry. */
+  pendRequest(id: string, body: Body): Outcome<ConnectRequest> {
+    return this.act(id, 'pend', body, () => ok(undefined));
   }
 
   /** The customer answers an inquiry: sets the given values, clears their errors, inquiring → pending. */
@@ -209,7 +296,17 @@ export class PlatformState {
     if (!list) return problem(404, 'NTF_001', `Conversation ${conversationId} not found.`);
     if (typeof body.text !== 'string' || body.text === '') return problem(400, 'VAL_001', 'text: This field is required.');
     this.messageCount += 1;
-    const message: Message = { id: `ME-${pad3(this.messageCount)}`, text: body.text, created: this.stamp(), creator: { id: 'UR-000-000-002', name: 'Connector' } };
+    const created = this.stamp();
+    const message: Message = {
+      id: `ME-${pad3(this.messageCount)}`,
+      conversation: conversationId,
+      account: { id: SANDBOX_CONNECTION.vendor.id, name: SANDBOX_CONNECTION.vendor.name },
+      text: body.text,
+      type: 'message',
+      created,
+      creator: { ...CONNECTOR_USER },
+      events: { created: { at: created, by: { ...CONNECTOR_USER } } },
+    };
     list.push(message);
     return ok(structuredClone(message));
   }
@@ -224,6 +321,63 @@ export class PlatformState {
   templates(productId: string): Outcome<Array<{ id: string; name: string; scope: string; type: string }>> {
     const p = this.products.get(productId);
     return p ? ok(p.templates.map((t) => ({ id: t.id, name: t.name, scope: t.scope, type: t.type }))) : problem(404, 'NTF_001', `Product ${productId} not found.`);
+  }
+
+  /**
+   * `GET /products/{id}/parameters`: the product's ordering and fulfillment
+   * parameters (scope `asset`), then its configuration parameters (phase
+   * `configuration`, scope `marketplace`, as `GET /products/{id}/configurations` names them).
+   */
+  parameters(productId: string): Outcome<ParameterDefinition[]> {
+    const p = this.products.get(productId);
+    if (!p) return problem(404, 'NTF_001', `Product ${productId} not found.`);
+    const definition = (id: string, title: string, phase: string, scope: 'asset' | 'marketplace', required: boolean, i: number): ParameterDefinition => ({
+      id,
+      name: id,
+      title,
+      description: '',
+      type: 'text',
+      scope,
+      phase,
+      position: (i + 1) * 10_000,
+      constraints: { required, hidden: false, unique: false, reconciliation: false },
+    });
+    const asset = p.parameters.map((d, i) => definition(d.id, d.title ?? d.id, d.phase, 'asset', d.required, i));
+    const configuration = Object.keys(p.configuration).map((id, i) => definition(id, id, 'configuration', 'marketplace', false, asset.length + i));
+    return ok([...asset, ...configuration]);
+  }
+
+  /** `GET /products/{id}/items`: the seed's `items`, default `DEFAULT_PRODUCT_ITEMS(id)`, in the description's item shape. */
+  items(productId: string): Outcome<Array<Record<string, unknown>>> {
+    const p = this.products.get(productId);
+    if (!p) return problem(404, 'NTF_001', `Product ${productId} not found.`);
+    return ok(
+      (p.items ?? DEFAULT_PRODUCT_ITEMS(p.id)).map((item, i) => {
+        const type = item.type === 'ppu' ? 'PPU' : 'Reservation';
+        return {
+          id: item.id,
+          name: item.name,
+          display_name: item.name,
+          mpn: item.mpn,
+          external_id: item.mpn,
+          local_id: item.id.split('-').pop(),
+          status: 'published',
+          position: (i + 1) * 10_000,
+          type,
+          item_type: type,
+          period: item.type === 'ppu' ? 'Monthly' : 'Yearly',
+          precision: item.precision,
+          unit: { id: item.unit, name: item.unit, title: item.unit, unit: item.unit },
+          commitment: { multiplier: 'billing_period', count: 1 },
+          dynamic: false,
+          description: '',
+          parent: {},
+          replacement: {},
+          end_of_sale_notes: '',
+          group: { name: 'Default', mpn: 'DEFAULT' },
+        };
+      }),
+    );
   }
 
   allTierConfigRequests(): ConnectTierConfigRequest[] {
@@ -254,28 +408,58 @@ export class PlatformState {
     return t ? ok(t) : problem(404, 'NTF_001', `Tier configuration request ${id} not found.`);
   }
 
-  /** PUT /tier/config-requests/{id} `{params:[...]}`. */
-  updateTierConfig(id: string, body: Body): Outcome<ConnectTierConfigRequest> {
+  /**
+   * PUT /tier/config-requests/{id} `{params:[...], notes?, configuration?:{id}}`.
+   * The description's body (dp.TierConfigRequestCreate) requires
+   * `configuration`; the sandbox takes a body without it (as the connector and
+   * the official SDK send) but refuses one naming another configuration. Answers
+   * the description's dp.TierConfigRequestCreate shape.
+   */
+  updateTierConfig(id: string, body: Body): Outcome<TierConfigUpdate> {
     const changes = body.params === undefined ? ok([]) : readParamChanges(body.params, 'params');
     if (!changes.ok) return changes;
-    return this.actOnTier(id, 'update', body, (t) => mergeParams(t.params, changes.value));
+    if (body.notes !== undefined && body.notes !== null && typeof body.notes !== 'string') return problem(400, 'VAL_001', 'notes: must be a string.');
+    const updated = this.actOnTier(id, 'update', body, (t) => {
+      const named = (body.configuration as Body | undefined)?.id;
+      if (named !== undefined && named !== t.configuration.id) return problem(400, 'VAL_001', `configuration.id: ${String(named)} is not the configuration of ${id} (${String(t.configuration.id)}).`);
+      const merged = mergeParams(t.params, changes.value);
+      if (merged.ok && body.notes !== undefined) t.notes = body.notes ?? '';
+      return merged;
+    });
+    if (!updated.ok) return updated;
+    const t = updated.value;
+    return ok({
+      configuration: { id: String(t.configuration.id ?? '') },
+      status: t.status,
+      type: t.type,
+      params: t.params.map((p) => ({ id: p.id, value: p.value, value_error: p.value_error, ...(p.structured_value === undefined ? {} : { structured_value: p.structured_value }) })),
+      notes: typeof t.notes === 'string' ? t.notes : '',
+    });
   }
 
-  /** POST .../approve `{template:{id}}` (a tier template); then the reseller's `tiers_setup` requests become pending. */
-  approveTierConfig(id: string, body: Body): Outcome<ConnectTierConfigRequest> {
+  /**
+   * POST .../approve `{template:{id}}` (a tier template of the request's level);
+   * then the reseller's `tiers_setup` requests become pending. Answers the
+   * description's `{template:{id, representation}, effective_date}`.
+   */
+  approveTierConfig(id: string, body: Body): Outcome<TierApproval> {
+    let answer: TierApproval | undefined;
     const approved = this.actOnTier(id, 'approve', body, (t) => {
       if (body.template_id !== undefined && body.template === undefined) return problem(400, 'VAL_001', 'template: This field is required (tier approvals take {"template":{"id"}}, not template_id).');
-      const templateId = (body.template as Body | undefined)?.id;
-      const level = (t.configuration as { tier_level?: number }).tier_level;
-      const tpl = this.template(t.configuration.product.id, templateId, level === undefined ? ['tier1', 'tier2'] : [`tier${level}`], 'fulfillment');
+      const template = (body.template as Body | undefined) ?? {};
+      const level = tierLevel(t);
+      const tpl = this.template(t.configuration.product.id, template.id, level === undefined ? ['tier1', 'tier2'] : [`tier${level}`], 'fulfillment', 'template.id');
       if (!tpl.ok) return tpl;
       const filled = checkRequired(t.params);
       if (!filled.ok) return filled;
       t.template = { id: tpl.value.id, name: tpl.value.name };
+      t.effective_date = typeof template.effective_date === 'string' ? template.effective_date : this.stamp();
+      answer = { template: { id: tpl.value.id, representation: `${tpl.value.name} (sandbox rendering of ${tpl.value.id})` }, effective_date: t.effective_date as string };
       return ok(undefined);
     });
-    if (approved.ok) this.releaseTiersSetup(approved.value);
-    return approved;
+    if (!approved.ok) return approved;
+    this.releaseTiersSetup(approved.value);
+    return ok(answer as TierApproval);
   }
 
   /**
@@ -287,20 +471,29 @@ export class PlatformState {
     for (const t of this.allTierConfigRequests()) {
       if (t.status === 'approved') latest.set(`${t.configuration.account.id}/${t.configuration.product.id}`, t);
     }
-    return [...latest.values()].map((t) => ({
-      id: typeof t.configuration.id === 'string' ? t.configuration.id : `TC-${t.id.slice(4)}`,
-      account: t.configuration.account,
-      product: t.configuration.product,
-      marketplace: t.configuration.marketplace,
-      tier_level: t.configuration.tier_level,
-      params: t.params,
-    }));
+    return [...latest.values()].map((t) => {
+      const c = t.configuration as Record<string, unknown>;
+      const level = tierLevel(t);
+      return {
+        id: typeof c.id === 'string' ? c.id : `TC-${t.id.slice(4)}`,
+        name: `${t.configuration.account.name ?? t.configuration.account.id} configuration`,
+        account: t.configuration.account,
+        product: t.configuration.product,
+        marketplace: c.marketplace,
+        tier_level: level === undefined ? undefined : String(level),
+        status: 'active',
+        connection: c.connection ?? { ...structuredClone(SANDBOX_CONNECTION), type: 'production' },
+        ...(t.template === undefined ? {} : { template: t.template }),
+        params: t.params,
+        events: { created: { at: t.created }, updated: { at: t.updated } },
+      };
+    });
   }
 
   private releaseTiersSetup(t: ConnectTierConfigRequest): void {
+    const level = tierLevel(t) ?? 1;
     for (const r of this.requests.values()) {
       const tiers = (r.asset.tiers ?? {}) as Record<string, { id?: string } | undefined>;
-      const level = (t.configuration as { tier_level?: number }).tier_level ?? 1;
       if (r.status !== 'tiers_setup' || r.asset.product.id !== t.configuration.product.id || tiers[`tier${level}`]?.id !== t.configuration.account.id) continue;
       r.status = 'pending';
       r.updated = this.stamp();
@@ -308,6 +501,7 @@ export class PlatformState {
     }
   }
 
+  /** POST .../fail `{reason}` (required); the API answers 204 without a body. */
   failTierConfig(id: string, body: Body): Outcome<ConnectTierConfigRequest> {
     return this.actOnTier(id, 'fail', body, (t) => {
       if (typeof body.reason !== 'string' || body.reason.trim() === '') return problem(400, 'VAL_001', 'reason: This field is required.');
@@ -316,8 +510,14 @@ export class PlatformState {
     });
   }
 
+  /** POST .../inquire (no body): pending → inquiring; the API answers 204. */
   inquireTierConfig(id: string, body: Body): Outcome<ConnectTierConfigRequest> {
     return this.actOnTier(id, 'inquire', body, () => ok(undefined));
+  }
+
+  /** POST .../pend (no body): inquiring → pending; the API answers 204. */
+  pendTierConfig(id: string, body: Body): Outcome<ConnectTierConfigRequest> {
+    return this.actOnTier(id, 'pend', body, () => ok(undefined));
   }
 
   /** Usage files with their status, external id and uploaded bytes (for tests). */

@@ -24,6 +24,32 @@ export function tierAccountId(name: string): string {
 /** The reseller of compact requests without `tier1`. */
 export const DEFAULT_TIER1 = { id: 'TA-0000-0000-0001', name: 'Sandbox reseller' };
 
+/** The distributor, vendor and hub of every sandbox connection. */
+export const SANDBOX_CONNECTION = {
+  id: 'CT-0000-0000-0001',
+  provider: { id: 'PA-000-001', name: 'Sandbox distributor' },
+  vendor: { id: 'VA-000-001', name: 'Amazon Web Services' },
+  hub: { id: 'HB-0000-0000', name: 'Sandbox hub' },
+};
+
+/** A connection of this type with the provider, vendor and hub the OpenAPI description requires of one. */
+export function sandboxConnection(type: string): Record<string, unknown> {
+  return { ...structuredClone(SANDBOX_CONNECTION), type };
+}
+
+/** A tier account's `contact_info` with every field the OpenAPI description requires (address, contact names, phone). */
+export function contactInfo(email: string): Record<string, unknown> {
+  return {
+    address_line1: '1 Sandbox Street',
+    address_line2: '',
+    city: 'Sandbox City',
+    state: '',
+    postal_code: '00000',
+    country: 'US',
+    contact: { first_name: 'Sandbox', last_name: 'Buyer', email, phone_number: { country_code: '+1', area_code: '555', phone_number: '0100', extension: '' } },
+  };
+}
+
 function param(id: string, phase: string, value: string, valueError: string, required: boolean, title?: string): ConnectParam {
   return {
     id,
@@ -69,16 +95,11 @@ export function expandRequest(c: CompactRequest, product: ProductSeed, index: nu
       external_id: '',
       external_uid: createHash('sha1').update(assetId).digest('hex').slice(0, 32),
       product: { id: product.id, name: product.name, status: 'published' },
-      connection: {
-        id: 'CT-0000-0000-0001',
-        type: c.connectionType,
-        provider: { id: 'PA-000-001', name: 'Sandbox distributor' },
-        vendor: { id: 'VA-000-001', name: 'Amazon Web Services' },
-      },
+      connection: sandboxConnection(c.connectionType),
       items: [{ id: `${product.id.replace(/-/g, '_')}_0001`, mpn: 'AWS_USAGE', quantity: '0', old_quantity: '0', item_type: 'PPU', type: 'Others', period: 'Monthly' }],
       params: product.parameters.map((p) => param(p.id, p.phase, c.params[p.id] ?? '', c.valueErrors[p.id] ?? '', p.required, p.title)),
       tiers: {
-        customer: { ...customer, external_id: '', contact_info: { contact: { email: 'buyer@example.com' } } },
+        customer: { ...customer, external_id: '', contact_info: contactInfo('buyer@example.com') },
         tier1: c.tier1 ?? DEFAULT_TIER1,
         tier2: {},
       },
@@ -91,10 +112,20 @@ export function expandRequest(c: CompactRequest, product: ProductSeed, index: nu
   };
 }
 
-/** Expands a compact tier configuration request. */
+/**
+ * Expands a compact tier configuration request. The OpenAPI description
+ * (dp.TierConfigRequestRead) requires `parent_configuration`, `assignee`,
+ * `template` and `sli`, and types `tier_level` as the string `"1"`/`"2"`: a
+ * tier-2 request's parent is the default reseller's tier-1 configuration, a
+ * tier-1 request's names only the product and level; `assignee` is `{}` (nobody)
+ * and `template` `{name: ''}` until the approval names one.
+ */
 export function expandTierConfig(c: CompactTierConfig, product: ProductSeed, index: number): ConnectTierConfigRequest {
   const created = c.created ?? platformTime(DEFAULT_CREATED_BASE_MS + index * 60_000);
   const tier = { id: c.account.id, name: c.account.name };
+  const productRef = { id: product.id, name: product.name };
+  const marketplace = { id: c.marketplaceId };
+  const configurationId = c.id.replace(/^TCR-/, 'TC-').replace(/-\d{3}$/, '');
   return {
     id: c.id,
     type: c.type,
@@ -102,19 +133,27 @@ export function expandTierConfig(c: CompactTierConfig, product: ProductSeed, ind
     created,
     updated: created,
     environment: 'production',
-    assignee: null,
+    assignee: {},
+    template: { name: '' },
+    sli: { zone: 0, days: 0 },
+    reason: '',
+    notes: '',
     events: { created: { at: created } },
     configuration: {
-      id: c.id.replace(/^TCR-/, 'TC-').replace(/-\d{3}$/, ''),
-      tier_level: c.tierLevel,
+      id: configurationId,
+      tier_level: String(c.tierLevel),
       status: 'processing',
       account: tier,
-      product: { id: product.id, name: product.name },
-      marketplace: { id: c.marketplaceId },
-      connection: { type: 'production' },
+      product: productRef,
+      marketplace,
+      connection: sandboxConnection('production'),
       params: [],
     },
-    params: Object.entries(c.params).map(([id, value]) => param(id, 'ordering', value, '', false)),
+    parent_configuration:
+      c.tierLevel === 2
+        ? { id: `${configurationId}-T1`, tier_level: '1', status: 'active', account: DEFAULT_TIER1, product: productRef, marketplace, connection: sandboxConnection('production') }
+        : { tier_level: '1', product: productRef, marketplace },
+    params: Object.entries(c.params).map(([id, value]) => ({ ...param(id, 'ordering', value, '', false), scope: `tier${c.tierLevel}` })),
     tiers: c.tierLevel === 1 ? { tier1: tier, tier2: {} } : { tier1: DEFAULT_TIER1, tier2: tier },
   };
 }

@@ -188,7 +188,8 @@ describe('platform sandbox: conversations, templates, tier configuration', () =>
     const wrongBody = await call('POST', '/tier/config-requests/TCR-000-000-001-001/approve', { template_id: 'TL-222-222-222' });
     expect(wrongBody.status).toBe(400);
     const approved = await call('POST', '/tier/config-requests/TCR-000-000-001-001/approve', { template: { id: 'TL-222-222-222' } });
-    expect(approved.json.status).toBe('approved');
+    expect(approved.json).toEqual({ template: { id: 'TL-222-222-222', representation: 'Tier ok (sandbox rendering of TL-222-222-222)' }, effective_date: '2026-11-26T10:00:00+00:00' });
+    expect(sandbox.platform.state.tierConfigRequest('TCR-000-000-001-001')).toMatchObject({ status: 'approved', template: { id: 'TL-222-222-222', name: 'Tier ok' } });
     expect(sandbox.platform.state.request('PR-0001-0006-0001-001')?.status).toBe('pending');
   });
 });
