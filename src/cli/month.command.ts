@@ -205,6 +205,7 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
         clock: { now: io.now },
         sleep: sleepUntilAborted,
         readWorkbook: async (path) => new Uint8Array(await readFile(path)),
+        onFileStatus: (file) => io.stdout(`payer ${payer.accountId} · usage file ${file.id} (${file.externalId}): ${file.status}\n`),
       };
       const result = await runPayerMonth(deps, {
         payerAccountId: payer.accountId,

@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { coerceError, ConnectorError } from '../../domain/errors.js';
 import { rateMonth, type RateMonthDeps, type RateMonthInput, type RunOutput } from '../rate-month.js';
 import type { CurSource } from '../ports.js';
-import { RUN_STEPS, type RunLedger, type RunRecord, type RunStep, type UsageFilesPort } from './ports.js';
+import { RUN_STEPS, type RunLedger, type RunRecord, type RunStep, type UsageFile, type UsageFilesPort } from './ports.js';
 import { uploadUsageFile, type UploadUsageFileResult } from './upload-usage-file.js';
 
 export interface PayerMonthDeps {
@@ -25,6 +25,8 @@ export interface PayerMonthDeps {
   clock: { now(): Date };
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   readWorkbook(path: string): Promise<Uint8Array>;
+  /** Told each time the platform shows the usage file in a new status. */
+  onFileStatus?: (file: UsageFile) => void;
 }
 
 export interface PayerMonthInput {
@@ -118,7 +120,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
     }
     if (!input.productId || !input.contractId) throw new ConnectorError('CONFIG_INVALID', `payer ${payer}: no product and contract to upload the usage file to`, { where: { payer, setting: 'payers[].usage' } });
     const upload = await uploadUsageFile(
-      { files: deps.files, ledger, clock, sleep: deps.sleep, readWorkbook: deps.readWorkbook },
+      { files: deps.files, ledger, clock, sleep: deps.sleep, readWorkbook: deps.readWorkbook, ...(deps.onFileStatus ? { onFileStatus: deps.onFileStatus } : {}) },
       {
         payerAccountId: payer,
         period,

@@ -17,6 +17,8 @@ export interface UploadUsageFileDeps {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** The bytes of the .xlsx written for this version. */
   readWorkbook(path: string): Promise<Uint8Array>;
+  /** Told each time the platform shows the file in a new status (progress for an operator). */
+  onFileStatus?: (file: UsageFile) => void;
 }
 
 /** One payer's month. The run (payer, period, version) must already be started in the ledger. */
@@ -129,7 +131,7 @@ async function findOrCreate(files: UsageFilesPort, input: UploadUsageFileInput, 
 }
 
 /** Polls with exponential backoff until the platform has judged the file (`ready`, `invalid`, ...). */
-async function awaitVerdict(deps: UploadUsageFileDeps, input: UploadUsageFileInput, file: UsageFile): Promise<UsageFile> {
+async function awaitVerdict(deps: UploadUsageFileDeps, input: UploadUsageFileInput, file: UsageFile, seen: (file: UsageFile) => UsageFile): Promise<UsageFile> {
   const base = input.pollBaseDelayMs ?? 1000;
   const max = input.pollMaxDelayMs ?? 30000;
   const maxPolls = input.maxPolls ?? 60;
@@ -143,7 +145,7 @@ async function awaitVerdict(deps: UploadUsageFileDeps, input: UploadUsageFileInp
     }
     await deps.sleep(Math.min(base * 2 ** poll, max), input.signal);
     if (input.signal.aborted) throw new ConnectorError('ABORTED', `waiting for usage file ${current.id}: stopped by the abort signal`);
-    current = await deps.files.get(current.id, input.signal);
+    current = seen(await deps.files.get(current.id, input.signal));
   }
   return current;
 }
@@ -169,6 +171,12 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
 
   const found = ledger.get(payer, period, version);
   if (found === undefined) throw new ConnectorError('STATE', `${label} is not in the run ledger; start it before uploading`);
+  let lastStatus: string | undefined;
+  const seen = (file: UsageFile): UsageFile => {
+    if (file.status !== lastStatus) deps.onFileStatus?.(file);
+    lastStatus = file.status;
+    return file;
+  };
   let run: RunRecord = found;
   const fileId = (): string => {
     if (run.usageFileId === undefined) throw new ConnectorError('STATE', `${label} is at step ${run.step} but records no usage file id`);
@@ -190,21 +198,21 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
 
   let file: UsageFile;
   if (reached(run, 'file-created')) {
-    file = await files.get(fileId(), signal);
+    file = seen(await files.get(fileId(), signal));
   } else {
     const refusal = (await schemaRefusal(files, input)) ?? (input.replace ? finalRefusal(await previousFiles(deps, input), input) : undefined);
     if (refusal !== undefined) refuse(refusal);
-    file = await findOrCreate(files, input, externalId);
+    file = seen(await findOrCreate(files, input, externalId));
     const fields = { usageFileId: file.id, usageFileStatus: file.status, workbookPath: input.workbookPath, currency: input.currency };
     run = ledger.advance(payer, period, version, 'file-created', fields, clock.now());
   }
 
   if (file.status === 'draft' && !reached(run, 'uploaded')) {
     const workbook = await deps.readWorkbook(input.workbookPath);
-    file = await files.upload(file.id, workbook, basename(input.workbookPath), signal);
+    file = seen(await files.upload(file.id, workbook, basename(input.workbookPath), signal));
   }
   if (!reached(run, 'uploaded')) advance('uploaded', file.status);
-  file = await awaitVerdict(deps, input, file);
+  file = await awaitVerdict(deps, input, file, seen);
 
   if (file.status === 'invalid') {
     const detail = file.errorDetail ?? 'the platform gave no error detail';
@@ -220,7 +228,7 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
       if (refusal !== undefined) refuse(refusal);
       for (const old of previous) if (REPLACEABLE.has(old.status)) await files.delete(old.id, signal);
     }
-    file = await files.submit(file.id, signal);
+    file = seen(await files.submit(file.id, signal));
     advance('submitted', file.status);
   } else if (SUBMITTED.has(file.status)) {
     advance('submitted', file.status);

@@ -94,6 +94,28 @@ describe('uploadUsageFile()', () => {
     expect(files.uploads.get(file.id)).toEqual({ bytes: WORKBOOK, fileName: '111111111111-2026-10-v1.xlsx' });
   });
 
+  it("waits while the platform shows the file uploaded, then processing, and tells each status once", async () => {
+    const { ledger, files, deps } = setup();
+    files.pollsToVerdict = 2;
+    rated(ledger);
+    const statuses: string[] = [];
+    const { run } = await uploadUsageFile({ ...deps, onFileStatus: (f) => statuses.push(f.status) }, input());
+    expect(statuses).toEqual(['draft', 'uploaded', 'processing', 'ready', 'pending']);
+    expect(run.outcome).toBe('succeeded');
+  });
+
+  it('treats uploaded as a waiting status, not a final one, when a run resumes on it', async () => {
+    const { ledger, files, deps } = setup();
+    rated(ledger);
+    files.failNext('get');
+    await expect(uploadUsageFile(deps, input())).rejects.toMatchObject({ code: 'PLATFORM_UNREACHABLE' });
+    expect(ledger.get(PAYER, PERIOD, 1)).toMatchObject({ step: 'uploaded', usageFileStatus: 'uploaded', outcome: 'running' });
+    const { run, file } = await uploadUsageFile(deps, input());
+    expect(run).toMatchObject({ outcome: 'succeeded', usageFileStatus: 'pending' });
+    expect(file.status).toBe('pending');
+    expect(files.count('upload')).toBe(1);
+  });
+
   it('resumes after a crash between create and upload, uploading to the same file', async () => {
     const { ledger, files, deps } = setup();
     rated(ledger);
