@@ -20,7 +20,7 @@ import type { Router } from './http.util.js';
 import { ok, problem, type Outcome } from './platform.lifecycle.js';
 import { list, reply, type PlatformContext } from './platform.routes.js';
 import type { PlatformState } from './platform.state.js';
-import { DEFAULT_TIER1, SANDBOX_CONNECTION, sandboxConnection, tierAccountId } from './seed.expand.js';
+import { DEFAULT_TIER1, externalUid, SANDBOX_CONNECTION, sandboxConnection, tierAccountId } from './seed.expand.js';
 import type { AssetSeed, ConnectParam, ConnectRequest, MarketplaceSeed, ProductSeed } from './seed.schema.js';
 
 /** The marketplace every compact request defaults to, and its currency. */
@@ -111,6 +111,7 @@ function seededAsset(a: AssetSeed, product: ProductSeed | undefined): Json {
     // The description's asset statuses have no `rejected`: a rejected purchase leaves its asset terminated.
     status: a.status === 'rejected' ? 'terminated' : a.status,
     external_id: '',
+    external_uid: externalUid(a.id),
     product: { id: a.productId, name: product?.name ?? 'AWS' },
     connection: sandboxConnection('production'),
     params: Object.entries(a.params).map(([id, value]) => ({ id, name: id, phase: phases.get(id) ?? 'ordering', value, value_error: '' })),

@@ -21,6 +21,11 @@ export function tierAccountId(name: string): string {
   return `TA-${digits.slice(0, 4)}-${digits.slice(4, 8)}-${digits.slice(8)}`;
 }
 
+/** An asset's stable `external_uid` (32 hex digits of its id's SHA-1). */
+export function externalUid(assetId: string): string {
+  return createHash('sha1').update(assetId).digest('hex').slice(0, 32);
+}
+
 /** The reseller of compact requests without `tier1`. */
 export const DEFAULT_TIER1 = { id: 'TA-0000-0000-0001', name: 'Sandbox reseller' };
 
@@ -93,7 +98,7 @@ export function expandRequest(c: CompactRequest, product: ProductSeed, index: nu
       id: assetId,
       status: c.type === 'purchase' ? 'processing' : 'active',
       external_id: '',
-      external_uid: createHash('sha1').update(assetId).digest('hex').slice(0, 32),
+      external_uid: externalUid(assetId),
       product: { id: product.id, name: product.name, status: 'published' },
       connection: sandboxConnection(c.connectionType),
       items: [{ id: `${product.id.replace(/-/g, '_')}_0001`, mpn: 'AWS_USAGE', quantity: '0', old_quantity: '0', item_type: 'PPU', type: 'Others', period: 'Monthly' }],
