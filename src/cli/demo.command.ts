@@ -3,19 +3,23 @@
  * nothing else installed. The fixture orders (`fixtures/orders/`) are served by
  * the loopback sandbox and processed by the real platform client and the real
  * AWS SDK, cycle by cycle, as the daemon would; then the demo month is rated
- * from local CUR files (the dry run).
+ * from local CUR files (the dry run); then the same month runs in production
+ * form against the sandbox platform: a usage file created, uploaded, checked
+ * (`uploaded` → `processing` → `ready`) and submitted (`pending`).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCycle } from '../app/orders/process-cycle.js';
 import { loadConfig, packageRoot } from '../config/load.js';
 import { composeOrders } from '../daemon/compose.js';
+import { sleepUntilAborted } from '../daemon/poll-loop.js';
 import { createLogger } from '../daemon/logger.js';
 import { ConnectorError } from '../domain/errors.js';
 import { startSandbox } from '../sandbox/sandbox.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { cycleSummary, resultLine } from './orders-output.js';
+import { runMonthCommand } from './month.command.js';
 import { runRate, type CommandIo } from './rate.command.js';
 import { renderTable } from './table.js';
 
@@ -30,7 +34,7 @@ export interface DemoOptions {
 /** The demo's "today": the fixtures' cancel countdown is written against it. */
 const DEMO_TODAY = new Date('2026-11-26T12:00:00Z');
 
-export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ratedOk: boolean }> {
+export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ratedOk: boolean; submitted: boolean }> {
   const root = packageRoot();
   const fixtures = join(root, 'fixtures');
   const configFile = options.config ?? join(fixtures, 'demo.config.json');
@@ -74,25 +78,45 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ra
     const actions = runtime.deps.manualActions.list({ open: true });
     io.stdout(`\nManual actions (npx native-rating manual-actions): ${actions.length}\n`);
     for (const a of actions) io.stdout(`  #${a.id} ${a.kind}: ${a.detail}\n`);
+
+    io.stdout(`\nRating · dry run of 2026-10 from fixtures/cur/demo-2026-10\n\n`);
+    const rated = await runRate(
+      {
+        period: '2026-10',
+        cur: join(fixtures, 'cur', 'demo-2026-10'),
+        config: configFile,
+        assets: join(fixtures, 'demo.assets.json'),
+        dryRun: true,
+        out: options.out,
+      },
+      io,
+    );
+
+    io.stdout(`\nUsage file · the same month to the sandbox platform (${sandbox.platformUrl})\n\n`);
+    const monthConfig = join(stateDir, 'month.config.json');
+    const base = JSON.parse(await readFile(configFile, 'utf8')) as { payers: Array<Record<string, unknown>>; connect?: Record<string, unknown> };
+    const product = seed.products[0];
+    await writeFile(
+      monthConfig,
+      JSON.stringify({
+        ...base,
+        payers: base.payers.map((p) => ({ ...p, usage: { contractId: product?.contractId } })),
+        connect: { ...base.connect, apiUrl: sandbox.platformUrl, productIds: [product?.id] },
+        state: { path: join(stateDir, 'month.db') },
+      }),
+    );
+    const month = await runMonthCommand(
+      { period: '2026-10', cur: join(fixtures, 'cur', 'demo-2026-10'), config: monthConfig, assets: join(fixtures, 'demo.assets.json'), out: join(options.out, 'upload'), trigger: 'demo' },
+      // The sandbox judges a file at once: the demo does not wait a real platform's polling intervals (1 s, doubling).
+      { ...io, sleep: (ms, signal) => sleepUntilAborted(Math.min(ms, 100), signal) },
+      { apiKey: sandbox.apiKey, variables: {} },
+    );
+    return { ratedOk: rated.payers.every((p) => p.ok), submitted: month.every(({ result }) => result.kind === 'done') };
   } finally {
     runtime.close();
     await sandbox.close();
     await rm(stateDir, { recursive: true, force: true });
   }
-
-  io.stdout(`\nRating · dry run of 2026-10 from fixtures/cur/demo-2026-10\n\n`);
-  const rated = await runRate(
-    {
-      period: '2026-10',
-      cur: join(fixtures, 'cur', 'demo-2026-10'),
-      config: configFile,
-      assets: join(fixtures, 'demo.assets.json'),
-      dryRun: true,
-      out: options.out,
-    },
-    io,
-  );
-  return { ratedOk: rated.payers.every((p) => p.ok) };
 }
 
 export function checkCycles(text: string): number {

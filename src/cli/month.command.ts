@@ -203,7 +203,7 @@ export async function runMonthCommand(options: MonthRunOptions, io: CommandIo, e
           onProgress: progressPrinter(io),
         },
         clock: { now: io.now },
-        sleep: sleepUntilAborted,
+        sleep: io.sleep ?? sleepUntilAborted,
         readWorkbook: async (path) => new Uint8Array(await readFile(path)),
         onFileStatus: (file) => io.stdout(`payer ${payer.accountId} · usage file ${file.id} (${file.externalId}): ${file.status}\n`),
       };

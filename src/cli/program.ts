@@ -219,7 +219,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('the bundled demo: fixture orders processed against the loopback sandbox, then the demo month rated (dry run)')
+    .description('the bundled demo: fixture orders processed against the loopback sandbox, the demo month rated (dry run), then uploaded to the sandbox platform as a usage file')
     .option('--config <config.json>', 'configuration for the orders and the rating (default: the bundled fixtures/demo.config.json)')
     .addOption(new Option('--out <dir>', 'folder for the rating outputs').default('out'))
     .addOption(new Option('--cycles <n>', 'poll cycles to run against the sandbox').default('3'))
@@ -229,7 +229,7 @@ export function buildProgram(): Command {
           { out: options.out, cycles: checkCycles(options.cycles), config: options.config },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
         );
-        return result.ratedOk ? EXIT_OK : EXIT_PAYER_FAILED;
+        return result.ratedOk && result.submitted ? EXIT_OK : EXIT_PAYER_FAILED;
       }),
     );
 

@@ -33,6 +33,8 @@ export interface CommandIo {
   /** True when stderr is a terminal (progress redraws one line). */
   stderrIsTty: boolean;
   now: () => Date;
+  /** Waits between polls of a usage file the platform is checking (default: a real timer that stops on abort). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;

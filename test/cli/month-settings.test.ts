@@ -14,7 +14,7 @@ describe('runMonthCommand() without local files', () => {
     let out = '';
     const results = await runMonthCommand(
       { period: '2026-10', config, billAllAccounts: true, dryRun: true, out: join(dir, 'out'), payer: '111111111111' },
-      { stdout: (t) => void (out += t), stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW },
+      { stdout: (t) => void (out += t), stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined },
       { variables: {} },
     );
     expect(results).toHaveLength(1);

@@ -19,7 +19,7 @@ async function setup() {
 
 const io = () => {
   let stdout = '';
-  return { io: { stdout: (t: string) => void (stdout += t), stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW }, out: () => stdout };
+  return { io: { stdout: (t: string) => void (stdout += t), stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined }, out: () => stdout };
 };
 
 describe('reprocess --dry-run', () => {

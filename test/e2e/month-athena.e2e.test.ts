@@ -65,7 +65,7 @@ describe('rate --period --config (Athena and the platform)', () => {
     });
     const [entry] = await runMonthCommand(
       { period: '2026-10', config, billAllAccounts: true, out: join(dir, 'out') },
-      { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW },
+      { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined },
       { apiKey: sandbox.apiKey, variables: {} },
     );
     // 170 USD of usage × 1.2, plus the business plan's 100 USD minimum per account × 1.2 (RATING.md §4): 204 + 240.

@@ -32,7 +32,7 @@ describe('a month of two payers', () => {
     });
     const results = await runMonthCommand(
       { period: '2026-10', cur, billAllAccounts: true, config, out: join(dir, 'out') },
-      { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW },
+      { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined },
       { apiKey: sandbox.apiKey, variables: {} },
     );
     expect(results.map((r) => [r.payer, r.result.kind, r.result.run.currency])).toEqual([

@@ -47,7 +47,7 @@ describe('a month with a reseller on its own payer', () => {
     });
     const results = await runMonthCommand(
       { period: '2026-10', cur, config, out: join(dir, 'out') },
-      { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW },
+      { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined },
       { apiKey: sandbox.apiKey, variables: {} },
     );
     expect(results.map((r) => [r.payer, r.result.kind, r.result.run.currency])).toEqual([

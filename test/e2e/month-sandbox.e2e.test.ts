@@ -10,7 +10,7 @@ import { runMonthCommand } from '../../src/cli/month.command.js';
 import { runReprocess } from '../../src/cli/reprocess.command.js';
 import { money, sum, toFixedText } from '../../src/domain/money.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { loadSeed } from '../../src/sandbox/seed.js';
+import { DEFAULT_TEMPLATE_USAGE_COLUMNS, loadSeed } from '../../src/sandbox/seed.js';
 import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
@@ -38,7 +38,7 @@ function only<T>(entries: T[]): T {
   return entry;
 }
 
-const io = () => ({ stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW });
+const io = () => ({ stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined });
 const options = async (fx?: string) => ({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json', config: await config(fx), out: join(dir, 'out') });
 
 describe('rate without --dry-run, against the sandbox platform', () => {
@@ -51,6 +51,20 @@ describe('rate without --dry-run, against the sandbox platform', () => {
     const report = JSON.parse(await readFile(result.run.reportPath ?? '', 'utf8')) as { billedTotal: string; records: number };
     expect(content?.records).toHaveLength(report.records);
     expect(toFixedText(sum((content?.records ?? []).map((r) => money(r.amount ?? '0'))), 2)).toBe(report.billedTotal);
+  });
+
+  it('shows the file passing through uploaded and processing to ready, then pending, in the product template\'s columns', async () => {
+    const printed: string[] = [];
+    const watch = { ...io(), stdout: (t: string) => void printed.push(t) };
+    const { result } = only(await runMonthCommand(await options(), watch, { apiKey: sandbox.apiKey, variables: {} }));
+    expect(result.kind).toBe('done');
+    const statuses = printed.join('').split('\n').filter((l) => l.includes('· usage file ')).map((l) => l.split(': ').pop());
+    expect(statuses).toEqual(['draft', 'uploading', 'uploaded', 'processing', 'ready', 'pending']);
+    const file = sandbox.platform.state.usageFiles()[0];
+    const content = sandbox.platform.state.usageFileRecords(file?.id ?? '');
+    // The sandbox product's template: 16 columns, item_unit before item_precision, no tier; then the connector's custom column.
+    expect(content?.header).toEqual([...DEFAULT_TEMPLATE_USAGE_COLUMNS, 'v.marketplace_service']);
+    expect(new Set(content?.records.map((r) => `${r.start_time_utc}|${r.end_time_utc}`))).toEqual(new Set(['2026-10-01 00:00:00|2026-10-31 23:59:59']));
   });
 
   it('does nothing the second time for the same period', async () => {
