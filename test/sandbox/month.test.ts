@@ -87,6 +87,41 @@ describe('sandbox GET /assets', () => {
   });
 });
 
+describe('sandbox GET /assets/{id} and the description\'s asset shape', () => {
+  const get = async (path: string): Promise<{ status: number; json: any }> => {
+    const response = await fetch(`${sandbox.platformUrl}${path}`, { headers: { authorization: `ApiKey ${sandbox.apiKey}` } });
+    return { status: response.status, json: await response.json() };
+  };
+
+  it('answers one asset as GET /assets lists it, and 404 for an unknown one', async () => {
+    await approve('PR-0001-0002-0001-001', []);
+    const listed = (await get('/assets?eq(id,AS-0001-0002-0001)')).json;
+    const one = await get('/assets/AS-0001-0002-0001');
+    expect(one).toEqual({ status: 200, json: listed[0] });
+    expect(one.json).toMatchObject({ status: 'active', connection: { provider: { id: 'PA-000-001' }, vendor: { id: 'VA-000-001' }, hub: { id: 'HB-0000-0000' } } });
+    expect(one.json.items.map((i: { quantity: unknown }) => i.quantity)).toEqual([0]);
+    expect((await get('/assets/AS-0009-0009-0009')).json).toMatchObject({ id: 'AS-0009-0009-0009', external_uid: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(await get('/assets/AS-1234-1234-1234')).toEqual({ status: 404, json: { error_code: 'NTF_001', errors: ['Asset AS-1234-1234-1234 not found.'] } });
+  });
+
+  it('leaves the asset of a failed purchase terminated (the description has no rejected asset)', async () => {
+    await orders.failRequest('PR-0001-0001-0001-001', 'no', signal);
+    expect((await get('/assets/AS-0001-0001-0001')).json.status).toBe('terminated');
+    expect((await month.listAssets([PRODUCT], signal)).find((a) => a.id === 'AS-0001-0001-0001')?.status).toBe('terminated');
+  });
+
+  it('answers configuration rows with the structured_value the description requires', async () => {
+    const rows = (await get(`/products/${PRODUCT}/configurations?marketplace.id=MP-10001`)).json;
+    expect(rows[0]).toEqual({
+      id: 'PCV-411-678-887-10001-customMarkup',
+      value: '1.3',
+      structured_value: {},
+      parameter: { id: 'customMarkup', name: 'customMarkup', title: 'customMarkup', scope: 'marketplace', phase: 'configuration', type: 'text' },
+      marketplace: { id: 'MP-10001' },
+    });
+  });
+});
+
 describe('sandbox configurations and marketplaces', () => {
   it("answers a marketplace's configuration values from its requests over the product's", async () => {
     await expect(month.marketplaceConfiguration(PRODUCT, 'MP-48301', signal)).resolves.toEqual({ customMarkup: '1.1', fxRate: '1' });

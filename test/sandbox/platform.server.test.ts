@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import type { SeedInput } from '../../src/sandbox/seed.js';
+import { ConnectContract, ContractRecorder } from '../support/connect-contract.js';
 
 const NOW = new Date('2026-11-26T10:00:00Z');
 const PRODUCT = 'PRD-411-678-887';
@@ -224,5 +225,168 @@ describe('platform sandbox: faults and stats', () => {
     const state = await admin('GET', '/__sandbox/state');
     expect(Object.keys(state)).toEqual(['requests', 'tierConfigRequests', 'histories', 'conversations']);
     expect(state.histories['PR-0001-0001-0001-001']).toHaveLength(1);
+  });
+});
+
+describe('platform sandbox: what the OpenAPI description documents', () => {
+  const ids = (json: Array<{ id: string }>): string[] => json.map((r) => r.id);
+
+  it('reads quoted RQL values, raw or percent-encoded as node-fetch sends them', async () => {
+    expect(ids((await call('GET', '/requests?and(eq(status,"pending"),eq(type,\'cancel\'))')).json)).toEqual(['PR-0001-0003-0001-002']);
+    const quotedList = await call('GET', `/requests?in(asset.product.id,(%22PRD-000-000-001%22,%22PRD-9%22))`);
+    expect(ids(quotedList.json)).toEqual(['PR-0002-0001-0001-001']);
+    const spaced = await call('GET', '/requests?like(asset.tiers.customer.name,%22*Acme%20Corp*%22)&eq(status,approved)');
+    expect(ids(spaced.json)).toEqual(['PR-0001-0005-0001-001']);
+  });
+
+  it('takes the product_id filter and the double-underscore spellings of GET /requests', async () => {
+    expect(ids((await call('GET', '/requests?product_id=PRD-000-000-001')).json)).toEqual(['PR-0002-0001-0001-001']);
+    expect(ids((await call('GET', '/requests?in(product_id,(PRD-000-000-001))')).json)).toEqual(['PR-0002-0001-0001-001']);
+    expect(ids((await call('GET', '/requests?asset__product__id=PRD-000-000-001')).json)).toEqual(['PR-0002-0001-0001-001']);
+    expect(ids((await call('GET', '/requests?asset_id=AS-0001-0003-0001')).json)).toEqual(['PR-0001-0003-0001-002']);
+    expect(ids((await call('GET', '/requests?eq(asset.tier1_id,TA-9)')).json)).toEqual(['PR-0001-0006-0001-001']);
+  });
+
+  it('orders descending with ordering(-field) and with order_by=-field alike', async () => {
+    const seeded = SEED.requests?.map((r) => r.id as string) ?? [];
+    const rql = await call('GET', '/requests?ordering(-created)');
+    const plain = await call('GET', '/requests?order_by=-created');
+    expect(ids(rql.json)).toEqual([...seeded].reverse());
+    expect(ids(plain.json)).toEqual(ids(rql.json));
+    expect(ids((await call('GET', '/requests?ordering(type,-created)&limit=2')).json)).toEqual(['PR-0001-0003-0001-002', 'PR-0001-0006-0001-001']);
+  });
+
+  it('approves with an activation_tile: its text is the activation key; refuses both or neither of template_id and activation_tile', async () => {
+    const id = 'PR-0001-0001-0001-001';
+    await call('PUT', `/requests/${id}`, { asset: { params: [{ id: 'aws_account_id', value: '900000000001' }] } });
+    const both = await call('POST', `/requests/${id}/approve`, { template_id: 'TL-111-111-111', activation_tile: 'x' });
+    expect([both.status, both.json.errors[0]]).toEqual([400, 'Give template_id or activation_tile, not both (template_id "TL-111-111-111").']);
+    const neither = await call('POST', `/requests/${id}/approve`, {});
+    expect([neither.status, neither.json.errors]).toEqual([400, ['template_id or activation_tile: This field is required.']]);
+    const approved = await call('POST', `/requests/${id}/approve`, { activation_tile: 'Your account: 900000000001', effective_date: '2026-11-20T00:00:00+00:00' });
+    expect(approved.status).toBe(200);
+    expect(sandbox.platform.state.request(id)).toMatchObject({ status: 'approved', activation_key: 'Your account: 900000000001', effective_date: '2026-11-20T00:00:00+00:00', asset: { status: 'active' } });
+    expect(sandbox.platform.state.request(id)?.template).toBeUndefined();
+  });
+
+  it('pends an inquiring request back to pending (POST /requests/{id}/pend, no body) and refuses a pending one', async () => {
+    const id = 'PR-0001-0002-0001-001';
+    const early = await call('POST', `/requests/${id}/pend`);
+    expect([early.status, early.json.error_code]).toEqual([400, 'REQ_001']);
+    await call('POST', `/requests/${id}/inquire`, { activation_tile: 'Please check the e-mail address' });
+    const pended = await call('POST', `/requests/${id}/pend`);
+    expect([pended.status, pended.json.status]).toEqual([200, 'pending']);
+    expect(sandbox.platform.state.history(id).map((h) => [h.action, h.from, h.to])).toEqual([
+      ['inquire', 'pending', 'inquiring'],
+      ['pend', 'inquiring', 'pending'],
+    ]);
+  });
+
+  it("lists a product's parameter definitions and items", async () => {
+    const parameters = await call('GET', `/products/${PRODUCT}/parameters`);
+    expect(parameters.json.map((p: { id: string; phase: string }) => [p.id, p.phase])).toEqual([
+      ['account_type', 'ordering'],
+      ['account_email', 'ordering'],
+      ['account_name', 'ordering'],
+      ['support_level', 'ordering'],
+      ['aws_account_id', 'fulfillment'],
+      ['create_account_status_id', 'fulfillment'],
+      ['handshake_id', 'fulfillment'],
+      ['account_closed_at', 'fulfillment'],
+      ['payer_account_id', 'fulfillment'],
+    ]);
+    expect(parameters.json[4]).toEqual({
+      id: 'aws_account_id',
+      name: 'aws_account_id',
+      title: 'AWS account id',
+      description: '',
+      type: 'text',
+      scope: 'asset',
+      phase: 'fulfillment',
+      position: 50_000,
+      constraints: { required: true, hidden: false, unique: false, reconciliation: false },
+    });
+    expect(ids((await call('GET', `/products/${PRODUCT}/parameters?and(eq(phase,fulfillment),eq(constraints.required,true))`)).json)).toEqual(['aws_account_id']);
+    const items = await call('GET', `/products/${PRODUCT}/items?eq(mpn,AWS_SUPPORT)`);
+    expect(items.json).toEqual([expect.objectContaining({ id: `${PRODUCT}-0003`, mpn: 'AWS_SUPPORT', display_name: 'AWS support plan', type: 'PPU', precision: 'decimal(2)', unit: { id: 'unit', name: 'unit', title: 'unit', unit: 'unit' } })]);
+    expect((await call('GET', '/products/PRD-404-404-404/items')).status).toBe(404);
+  });
+
+  it('answers tier fail, inquire and pend with 204 and no body, and PUT with the dp.TierConfigRequestCreate shape', async () => {
+    const tcr = 'TCR-000-000-001-001';
+    const put = await call('PUT', `/tier/config-requests/${tcr}`, { configuration: { id: 'TC-000-000-001' }, params: [{ id: 'payerAccountId', value: '111111111112' }], notes: 'checked' });
+    expect(put.json).toEqual({ configuration: { id: 'TC-000-000-001' }, status: 'pending', type: 'setup', params: [{ id: 'payerAccountId', value: '111111111112', value_error: '' }], notes: 'checked' });
+    const other = await call('PUT', `/tier/config-requests/${tcr}`, { configuration: { id: 'TC-9' }, params: [] });
+    expect([other.status, other.json.errors]).toEqual([400, [`configuration.id: TC-9 is not the configuration of ${tcr} (TC-000-000-001).`]]);
+    const inquired = await call('POST', `/tier/config-requests/${tcr}/inquire`);
+    expect([inquired.status, inquired.text]).toEqual([204, '']);
+    expect(sandbox.platform.state.tierConfigRequest(tcr)?.status).toBe('inquiring');
+    const pended = await call('POST', `/tier/config-requests/${tcr}/pend`);
+    expect([pended.status, pended.text, sandbox.platform.state.tierConfigRequest(tcr)?.status]).toEqual([204, '', 'pending']);
+    const failed = await call('POST', `/tier/config-requests/${tcr}/fail`, { reason: 'no payer' });
+    expect([failed.status, failed.text]).toEqual([204, '']);
+    expect(sandbox.platform.state.tierConfigRequest(tcr)).toMatchObject({ status: 'failed', reason: 'no payer' });
+    expect((await call('POST', `/tier/config-requests/${tcr}/inquire`)).status).toBe(400);
+  });
+});
+
+describe('platform sandbox: every answer judged by the OpenAPI description', () => {
+  it('lists, reads and acts on requests, conversations, products, tier configuration, assets and marketplaces as the description allows', async () => {
+    const contract = await ConnectContract.load();
+    const recorder = new ContractRecorder(contract);
+    const judged = await startSandbox({ seed: { ...SEED, products: SEED.products?.map((p) => ({ ...p, configuration: { customMarkup: '1.1' } })) }, now: () => NOW, onExchange: recorder.onExchange });
+    const send = async (method: string, path: string, body?: unknown): Promise<number> => {
+      const response = await fetch(`${judged.platformUrl}${path}`, { method, headers: { authorization: `ApiKey ${judged.apiKey}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    try {
+      const statuses = [
+        await send('GET', `/requests?and(eq(status,pending),in(asset.product.id,(${PRODUCT})))&ordering(-created)&select(-activation_key)&limit=3`),
+        await send('GET', '/requests/PR-0001-0001-0001-001'),
+        await send('PUT', '/requests/PR-0001-0001-0001-001', { asset: { params: [{ id: 'aws_account_id', value: '900000000001' }] } }),
+        await send('POST', '/requests/PR-0001-0001-0001-001/approve', { template_id: 'TL-111-111-111' }),
+        await send('POST', '/requests/PR-0001-0002-0001-001/inquire', { template_id: 'TL-111-111-112' }),
+        await send('POST', '/requests/PR-0001-0002-0001-001/pend'),
+        await send('POST', '/requests/PR-0001-0002-0001-001/fail', { reason: 'no' }),
+        await send('GET', '/conversations?instance_id=PR-0001-0001-0001-001'),
+        await send('POST', '/conversations/CO-000-000-001/messages', { text: 'hello' }),
+        await send('GET', '/conversations/CO-000-000-001/messages'),
+        await send('GET', `/products/${PRODUCT}/templates?scope=asset&type=fulfillment`),
+        await send('GET', `/products/${PRODUCT}/parameters`),
+        await send('GET', `/products/${PRODUCT}/items`),
+        await send('GET', `/products/${PRODUCT}/configurations?marketplace.id=MP-48301`),
+        await send('GET', '/tier/config-requests?and(eq(status,pending),eq(configuration.product.id,PRD-411-678-887))&ordering(created)'),
+        await send('GET', '/tier/config-requests/TCR-000-000-001-001'),
+        await send('PUT', '/tier/config-requests/TCR-000-000-001-001', { params: [{ id: 'payerAccountId', value: '111111111111' }] }),
+        await send('POST', '/tier/config-requests/TCR-000-000-001-001/approve', { template: { id: 'TL-222-222-222' } }),
+        await send('GET', '/tier/configs?and(eq(account.id,TA-9),eq(product.id,PRD-411-678-887))&limit=1'),
+        await send('GET', `/assets?and(eq(product.id,${PRODUCT}),in(status,(active,terminated)))`),
+        await send('GET', '/assets/AS-0001-0001-0001'),
+        await send('GET', '/marketplaces/MP-48301'),
+      ];
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]);
+      expect(recorder.violations()).toEqual([]);
+    } finally {
+      await judged.close();
+    }
+  });
+
+  it('answers a tier fail and inquire with no body, as the description documents 204', async () => {
+    const contract = await ConnectContract.load();
+    const recorder = new ContractRecorder(contract);
+    const judged = await startSandbox({ seed: { ...SEED, tierConfigRequests: [...(SEED.tierConfigRequests ?? []), { id: 'TCR-000-000-002-001', productId: PRODUCT, account: { id: 'TA-8', name: 'Reseller 8' } }] }, now: () => NOW, onExchange: recorder.onExchange });
+    try {
+      const post = (path: string, body?: unknown) => fetch(`${judged.platformUrl}${path}`, { method: 'POST', headers: { authorization: `ApiKey ${judged.apiKey}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      expect((await post('/tier/config-requests/TCR-000-000-001-001/fail', { reason: 'no payer' })).status).toBe(204);
+      expect((await post('/tier/config-requests/TCR-000-000-002-001/inquire')).status).toBe(204);
+      expect(recorder.violations()).toEqual([]);
+      expect(recorder.exchanges.map((x) => [x.status, x.response])).toEqual([
+        [204, undefined],
+        [204, undefined],
+      ]);
+    } finally {
+      await judged.close();
+    }
   });
 });

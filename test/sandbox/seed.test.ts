@@ -81,6 +81,30 @@ describe('loadSeed()', () => {
   });
 });
 
+describe('compact forms expanded to the shapes the OpenAPI description requires', () => {
+  it('gives a request customer a full contact_info and its connection a provider, vendor and hub', () => {
+    const seed = parseSeed({ products: [product], requests: [{ id: 'PR-1-001', type: 'purchase', productId: product.id, customer: 'Acme' }] });
+    const asset = seed.requests[0]?.asset as Record<string, any>;
+    expect(asset.tiers.customer.contact_info).toMatchObject({ address_line1: expect.any(String), city: expect.any(String), postal_code: expect.any(String), country: 'US', contact: { first_name: 'Sandbox', last_name: 'Buyer', email: 'buyer@example.com', phone_number: expect.any(Object) } });
+    expect(asset.connection).toEqual({ id: 'CT-0000-0000-0001', type: 'production', provider: { id: 'PA-000-001', name: 'Sandbox distributor' }, vendor: { id: 'VA-000-001', name: 'Amazon Web Services' }, hub: { id: 'HB-0000-0000', name: 'Sandbox hub' } });
+  });
+
+  it('gives a tier configuration request its parent configuration, assignee, template, sli, level as text and tier-scoped params', () => {
+    const account = { id: 'TA-9', name: 'Reseller 9' };
+    const seed = parseSeed({
+      products: [product],
+      tierConfigRequests: [
+        { id: 'TCR-000-000-001-001', productId: product.id, account, params: { payerAccountId: '1' } },
+        { id: 'TCR-000-000-002-001', productId: product.id, account, tierLevel: 2 },
+      ],
+    });
+    const [tier1, tier2] = seed.tierConfigRequests as Array<Record<string, any>>;
+    expect(tier1).toMatchObject({ assignee: {}, template: { name: '' }, sli: { zone: 0, days: 0 }, configuration: { id: 'TC-000-000-001', tier_level: '1', connection: { hub: { id: 'HB-0000-0000' } } }, parent_configuration: { tier_level: '1', product: { id: product.id } } });
+    expect(tier1?.params).toEqual([expect.objectContaining({ id: 'payerAccountId', value: '1', scope: 'tier1', phase: 'ordering' })]);
+    expect(tier2).toMatchObject({ configuration: { tier_level: '2' }, parent_configuration: { id: 'TC-000-000-002-T1', tier_level: '1', account: { id: 'TA-0000-0000-0001' } }, tiers: { tier2: account } });
+  });
+});
+
 describe('generateRequests()', () => {
   it('gives the same valid seed for the same count', () => {
     const a = generateRequests(1000);
