@@ -45,7 +45,7 @@ export interface MonthJobs {
 export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> {
   const { config, ledger, metrics, log } = input;
   const flights = new SingleFlight();
-  const quiet = { stdout: () => undefined, stderr: (t: string) => void log.warn({ detail: t.trim() }, 'month run note'), stderrIsTty: false, now: input.now };
+  const quiet = { stdout: (t: string) => void log.debug({ detail: t.trim() }, 'month run output'), stderr: (t: string) => void log.warn({ detail: t.trim() }, 'month run note'), stderrIsTty: false, now: input.now };
 
   const record = (run: RunRecord, kind: string, error: { code: string } | undefined, trigger: string): void => {
     metrics.runFinished(run);
