@@ -228,7 +228,7 @@ export class ContractRecorder {
     return this.exchanges.flatMap((x) => (x.injected ? this.contract.checkRequest(x) : this.contract.check(x)));
   }
 
-  /** The operations seen, as `METHOD /path` of the description. */
+  /** The operations seen, as `METHOD operationId` of the description. */
   operations(): string[] {
     return [...new Set(this.exchanges.map((x) => `${x.method} ${this.contract.operationOf(x.method, x.path) ?? x.path}`))];
   }

@@ -57,7 +57,7 @@ export const productUsageSchemaSchema = z
 
 /**
  * The answer to `POST /usage/files` (`usage.UsageFileCreate`): plain ids
- * (`product_id`, `marketplace`, `contract`), no `status`, no `product` object.
+ * (`product_id`, `marketplace`, `distribution_contract`), no `status`, no `product` object.
  * Only the id is read; the file itself comes from `GET /usage/files/{id}`.
  */
 export const usageFileCreatedSchema = z.looseObject({ id: z.string().min(1) }).transform((f) => ({ id: f.id }));
