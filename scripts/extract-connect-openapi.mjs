@@ -33,6 +33,7 @@ export const USED_PATHS = {
   '/tier/config-requests/{id}/approve': ['post'],
   '/tier/config-requests/{id}/fail': ['post'],
   '/tier/config-requests/{id}/inquire': ['post'],
+  '/tier/config-requests/{id}/pend': ['post'],
   '/tier/configs': ['get'],
   '/assets': ['get'],
   '/assets/{id}': ['get'],

@@ -372,7 +372,7 @@ describe('platform sandbox: every answer judged by the OpenAPI description', () 
     }
   });
 
-  it('answers a tier fail and inquire with no body, as the description documents 204', async () => {
+  it('answers a tier fail, inquire and pend with no body, as the description documents 204', async () => {
     const contract = await ConnectContract.load();
     const recorder = new ContractRecorder(contract);
     const judged = await startSandbox({ seed: { ...SEED, tierConfigRequests: [...(SEED.tierConfigRequests ?? []), { id: 'TCR-000-000-002-001', productId: PRODUCT, account: { id: 'TA-8', name: 'Reseller 8' } }] }, now: () => NOW, onExchange: recorder.onExchange });
@@ -380,8 +380,10 @@ describe('platform sandbox: every answer judged by the OpenAPI description', () 
       const post = (path: string, body?: unknown) => fetch(`${judged.platformUrl}${path}`, { method: 'POST', headers: { authorization: `ApiKey ${judged.apiKey}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       expect((await post('/tier/config-requests/TCR-000-000-001-001/fail', { reason: 'no payer' })).status).toBe(204);
       expect((await post('/tier/config-requests/TCR-000-000-002-001/inquire')).status).toBe(204);
+      expect((await post('/tier/config-requests/TCR-000-000-002-001/pend')).status).toBe(204);
       expect(recorder.violations()).toEqual([]);
       expect(recorder.exchanges.map((x) => [x.status, x.response])).toEqual([
+        [204, undefined],
         [204, undefined],
         [204, undefined],
       ]);

@@ -80,6 +80,9 @@ export function assetsToSubscriptions(assets: readonly PlatformAsset[], now: Dat
     const report = (message: string): void => void out.problems.push({ assetId: asset.id, message });
 
     const accountId = paramValue(asset, 'aws_account_id');
+    // A purchase that failed leaves its asset terminated with no account (the
+    // platform has no `rejected` asset status): nothing to bill, nothing to report.
+    if (!billing && accountId === '') continue;
     if (!ACCOUNT_ID.test(accountId)) {
       report(accountId === '' ? 'no aws_account_id: the asset is not billed' : `aws_account_id "${accountId}" is not 12 digits: the asset is not billed`);
       continue;

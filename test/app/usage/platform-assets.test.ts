@@ -92,6 +92,12 @@ describe('assetsToSubscriptions()', () => {
     expect(problems).toEqual([{ assetId: 'AS-9', message: expect.stringContaining(message) }]);
   });
 
+  it('skips without a problem a terminated asset that never had an account (a failed purchase)', () => {
+    const { assets, problems } = assetsToSubscriptions([asset('AS-1', 'terminated', {}), asset('AS-2', 'terminated', { aws_account_id: '' })], NOW);
+    expect(assets).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
   it('skips assets that are not subscriptions yet without a problem', () => {
     const { assets, problems } = assetsToSubscriptions([asset('AS-1', 'processing', {}), asset('AS-2', 'rejected', {})], NOW);
     expect(assets).toEqual([]);
