@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import type { SeedInput } from '../../src/sandbox/seed.js';
 import { ConnectContract, ContractRecorder } from '../support/connect-contract.js';
+import { SdkTally, type SdkApiError } from '../support/sdk-tally.js';
 
 /** The parts of the SDK this test uses (it ships no types). */
 interface SdkResource {
@@ -55,17 +56,11 @@ interface SdkFulfillment {
   updateTierConfigRequestParameters(id: string, params: object[]): Promise<any>;
   approveTierConfigRequestWithTemplate(id: string, templateId: string): Promise<any>;
 }
-interface SdkApiError extends Error {
-  status: number;
-  errorCode: string;
-  errors: string[];
-}
 
 const require = createRequire(import.meta.url);
 const sdk = require('@cloudblueconnect/connect-javascript-sdk') as {
   ConnectClient: new (endpoint: string, apiKey: string) => SdkClient;
   Fulfillment: new (client: SdkClient) => SdkFulfillment;
-  APIError: new (...args: never[]) => SdkApiError;
 };
 const { GenericResource } = require('@cloudblueconnect/connect-javascript-sdk/lib/connect/api') as {
   GenericResource: new (client: SdkClient, baseUri: string) => SdkResource;
@@ -121,29 +116,10 @@ let sandbox: Sandbox;
 let recorder: ContractRecorder;
 let client: SdkClient;
 let fulfillment: SdkFulfillment;
-const tally = { run: 0, passed: 0, calls: [] as string[] };
+const tally = new SdkTally();
 
-/** Runs one SDK call, counting it: it passes when it resolves. */
-async function call<T>(name: string, run: () => Promise<T>): Promise<T> {
-  tally.run += 1;
-  tally.calls.push(name);
-  const value = await run();
-  tally.passed += 1;
-  return value;
-}
-
-/** Runs one SDK call the sandbox must refuse: it passes when it throws the SDK's APIError. */
-async function refused(name: string, run: () => Promise<unknown>): Promise<SdkApiError> {
-  tally.run += 1;
-  tally.calls.push(name);
-  const error = await run().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(sdk.APIError);
-  tally.passed += 1;
-  return error as SdkApiError;
-}
+const call = <T>(name: string, run: () => Promise<T>): Promise<T> => tally.call(name, run);
+const refused = (name: string, run: () => Promise<unknown>): Promise<SdkApiError> => tally.refused(name, run);
 
 const ids = (items: Array<{ id: string }>): string[] => items.map((i) => i.id);
 

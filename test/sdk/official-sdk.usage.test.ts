@@ -13,6 +13,7 @@ import * as XLSX from 'xlsx';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_TEMPLATE_USAGE_COLUMNS, type SeedInput } from '../../src/sandbox/seed.js';
 import { ConnectContract, ContractRecorder } from '../support/connect-contract.js';
+import { SdkTally, type SdkApiError } from '../support/sdk-tally.js';
 
 /** The parts of the SDK this test uses (it ships no types). */
 interface SdkResponse {
@@ -30,16 +31,10 @@ interface SdkGenericResource {
   search(filters: object): Promise<any[]>;
   fetch(url: string, options?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<SdkResponse>;
 }
-interface SdkApiError extends Error {
-  status: number;
-  errorCode: string;
-  errors: string[];
-}
 
 const require = createRequire(import.meta.url);
 const sdk = require('@cloudblueconnect/connect-javascript-sdk') as {
   ConnectClient: new (endpoint: string, apiKey: string) => SdkClient;
-  APIError: new (...args: never[]) => SdkApiError;
 };
 const { GenericResource } = require('@cloudblueconnect/connect-javascript-sdk/lib/connect/api') as {
   GenericResource: new (client: SdkClient, baseUri: string) => SdkGenericResource;
@@ -58,28 +53,10 @@ let files: SdkGenericResource;
 let usageProducts: SdkGenericResource;
 /** The records header of the product's template, as downloaded. */
 let templateHeader: string[] = [];
-const tally = { run: 0, passed: 0, calls: [] as string[] };
+const tally = new SdkTally();
 
-/** Runs one SDK call, counting it; it passes when it resolves (or, with `refused`, when it fails with that APIError status). */
-async function call<T>(name: string, run: () => Promise<T>): Promise<T> {
-  tally.run += 1;
-  tally.calls.push(name);
-  const value = await run();
-  tally.passed += 1;
-  return value;
-}
-
-async function refused(name: string, run: () => Promise<unknown>): Promise<SdkApiError> {
-  tally.run += 1;
-  tally.calls.push(name);
-  const error = await run().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(sdk.APIError);
-  tally.passed += 1;
-  return error as SdkApiError;
-}
+const call = <T>(name: string, run: () => Promise<T>): Promise<T> => tally.call(name, run);
+const refused = (name: string, run: () => Promise<unknown>): Promise<SdkApiError> => tally.refused(name, run);
 
 /** A POST action through the SDK (`GenericResource.fetch`): the JSON answer. */
 async function action(id: string, verb: string, body?: object): Promise<any> {

@@ -37,21 +37,10 @@ export const RECORD_HEADER = [
   'v.marketplace_service',
 ] as const;
 
+/** Columns of the built-in header the connector always leaves empty (they describe an item to create; PR files have no tier). */
+const EMPTY_COLUMNS: ReadonlySet<string> = new Set(['item_name', 'item_mpn', 'item_precision', 'item_unit', 'asset_recon_id', 'tier']);
 /** The columns the connector fills for every record: kept even when a product's template lacks them. */
-const FILLED_COLUMNS = [
-  'record_id',
-  'record_note',
-  'item_search_criteria',
-  'item_search_value',
-  'amount',
-  'quantity',
-  'start_time_utc',
-  'end_time_utc',
-  'asset_search_criteria',
-  'asset_search_value',
-  'category_id',
-  'v.marketplace_service',
-] as const satisfies readonly (typeof RECORD_HEADER)[number][];
+const FILLED_COLUMNS = RECORD_HEADER.filter((c) => !EMPTY_COLUMNS.has(c));
 
 /**
  * The records header to write: the built-in `RECORD_HEADER`, or a product
