@@ -233,7 +233,7 @@ export class ConnectHttpClient {
     if (absolute.protocol !== 'https:' && absolute.protocol !== 'http:') throw new ConnectorError('PLATFORM_RESPONSE', `the link ${absolute.protocol}... is not http(s)`);
     const own = absolute.href.startsWith(`${this.apiUrl}/`);
     const url = own ? absolute.href.slice(this.apiUrl.length) : absolute.href;
-    const target: Target = own ? { client: this.http, binary: true } : { client: this.links, binary: true };
+    const target: Target = { client: own ? this.http : this.links, binary: true };
     const response = await this.run('GET', url, signal, undefined, undefined, target);
     if (response === SETTLED || response.bytes === undefined) throw new ConnectorError('INTERNAL', `GET ${url}: no bytes`);
     return response.bytes;
