@@ -51,7 +51,8 @@ await writeFile(
   }),
 );
 
-const io = { stdout: () => undefined, stderr: (t: string) => void process.stderr.write(t), stderrIsTty: false, now: () => new Date() };
+// The sandbox judges an upload at once: the figures hold no waits between polls (a real platform's checking time is not ours).
+const io = { stdout: () => undefined, stderr: (t: string) => void process.stderr.write(t), stderrIsTty: false, now: () => new Date(), sleep: async () => undefined };
 const table: string[][] = [];
 const started = performance.now();
 for (const payer of payers) {
