@@ -90,6 +90,9 @@ function tierLevel(t: ConnectTierConfigRequest): number | undefined {
   return level === undefined || level === null ? undefined : Number(level);
 }
 
+/** What the sandbox shows for a rendered template (an activation key, a tier approval's representation). */
+const rendered = (t: TemplateSeed): string => `${t.name} (sandbox rendering of ${t.id})`;
+
 const pad3 = (n: number): string => String(n).padStart(9, '0').replace(/(\d{3})(\d{3})(\d{3})/, '$1-$2-$3');
 
 /** The platform's state; `now` stamps `updated`, history and messages. */
@@ -231,7 +234,7 @@ export class PlatformState {
       else {
         const t = this.template(r.asset.product.id, body.template_id, ['asset'], 'fulfillment', 'template_id or activation_tile');
         if (!t.ok) return t;
-        activation = { key: `${t.value.name} (sandbox rendering of ${t.value.id})`, template: { id: t.value.id, name: t.value.name } };
+        activation = { key: rendered(t.value), template: { id: t.value.id, name: t.value.name } };
       }
       const filled = checkRequired(r.asset.params);
       if (!filled.ok) return filled;
@@ -317,10 +320,16 @@ export class PlatformState {
     return (c && this.messagesByConversation.get(c.id)?.map((m) => m.text)) ?? [];
   }
 
+  /** A seeded product, or the 404 the API answers for an unknown one. */
+  private seededProduct(productId: string): Outcome<ProductSeed> {
+    const p = this.products.get(productId);
+    return p ? ok(p) : problem(404, 'NTF_001', `Product ${productId} not found.`);
+  }
+
   /** A product's templates as the API lists them. */
   templates(productId: string): Outcome<Array<{ id: string; name: string; scope: string; type: string }>> {
-    const p = this.products.get(productId);
-    return p ? ok(p.templates.map((t) => ({ id: t.id, name: t.name, scope: t.scope, type: t.type }))) : problem(404, 'NTF_001', `Product ${productId} not found.`);
+    const found = this.seededProduct(productId);
+    return found.ok ? ok(found.value.templates.map((t) => ({ id: t.id, name: t.name, scope: t.scope, type: t.type }))) : found;
   }
 
   /**
@@ -329,8 +338,9 @@ export class PlatformState {
    * `configuration`, scope `marketplace`, as `GET /products/{id}/configurations` names them).
    */
   parameters(productId: string): Outcome<ParameterDefinition[]> {
-    const p = this.products.get(productId);
-    if (!p) return problem(404, 'NTF_001', `Product ${productId} not found.`);
+    const found = this.seededProduct(productId);
+    if (!found.ok) return found;
+    const p = found.value;
     const definition = (id: string, title: string, phase: string, scope: 'asset' | 'marketplace', required: boolean, i: number): ParameterDefinition => ({
       id,
       name: id,
@@ -349,8 +359,9 @@ export class PlatformState {
 
   /** `GET /products/{id}/items`: the seed's `items`, default `DEFAULT_PRODUCT_ITEMS(id)`, in the description's item shape. */
   items(productId: string): Outcome<Array<Record<string, unknown>>> {
-    const p = this.products.get(productId);
-    if (!p) return problem(404, 'NTF_001', `Product ${productId} not found.`);
+    const found = this.seededProduct(productId);
+    if (!found.ok) return found;
+    const p = found.value;
     return ok(
       (p.items ?? DEFAULT_PRODUCT_ITEMS(p.id)).map((item, i) => {
         const type = item.type === 'ppu' ? 'PPU' : 'Reservation';
@@ -454,7 +465,7 @@ export class PlatformState {
       if (!filled.ok) return filled;
       t.template = { id: tpl.value.id, name: tpl.value.name };
       t.effective_date = typeof template.effective_date === 'string' ? template.effective_date : this.stamp();
-      answer = { template: { id: tpl.value.id, representation: `${tpl.value.name} (sandbox rendering of ${tpl.value.id})` }, effective_date: t.effective_date as string };
+      answer = { template: { id: tpl.value.id, representation: rendered(tpl.value) }, effective_date: t.effective_date as string };
       return ok(undefined);
     });
     if (!approved.ok) return approved;
