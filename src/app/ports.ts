@@ -25,18 +25,22 @@ export interface CurAggregateRequest {
 }
 
 export interface CurAggregate {
-  groups: CurGroup[];
-  /** Total CUR rows read. */
-  rowsRead: number;
+  /**
+   * The result groups in batches, ordered by payer and then by account: every
+   * group of one account arrives before the first group of the next account, so
+   * a consumer can rate one account at a time and hold no more than that. Read
+   * once; the engine's errors surface while iterating.
+   */
+  groups: AsyncIterable<readonly CurGroup[]>;
   /** Human description of the source (files or table), for the report. */
   source: string;
   /**
-   * Whether AWS has closed the month: true when every CUR row of the period has a
-   * `bill_invoice_id` (a month is restated for about two weeks after it ends, so a run
-   * on the 5th rates what is there and says so). Undefined when the source cannot tell
-   * (local files).
+   * Whether the source can tell AWS has closed the month (AWS.md: restated for
+   * about two weeks after it ends): then `CurGroup.invoicedRows` counts the rows
+   * with a `bill_invoice_id`, read in the same scan, and the month is final when
+   * every row has one. False for local files (`invoicedRows` is then 0).
    */
-  final?: boolean;
+  tellsFinality: boolean;
 }
 
 /**
@@ -110,7 +114,58 @@ export interface UsageWorkbook {
   categories: WorkbookCategory[];
 }
 
+/** What is known of a workbook before its first record: the sheet, the header, the categories. */
+export type WorkbookShape = Omit<UsageWorkbook, 'records'>;
+
+/** What a finished workbook proved: the exact total and count of the amount cells as written. */
+export interface WrittenWorkbook {
+  /** Exact decimal sum of the amount cells as serialised into the file (canonical text, e.g. "12.3"). */
+  total: string;
+  /** Record rows written. */
+  rows: number;
+  /** Bytes of the .xlsx. */
+  bytes: number;
+}
+
+/**
+ * One workbook being written, record by record, in bounded memory. Its bytes
+ * come out of `content` while records go in, so `content` must be consumed
+ * (by a `WorkbookStore`) at the same time.
+ */
+export interface WorkbookDraft {
+  /** The .xlsx bytes as they are produced; ends after `finish`, fails after `abort`. */
+  readonly content: AsyncIterable<Uint8Array>;
+  /** Adds one record row. When it returns a promise, await it (the consumer of `content` is behind). */
+  add(record: WorkbookRecord): void | Promise<void>;
+  /** Ends the workbook; resolves once the last byte is produced, with the proof. */
+  finish(): Promise<WrittenWorkbook>;
+  /** Stops without a workbook: `content` ends with `reason`. */
+  abort(reason: Error): void;
+}
+
 export interface WorkbookWriter {
-  /** Writes the .xlsx to `path` and returns the sum of the amount column as read back from the file. */
-  write(path: string, workbook: UsageWorkbook): Promise<{ total: string; rows: number }>;
+  /** Starts a workbook. Throws `ConnectorError` `INTERNAL` for a shape the platform would refuse (sheet name, no category). */
+  open(shape: WorkbookShape): WorkbookDraft;
+}
+
+/** One version of one payer's month: the key of its stored outputs. */
+export interface OutputKey {
+  payerAccountId: string;
+  /** `YYYY-MM`. */
+  period: string;
+  version: number;
+}
+
+/** Where workbooks are kept between rating and upload (a folder; the platform gets the bytes). */
+export interface WorkbookStore {
+  /** Stores `content` as the workbook of `key`, replacing any; visible only once complete. Resolves with the bytes stored. */
+  put(key: OutputKey, content: AsyncIterable<Uint8Array>): Promise<{ bytes: number }>;
+  /** The stored workbook, or undefined when there is none. */
+  get(key: OutputKey): Promise<Uint8Array | undefined>;
+  /** Removes the workbook of `key`; no error when absent. */
+  discard(key: OutputKey): Promise<void>;
+  /** Where the workbook of `key` is (a path), for a person. */
+  locate(key: OutputKey): string;
+  /** The file name the platform is given. */
+  fileName(key: OutputKey): string;
 }

@@ -72,6 +72,8 @@ export interface CurGroup {
   productName: string;
   /** How many CUR rows the group holds. */
   rows: number;
+  /** How many of them have a `bill_invoice_id` (0 when the source cannot tell; see `CurAggregate.tellsFinality`). */
+  invoicedRows: number;
   /** Σ line_item_unblended_cost, exact. */
   unblendedUsd: string;
   /** Σ per row of (public on-demand cost when non-zero, else unblended); '' when not queried. */
