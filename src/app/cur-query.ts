@@ -1,7 +1,8 @@
 /**
  * The one CUR aggregation query. The embedded engine (DuckDB, over a typed view of
  * local files) and Athena (Trino) run this text unchanged, so it keeps to SQL both
- * accept: SELECT, WHERE, GROUP BY (ordinals), SUM, MAX, COUNT, CASE, CAST, COALESCE.
+ * accept: SELECT, WHERE, GROUP BY and ORDER BY (ordinals), SUM, MAX, COUNT, CASE, CAST,
+ * COALESCE (plus NULLIF and TRIM for amounts a source keeps as text).
  * Identifiers come only from validated settings; values are never spliced in.
  * Amounts are summed as DECIMAL(38, 12) and leave the engine as VARCHAR.
  */
@@ -31,7 +32,22 @@ export interface CurQueryOptions {
    * would fail the whole query). Default false: the column is read by name.
    */
   productMap?: boolean;
+  /**
+   * Amount columns the source types as text (a Glue crawler over CSV makes them
+   * `string`): read as `CAST(NULLIF(TRIM(col), '') AS DECIMAL(38, 12))`, so a blank is
+   * zero and anything else unparseable fails the query (Trino: INVALID_CAST_ARGUMENT;
+   * `buildBadAmountQuery` then finds the row). Default: none (Athena's DOUBLE, or the
+   * local view, which types its text itself).
+   */
+  stringAmountColumns?: ReadonlySet<string>;
 }
+
+/**
+ * The column that tells whether AWS has invoiced a row (AWS.md: the month is final
+ * when every row has one). `invoiced_rows` counts it when the source has it
+ * (`presentColumns` undefined or listing it), else is '0'.
+ */
+export const INVOICE_COLUMN = 'bill_invoice_id';
 
 /** The result columns, in order. Every value is VARCHAR. */
 export const RESULT_COLUMNS = [
@@ -46,6 +62,7 @@ export const RESULT_COLUMNS = [
   'usage_type',
   'product_name',
   'row_count',
+  'invoiced_rows',
   'unblended_usd',
   'on_demand_list_usd',
   'max_unblended_usd',
@@ -68,14 +85,29 @@ export function quoteRelation(relation: string): string {
   return parts.map((p) => `"${p}"`).join('.');
 }
 
-function partitionWhere(filter: PartitionFilter | undefined): string {
-  if (filter === undefined || filter.kind === 'none') return '';
+/** The partition condition, undefined for none. */
+function partitionCondition(filter: PartitionFilter | undefined): string | undefined {
+  if (filter === undefined || filter.kind === 'none') return undefined;
   const m = PERIOD.exec(filter.period);
   if (!m) throw new ConnectorError('CONFIG_INVALID', `period ${JSON.stringify(filter.period)} is not YYYY-MM`, { where: { setting: 'period', value: filter.period } });
   // Both values are digits checked by the regular expression above: safe literals.
-  if (filter.kind === 'legacy') return `\nWHERE year = '${m[1]}' AND month = '${String(Number(m[2]))}'`;
-  return `\nWHERE billing_period = '${m[1]}-${m[2]}'`;
+  if (filter.kind === 'legacy') return `year = '${m[1]}' AND month = '${String(Number(m[2]))}'`;
+  return `billing_period = '${m[1]}-${m[2]}'`;
 }
+
+function partitionWhere(filter: PartitionFilter | undefined): string {
+  const condition = partitionCondition(filter);
+  return condition === undefined ? '' : `\nWHERE ${condition}`;
+}
+
+/** The partition columns a filter reads (`year`, `month` / `billing_period`). */
+export function partitionColumns(filter: PartitionFilter | undefined): string[] {
+  if (filter === undefined || filter.kind === 'none') return [];
+  return filter.kind === 'legacy' ? ['year', 'month'] : ['billing_period'];
+}
+
+/** An amount column as text with blanks as NULL (for a source that types it as text). */
+const textAmount = (name: string): string => `NULLIF(TRIM(${name}), '')`;
 
 /** Builds the aggregation query text. */
 export function buildCurQuery(options: CurQueryOptions): string {
@@ -86,7 +118,11 @@ export function buildCurQuery(options: CurQueryOptions): string {
     if (known) return name;
     return AMOUNT_COLUMNS.includes(name) ? 'CAST(NULL AS DECIMAL(38, 12))' : 'CAST(NULL AS VARCHAR)';
   };
-  const amount = (name: CurColumn): string => `CAST(${col(name)} AS DECIMAL(38, 12))`;
+  const textual = (name: CurColumn): boolean => options.stringAmountColumns?.has(name) === true && col(name) === name;
+  const amount = (name: CurColumn): string => `CAST(${textual(name) ? textAmount(name) : col(name)} AS DECIMAL(38, 12))`;
+  const invoiced = present === undefined || present.has(INVOICE_COLUMN)
+    ? `CAST(COUNT(CASE WHEN COALESCE(${INVOICE_COLUMN}, '') <> '' THEN 1 END) AS VARCHAR)`
+    : `CAST('0' AS VARCHAR)`;
   const unblended = amount('line_item_unblended_cost');
   const onDemand = amount('pricing_public_on_demand_cost');
 
@@ -117,27 +153,36 @@ export function buildCurQuery(options: CurQueryOptions): string {
   const aggregates = [
     `MAX(COALESCE(${col('product_product_name')}, '')) AS product_name`,
     `CAST(COUNT(*) AS VARCHAR) AS row_count`,
+    `${invoiced} AS invoiced_rows`,
     `CAST(COALESCE(SUM(${unblended}), 0) AS VARCHAR) AS unblended_usd`,
     `${onDemandList} AS on_demand_list_usd`,
     `CAST(COALESCE(MAX(${unblended}), 0) AS VARCHAR) AS max_unblended_usd`,
   ];
   const ordinals = keys.flatMap(([, grouped], i) => (grouped ? [String(i + 1)] : [])).join(', ');
+  // Ordered by payer (1) and account (3): every group of one account arrives before the
+  // next account's, so a consumer rates one account at a time (CurAggregate.groups).
   return (
     `SELECT\n  ${[...keys.map(([expression]) => expression), ...aggregates].join(',\n  ')}\nFROM ${quoteRelation(options.relation)}` +
-    `${partitionWhere(options.partition)}\nGROUP BY ${ordinals}`
+    `${partitionWhere(options.partition)}\nGROUP BY ${ordinals}\nORDER BY 1, 3`
   );
 }
 
 /**
- * Whether a month is final (AWS.md: restated for about two weeks after it ends):
- * one row, `row_count` and `invoiced_rows` as VARCHAR. The month is final when
- * every row has a `bill_invoice_id`.
+ * The first row whose text amount is not a decimal number, as one row `column_name`,
+ * `value` (none when every value parses). Run only after `buildCurQuery` failed on
+ * `columns` (amount columns typed as text): it scans again, stopping at the first hit.
+ * TRY_CAST is in both Trino and DuckDB.
  */
-export function buildFinalityQuery(options: { relation: string; partition?: PartitionFilter }): string {
+export function buildBadAmountQuery(options: { relation: string; partition?: PartitionFilter; columns: readonly CurColumn[] }): string {
+  const columns = options.columns.filter((c) => AMOUNT_COLUMNS.includes(c));
+  if (columns.length === 0) throw new ConnectorError('INTERNAL', 'buildBadAmountQuery needs at least one amount column');
+  const bad = (c: string): string => `(${textAmount(c)} IS NOT NULL AND TRY_CAST(${textAmount(c)} AS DECIMAL(38, 12)) IS NULL)`;
+  const whichColumn = columns.map((c) => `WHEN ${bad(c)} THEN '${c}'`).join(' ');
+  const whichValue = columns.map((c) => `WHEN ${bad(c)} THEN ${c}`).join(' ');
+  const conditions = [partitionCondition(options.partition), `(${columns.map(bad).join(' OR ')})`].filter((c): c is string => c !== undefined);
   return (
-    `SELECT CAST(COUNT(*) AS VARCHAR) AS row_count,\n` +
-    `  CAST(COUNT(CASE WHEN COALESCE(bill_invoice_id, '') <> '' THEN 1 END) AS VARCHAR) AS invoiced_rows\n` +
-    `FROM ${quoteRelation(options.relation)}${partitionWhere(options.partition)}`
+    `SELECT CASE ${whichColumn} END AS column_name,\n  CASE ${whichValue} END AS value\n` +
+    `FROM ${quoteRelation(options.relation)}\nWHERE ${conditions.join(' AND ')}\nLIMIT 1`
   );
 }
 

@@ -31,11 +31,19 @@ export function toCurGroup(row: readonly unknown[]): CurGroup {
     reservationFee: at(7) === 'Y',
     usageType: at(8),
     productName: at(9),
-    rows: Number(at(10)),
-    unblendedUsd: at(11),
-    onDemandListUsd: at(12),
-    maxUnblendedUsd: at(13),
+    rows: count(at(10)),
+    invoicedRows: count(at(11)),
+    unblendedUsd: at(12),
+    onDemandListUsd: at(13),
+    maxUnblendedUsd: at(14),
   };
+}
+
+/** A row count as the engine writes it (digits); '' (NULL) is 0; anything else is a bug. */
+function count(text: string): number {
+  if (text === '') return 0;
+  if (!/^\d+$/.test(text)) throw new ConnectorError('INTERNAL', `CUR query returned the count ${JSON.stringify(text)}, expected digits`);
+  return Number(text);
 }
 
 /** A whole result (column names and rows) as groups; see `assertResultColumns` and `toCurGroup`. */

@@ -44,3 +44,31 @@ export function readOrdersEnvironment(env: NodeJS.ProcessEnv, config: Config): O
   }
   return { apiKey, externalIds, logLevel };
 }
+
+/** Endpoints of the AWS services the CUR reader calls; a service left out uses the SDK's default. */
+export interface AwsEndpoints {
+  athena?: string;
+  s3?: string;
+  sts?: string;
+}
+
+/**
+ * The AWS endpoints the environment sets (AWS SDK convention): `AWS_ENDPOINT_URL_<SERVICE>`
+ * (`ATHENA`, `S3`, `STS`), else `AWS_ENDPOINT_URL` for every service. Blank values count as
+ * unset. Pure: the composition root passes `process.env` and hands the result to the
+ * adapters, which then know an S3 endpoint is set (and address buckets path-style, which
+ * a host name such as `http://localhost:4569` needs).
+ */
+export function awsEndpoints(env: NodeJS.ProcessEnv): AwsEndpoints {
+  const value = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const all = value('AWS_ENDPOINT_URL');
+  const out: AwsEndpoints = {};
+  for (const [key, service] of [['athena', 'ATHENA'], ['s3', 'S3'], ['sts', 'STS']] as const) {
+    const endpoint = value(`AWS_ENDPOINT_URL_${service}`) ?? all;
+    if (endpoint !== undefined) out[key] = endpoint;
+  }
+  return out;
+}

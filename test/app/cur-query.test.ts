@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESULT_COLUMNS, buildBareQuery, buildCurQuery, buildFinalityQuery, quoteRelation } from '../../src/app/cur-query.js';
+import { RESULT_COLUMNS, buildBadAmountQuery, buildBareQuery, buildCurQuery, quoteRelation } from '../../src/app/cur-query.js';
 
 const functionsOf = (sql: string): Set<string> => new Set([...sql.matchAll(/\b([A-Za-z_]+)\s*\(/g)].map((m) => (m[1] as string).toUpperCase()));
 
@@ -14,8 +14,41 @@ describe('buildCurQuery()', () => {
   });
 
   it('groups only on the columns the settings need', () => {
-    expect(buildCurQuery({ relation: 't', listPrice: 'unblended', granularity: 'service' })).toMatch(/GROUP BY 1, 2, 3, 4, 5, 6, 7$/);
-    expect(buildCurQuery({ relation: 't', listPrice: 'on-demand', granularity: 'usage-type' })).toMatch(/GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9$/);
+    expect(buildCurQuery({ relation: 't', listPrice: 'unblended', granularity: 'service' })).toMatch(/GROUP BY 1, 2, 3, 4, 5, 6, 7\n/);
+    expect(buildCurQuery({ relation: 't', listPrice: 'on-demand', granularity: 'usage-type' })).toMatch(/GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9\n/);
+  });
+
+  it('orders the groups by payer and then account (select positions 1 and 3)', () => {
+    const sql = buildCurQuery({ relation: 't', listPrice: 'unblended', granularity: 'service' });
+    expect(sql).toMatch(/\nORDER BY 1, 3$/);
+    const selected = sql.split('\n').filter((l) => l.startsWith('  ')).map((l) => /AS (\w+),?$/.exec(l)?.[1]);
+    expect([selected[0], selected[2]]).toEqual(['payer_account_id', 'account_id']);
+    expect(selected).toEqual([...RESULT_COLUMNS]);
+  });
+
+  it('counts invoiced rows right after row_count when the source has bill_invoice_id (or names every column)', () => {
+    const counted = `CAST(COUNT(CASE WHEN COALESCE(bill_invoice_id, '') <> '' THEN 1 END) AS VARCHAR) AS invoiced_rows`;
+    expect(buildCurQuery({ relation: 't', listPrice: 'unblended', granularity: 'service' })).toContain(`AS row_count,\n  ${counted},`);
+    expect(buildCurQuery({ relation: 't', listPrice: 'unblended', granularity: 'service', presentColumns: new Set(['bill_invoice_id']) })).toContain(counted);
+  });
+
+  it('selects invoiced_rows as 0 from a source without bill_invoice_id (the local view)', () => {
+    const sql = buildCurQuery({ relation: 't', listPrice: 'unblended', granularity: 'service', presentColumns: new Set(['line_item_unblended_cost']) });
+    expect(sql).toContain(`CAST('0' AS VARCHAR) AS invoiced_rows`);
+    expect(sql).not.toContain('bill_invoice_id');
+  });
+
+  it('reads amount columns typed as text with blanks as NULL, the others as they are', () => {
+    const sql = buildCurQuery({ relation: 't', listPrice: 'on-demand', granularity: 'service', stringAmountColumns: new Set(['line_item_unblended_cost']) });
+    expect(sql).toContain(`CAST(NULLIF(TRIM(line_item_unblended_cost), '') AS DECIMAL(38, 12))`);
+    expect(sql).not.toMatch(/CAST\(line_item_unblended_cost AS/);
+    expect(sql).toContain('CAST(pricing_public_on_demand_cost AS DECIMAL(38, 12))');
+    expect([...functionsOf(sql)].every((f) => ['CAST', 'COALESCE', 'SUM', 'MAX', 'COUNT', 'DECIMAL', 'NULLIF', 'TRIM'].includes(f))).toBe(true);
+  });
+
+  it('reads an absent text amount column as a typed NULL, not trimmed', () => {
+    const sql = buildCurQuery({ relation: 't', listPrice: 'on-demand', granularity: 'service', presentColumns: new Set(), stringAmountColumns: new Set(['pricing_public_on_demand_cost']) });
+    expect(sql).not.toContain('pricing_public_on_demand_cost');
   });
 
   it('reads an optional column that the source lacks as a typed NULL', () => {
@@ -63,17 +96,15 @@ describe('buildCurQuery() with productMap (CUR 2.0 in Athena)', () => {
   });
 });
 
-describe('buildFinalityQuery()', () => {
-  it('counts all rows and invoiced rows of the partition, as text', () => {
-    expect(buildFinalityQuery({ relation: 'athenacurcfn_x.x', partition: { kind: 'legacy', period: '2026-06' } })).toBe(
-      `SELECT CAST(COUNT(*) AS VARCHAR) AS row_count,\n` +
-        `  CAST(COUNT(CASE WHEN COALESCE(bill_invoice_id, '') <> '' THEN 1 END) AS VARCHAR) AS invoiced_rows\n` +
-        `FROM "athenacurcfn_x"."x"\nWHERE year = '2026' AND month = '6'`,
-    );
+describe('buildBadAmountQuery()', () => {
+  it('finds the first row of the partition whose text amount is not a number, naming the column', () => {
+    const sql = buildBadAmountQuery({ relation: 'db.t', partition: { kind: 'legacy', period: '2026-06' }, columns: ['line_item_unblended_cost', 'pricing_public_on_demand_cost'] });
+    expect(sql).toContain(`FROM "db"."t"\nWHERE year = '2026' AND month = '6' AND (`);
+    expect(sql).toContain(`WHEN (NULLIF(TRIM(line_item_unblended_cost), '') IS NOT NULL AND TRY_CAST(NULLIF(TRIM(line_item_unblended_cost), '') AS DECIMAL(38, 12)) IS NULL) THEN 'line_item_unblended_cost'`);
+    expect(sql).toMatch(/\nLIMIT 1$/);
   });
 
-  it('keeps to the functions both engines accept and refuses a bad relation', () => {
-    expect([...functionsOf(buildFinalityQuery({ relation: 't' }))].every((f) => ['CAST', 'COALESCE', 'COUNT'].includes(f))).toBe(true);
-    expect(() => buildFinalityQuery({ relation: 'x; DROP' })).toThrow(/is not \[A-Za-z0-9_\]\+/);
+  it('refuses a column that is not an amount', () => {
+    expect(() => buildBadAmountQuery({ relation: 't', columns: ['line_item_product_code'] })).toThrow('needs at least one amount column');
   });
 });

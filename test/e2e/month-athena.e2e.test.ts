@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runMonthCommand } from '../../src/cli/month.command.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
-import { ATHENA_ENDPOINT, FakeAthena, HEADER, finalityScript, resultRow } from '../adapters/aws/athena-fixtures.js';
+import { ATHENA_ENDPOINT, FakeAthena, HEADER, resultRow } from '../adapters/aws/athena-fixtures.js';
 import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
@@ -36,14 +36,15 @@ describe('rate --period --config (Athena and the platform)', () => {
   it("rates the payer's CUR from Athena, records the month as not final, and submits one usage file", async () => {
     const athena = new FakeAthena(
       [
-        finalityScript('3', '0'),
+        // One scan: the month is not final (no row has a bill_invoice_id yet). The table's
+        // columns come from the stand-in's catalog (cid_data_export.cur2).
         {
           match: (q) => q.includes('GROUP BY'),
           rows: [
             HEADER,
-            resultRow({ account_id: '222222222222', product_code: 'AmazonEC2', unblended_usd: '100.000000000000' }),
-            resultRow({ account_id: '222222222222', product_code: 'AmazonS3', product_name: 'Amazon Simple Storage Service', unblended_usd: '20.000000000000' }),
-            resultRow({ account_id: '333333333333', product_code: 'AmazonEC2', unblended_usd: '50.000000000000' }),
+            resultRow({ account_id: '222222222222', product_code: 'AmazonEC2', unblended_usd: '100.000000000000', invoiced_rows: '0' }),
+            resultRow({ account_id: '222222222222', product_code: 'AmazonS3', product_name: 'Amazon Simple Storage Service', unblended_usd: '20.000000000000', invoiced_rows: '0' }),
+            resultRow({ account_id: '333333333333', product_code: 'AmazonEC2', unblended_usd: '50.000000000000', invoiced_rows: '0' }),
           ],
         },
       ],

@@ -1,21 +1,24 @@
 /**
- * `CurSource` over a payer's CUR in Athena (AWS.md "The CUR in Athena"): the shared
- * query of `app/cur-query.ts` runs in Athena, one query per payer and month, started
- * with an idempotency token so a restarted run re-attaches to it; its result CSV is
- * streamed from S3 (or paged through GetQueryResults) and mapped to groups exactly as
- * the local engine's result is.
+ * `CurSource` over a payer's CUR in Athena (AWS.md "The CUR in Athena"): the table's
+ * columns are read first (GetTableMetadata) so the shared query of `app/cur-query.ts`
+ * names only columns the table has; it runs in Athena, one query per payer and month,
+ * started with an idempotency token so a restarted run re-attaches to it; its result
+ * CSV is streamed from S3 (or paged through GetQueryResults) in batches of groups,
+ * mapped exactly as the local engine's result is. The month's finality is read in the
+ * same scan (`invoiced_rows`).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { AthenaClient, type AthenaClientConfig } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { CurGroup } from '../../domain/cur.js';
+import type { CurColumn, CurGroup } from '../../domain/cur.js';
 import { ConnectorError } from '../../domain/errors.js';
-import { buildCurQuery, buildFinalityQuery, type PartitionFilter } from '../../app/cur-query.js';
+import { buildBadAmountQuery, buildCurQuery, type PartitionFilter } from '../../app/cur-query.js';
 import { assertResultColumns, toCurGroup } from '../../app/cur-result.js';
 import type { CurAggregate, CurAggregateRequest, CurSource } from '../../app/ports.js';
-import { AthenaQueryRunner, athenaRequestToken, type FinishedQuery } from './athena-query.js';
+import { AthenaQueryFailure, AthenaQueryRunner, athenaRequestToken, type FinishedQuery } from './athena-query.js';
 import { parseS3Url, s3CsvRecords } from './athena-results.js';
+import { planCurTable, readCurTable, type CurTablePlan } from './athena-table.js';
 import { payerCredentials } from './credentials.js';
 import { sdkRetryConfig } from './sdk-retry.js';
 
@@ -23,7 +26,19 @@ import { sdkRetryConfig } from './sdk-retry.js';
 export const LEGACY_STATUS_TABLE = 'cost_and_usage_data_status';
 /** Result rows between two progress reports. */
 const PROGRESS_EVERY_ROWS = 10_000;
+/** Groups per batch of `CurAggregate.groups` by default. */
+export const DEFAULT_RESULT_BATCH_SIZE = 2000;
 const IDENTIFIER = /^[A-Za-z0-9_]+$/;
+
+/**
+ * Endpoints of the services the adapter calls (e.g. a local stand-in); a service left
+ * out uses the SDK's own resolution. The shape of `config/env.ts`'s `awsEndpoints()`.
+ */
+export interface AthenaEndpoints {
+  athena?: string;
+  s3?: string;
+  sts?: string;
+}
 
 export interface AthenaCurSourceOptions {
   /** The payer (management) account, 12 digits. */
@@ -48,13 +63,13 @@ export interface AthenaCurSourceOptions {
   roleArn?: string;
   /** The reseller's external id for AssumeRole; never shown in a message. */
   externalId?: string;
-  /** Athena endpoint, only when given; otherwise the SDK's (`AWS_ENDPOINT_URL_ATHENA` applies). */
-  endpoint?: string;
-  /** S3 endpoint, only when given; otherwise the SDK's (`AWS_ENDPOINT_URL_S3` applies). */
-  s3Endpoint?: string;
-  /** STS endpoint, only when given; otherwise the SDK's (`AWS_ENDPOINT_URL_STS` applies). */
-  stsEndpoint?: string;
-  /** Path-style S3 URLs (`/<bucket>/<key>`). Default: true when `s3Endpoint` is given, else false. */
+  /**
+   * Athena, S3 and STS endpoints, only when set (the composition root passes
+   * `awsEndpoints(process.env)`: `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`).
+   * An S3 endpoint turns on path-style addressing (see `s3ForcePathStyle`).
+   */
+  endpoints?: AthenaEndpoints;
+  /** Path-style S3 URLs (`/<bucket>/<key>`). Default: true when `endpoints.s3` is set (a host name such as `localhost` has no bucket subdomains), else false. */
   s3ForcePathStyle?: boolean;
   /** The connector's own credentials (STS, or the payer's without `roleArn`). Default: the SDK's chain. */
   credentials?: AthenaClientConfig['credentials'];
@@ -72,29 +87,34 @@ export interface AthenaCurSourceOptions {
   pollMaxDelayMs?: number;
   /** How long one query may stay queued or running, in ms. Default 30 minutes. */
   maxWaitMs?: number;
+  /** Groups per batch of `CurAggregate.groups` (bounds what is held at once). Default 2000. */
+  resultBatchSize?: number;
   /** Epoch ms (wait accounting, credential cache). Default `Date.now`. */
   now?: () => number;
 }
 
 /**
  * The adapter, one per payer. `aggregate` reads (legacy layout) the status table and
- * refuses while AWS is updating the CUR, runs the aggregation query, reads its result,
- * then asks whether the month is final (`final`: every row has an invoice id).
+ * refuses while AWS is updating the CUR, reads the table's columns, runs the
+ * aggregation query and hands its result over as a stream of batches.
  */
 export class AthenaCurSource implements CurSource {
   private readonly runner: AthenaQueryRunner;
   private readonly s3: S3Client;
   private readonly payer: string;
+  private readonly batchSize: number;
 
   constructor(private readonly options: AthenaCurSourceOptions) {
     validate(options);
     this.payer = options.payerAccountId;
+    this.batchSize = options.resultBatchSize ?? DEFAULT_RESULT_BATCH_SIZE;
     const now = options.now ?? Date.now;
+    const endpoints = options.endpoints ?? {};
     const retry = sdkRetryConfig(options.maxAttempts ?? 3, options.retryBaseDelayMs);
     const sts = options.roleArn
       ? new STSClient({
           region: options.region,
-          ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
+          ...(endpoints.sts ? { endpoint: endpoints.sts } : {}),
           ...(options.credentials ? { credentials: options.credentials } : {}),
           ...retry,
         })
@@ -102,11 +122,11 @@ export class AthenaCurSource implements CurSource {
     const assumed = sts ? payerCredentials({ accountId: this.payer, roleArn: options.roleArn, externalId: options.externalId }, { sts, now }) : undefined;
     const credentials = assumed ?? options.credentials;
     const common = { region: options.region, ...(credentials ? { credentials } : {}), ...retry };
-    const athena = new AthenaClient({ ...common, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+    const athena = new AthenaClient({ ...common, ...(endpoints.athena ? { endpoint: endpoints.athena } : {}) });
     this.s3 = new S3Client({
       ...common,
-      ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}),
-      forcePathStyle: options.s3ForcePathStyle ?? options.s3Endpoint !== undefined,
+      ...(endpoints.s3 ? { endpoint: endpoints.s3 } : {}),
+      forcePathStyle: options.s3ForcePathStyle ?? endpoints.s3 !== undefined,
       followRegionRedirects: true,
     });
     this.runner = new AthenaQueryRunner({
@@ -126,29 +146,49 @@ export class AthenaCurSource implements CurSource {
     });
   }
 
-  /** See `CurSource.aggregate`; `final` says whether AWS has invoiced every row of the month. */
+  /**
+   * See `CurSource.aggregate`. Returns once the query has succeeded and its first batch
+   * is read (an empty month throws `CUR_EMPTY` here); the rest streams while iterating.
+   * `tellsFinality` is true when the table has `bill_invoice_id`.
+   */
   async aggregate(request: CurAggregateRequest): Promise<CurAggregate> {
     const { database, table, layout, runVersion } = this.options;
     const { period, signal } = request;
     const relation = `${database}.${table}`;
     const partition: PartitionFilter = { kind: layout, period };
-    const query = buildCurQuery({ relation, listPrice: request.listPrice, granularity: request.granularity, partition, ...(layout === 'cur2' ? { productMap: true } : {}) });
-    const finalityQuery = buildFinalityQuery({ relation, partition });
     const onWait = (ms: number): void => request.onProgress?.({ phase: 'athena', done: Math.floor(ms / 1000), unit: 's' });
 
     if (layout === 'legacy') await this.refuseWhileUpdating(signal);
-    const token = (text: string): string => athenaRequestToken({ payerAccountId: this.payer, period, runVersion, query: text });
+    const plan = planCurTable(await readCurTable(this.runner, database, table, signal), { layout, listPrice: request.listPrice, partition, payerAccountId: this.payer });
+    const query = buildCurQuery({
+      relation,
+      listPrice: request.listPrice,
+      granularity: request.granularity,
+      partition,
+      presentColumns: plan.presentColumns,
+      stringAmountColumns: plan.stringAmountColumns,
+      ...(plan.productMap ? { productMap: true } : {}),
+    });
+    const token = athenaRequestToken({ payerAccountId: this.payer, period, runVersion, query });
     onWait(0);
-    const main = await this.runner.run(query, { token: token(query), ...(signal ? { signal } : {}), onWait });
-    const groups = await this.readGroups(main, request);
-    const rowsRead = groups.reduce((n, g) => n + g.rows, 0);
+    let main: FinishedQuery;
+    try {
+      main = await this.runner.run(query, { token, ...(signal ? { signal } : {}), onWait });
+    } catch (error) {
+      throw await this.explainBadAmount(error, plan, request, partition);
+    }
     const source = `athena://${relation} (${layout}, workgroup ${main.workgroup ?? this.options.workgroup ?? 'primary'}, query ${main.id})`;
-    if (rowsRead === 0) {
+    const batches = this.batches(main, request)[Symbol.asyncIterator]();
+    const first = await batches.next();
+    if (first.done === true) {
       throw new ConnectorError('CUR_EMPTY', `no CUR rows for period ${period} in ${source}`, { where: { payer: this.payer, setting: 'athena', value: relation } });
     }
-    const finality = await this.runner.run(finalityQuery, { token: token(finalityQuery), ...(signal ? { signal } : {}), onWait });
-    const final = await this.readFinality(finality.id, signal);
-    return { groups, rowsRead, source, final };
+    const rest = { [Symbol.asyncIterator]: () => batches };
+    async function* groups(): AsyncGenerator<readonly CurGroup[]> {
+      yield first.value;
+      yield* rest;
+    }
+    return { groups: groups(), source, tellsFinality: plan.tellsFinality };
   }
 
   /** Legacy CUR: throws a retryable `CUR_INPUT` while the status table says `UPDATING`. */
@@ -171,36 +211,75 @@ export class AthenaCurSource implements CurSource {
     }
   }
 
-  /** The result from S3 when it went there, else through GetQueryResults. */
-  private async readGroups(query: FinishedQuery, request: CurAggregateRequest): Promise<CurGroup[]> {
+  /**
+   * The query failed: when Athena could not cast a text amount (INVALID_CAST_ARGUMENT)
+   * and the table types amount columns as text, a `CUR_INPUT` naming the column, the
+   * value and the table. With two such columns a `LIMIT 1` probe finds which one.
+   * Any other failure is returned unchanged.
+   */
+  private async explainBadAmount(error: unknown, plan: CurTablePlan, request: CurAggregateRequest, partition: PartitionFilter): Promise<unknown> {
+    const failure = error instanceof ConnectorError && error.cause instanceof AthenaQueryFailure ? error.cause : undefined;
+    if (failure === undefined || !/^INVALID_CAST_ARGUMENT\b/.test(failure.reason)) return error;
+    const used: CurColumn[] = request.listPrice === 'on-demand' ? ['line_item_unblended_cost', 'pricing_public_on_demand_cost'] : ['line_item_unblended_cost'];
+    const suspects = used.filter((c) => plan.stringAmountColumns.has(c));
+    if (suspects.length === 0) return error;
+    const relation = `${this.options.database}.${this.options.table}`;
+    let column: string = suspects.join(' or ');
+    let value = /Cannot cast VARCHAR '(.*)' to DECIMAL/s.exec(failure.reason)?.[1];
+    if (suspects.length === 1) {
+      column = suspects[0] as string;
+    } else {
+      try {
+        const probe = await this.runner.run(buildBadAmountQuery({ relation, partition, columns: suspects }), request.signal ? { signal: request.signal } : {});
+        let header = true;
+        for await (const row of this.runner.rows(probe.id, request.signal)) {
+          if (header) {
+            header = false;
+            continue;
+          }
+          if (row[0]) [column, value] = [row[0], row[1] ?? ''];
+          break;
+        }
+      } catch (probeError) {
+        if (request.signal?.aborted) return probeError;
+        // The probe only sharpens the message: without it both columns stay named.
+      }
+    }
+    const shown = value === undefined ? 'a value' : JSON.stringify(value);
+    return new ConnectorError('CUR_INPUT', `CUR table ${relation} of payer ${this.payer}, period ${request.period}, column ${column}: ${shown} is not a decimal number`, {
+      where: { payer: this.payer, setting: 'athena', file: relation, column, ...(value === undefined ? {} : { value }) },
+      cause: error,
+    });
+  }
+
+  /** The result in batches, from S3 when it went there, else through GetQueryResults. */
+  private async *batches(query: FinishedQuery, request: CurAggregateRequest): AsyncGenerator<CurGroup[]> {
     const { signal, onProgress } = request;
     const location = query.outputLocation;
     const records =
       location !== undefined && parseS3Url(location)
         ? s3CsvRecords(this.s3, location, { payerAccountId: this.payer, ...(signal ? { signal } : {}), secrets: [this.options.externalId] })
         : this.runner.rows(query.id, signal);
-    const groups: CurGroup[] = [];
     let header: string[] | undefined;
+    let batch: CurGroup[] = [];
+    let read = 0;
     for await (const record of records) {
       if (header === undefined) {
         header = record;
         assertResultColumns(header);
         continue;
       }
-      groups.push(toCurGroup(record));
-      if (groups.length % PROGRESS_EVERY_ROWS === 0) onProgress?.({ phase: 'athena results', done: groups.length, unit: 'rows' });
+      batch.push(toCurGroup(record));
+      read += 1;
+      if (read % PROGRESS_EVERY_ROWS === 0) onProgress?.({ phase: 'athena results', done: read, unit: 'rows' });
+      if (batch.length >= this.batchSize) {
+        yield batch;
+        batch = [];
+      }
     }
     if (header === undefined) throw new ConnectorError('INTERNAL', `Athena query ${query.id} of payer ${this.payer} returned no header row`);
-    onProgress?.({ phase: 'athena results', done: groups.length, unit: 'rows' });
-    return groups;
-  }
-
-  /** True when every row of the period has an invoice id (`buildFinalityQuery`'s one row). */
-  private async readFinality(id: string, signal: AbortSignal | undefined): Promise<boolean> {
-    const rows: string[][] = [];
-    for await (const row of this.runner.rows(id, signal)) rows.push(row);
-    const [total, invoiced] = rows[1] ?? [];
-    return total !== undefined && total !== '' && total !== '0' && total === invoiced;
+    onProgress?.({ phase: 'athena results', done: read, unit: 'rows' });
+    if (batch.length > 0) yield batch;
   }
 }
 
@@ -215,6 +294,7 @@ function validate(o: AthenaCurSourceOptions): void {
   if (!IDENTIFIER.test(o.table)) refuse('athena.table', o.table, '[A-Za-z0-9_]+');
   if (o.layout !== 'legacy' && o.layout !== 'cur2') refuse('athena.layout', o.layout, 'legacy or cur2');
   if (!Number.isSafeInteger(o.runVersion) || o.runVersion < 0) refuse('athena.runVersion', o.runVersion, 'a whole number ≥ 0');
+  if (o.resultBatchSize !== undefined && (!Number.isSafeInteger(o.resultBatchSize) || o.resultBatchSize < 1)) refuse('athena.resultBatchSize', o.resultBatchSize, 'a whole number ≥ 1');
   if (o.outputLocation !== undefined && !/^s3:\/\/[^/]+\//.test(o.outputLocation)) refuse('athena.outputLocation', o.outputLocation, 's3://bucket/prefix/');
 }
 

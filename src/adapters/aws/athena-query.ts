@@ -8,9 +8,11 @@ import { createHash } from 'node:crypto';
 import {
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
+  GetTableMetadataCommand,
   StartQueryExecutionCommand,
   type AthenaClient,
   type QueryExecution,
+  type TableMetadata,
 } from '@aws-sdk/client-athena';
 import { ConnectorError } from '../../domain/errors.js';
 import { translateAwsError } from './aws-errors.js';
@@ -71,6 +73,17 @@ export interface RunOptions {
   onWait?: (waitedMs: number) => void;
 }
 
+/** The `cause` of a FAILED or CANCELLED query's error: Athena's reason (`INVALID_CAST_ARGUMENT: ...`). */
+export class AthenaQueryFailure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly cancelled: boolean,
+  ) {
+    super(reason);
+    this.name = 'AthenaQueryFailure';
+  }
+}
+
 export class AthenaQueryRunner {
   constructor(private readonly o: AthenaQueryRunnerOptions) {}
 
@@ -97,6 +110,26 @@ export class AthenaQueryRunner {
       const worthAnother = state === 'CANCELLED' || execution.Status?.AthenaError?.Retryable === true;
       if (!(stale && worthAnother && resubmission < MAX_RESUBMISSIONS)) throw this.failure(id, execution);
     }
+  }
+
+  /**
+   * The table's metadata (GetTableMetadata in the runner's catalog and database): its
+   * `Columns` and `PartitionKeys` with their types. SDK errors leave translated
+   * (`translateAwsError`; throttling retried as for every call).
+   */
+  async tableMetadata(table: string, signal?: AbortSignal): Promise<TableMetadata> {
+    const { catalog, database, workgroup } = this.o;
+    const out = await this.call(
+      'GetTableMetadata',
+      () =>
+        this.o.athena.send(
+          new GetTableMetadataCommand({ CatalogName: catalog, DatabaseName: database, TableName: table, ...(workgroup === undefined ? {} : { WorkGroup: workgroup }) }),
+          { abortSignal: signal },
+        ),
+      signal,
+    );
+    if (!out.TableMetadata) throw new ConnectorError('AWS_CALL', `AWS GetTableMetadata of ${database}.${table} for payer ${this.o.payerAccountId} returned no TableMetadata`, { where: this.where() });
+    return out.TableMetadata;
   }
 
   /** The rows of a finished query through GetQueryResults, header row first; NULL reads as ''. */
@@ -165,6 +198,7 @@ export class AthenaQueryRunner {
     return new ConnectorError('CUR_INPUT', `Athena query ${verb} for payer ${this.o.payerAccountId}: ${reason}${category === undefined ? '' : ` (${category})`}`, {
       where: { ...this.where(), value: id },
       retryable: error?.Retryable === true,
+      cause: new AthenaQueryFailure(reason, status.State === 'CANCELLED'),
     });
   }
 

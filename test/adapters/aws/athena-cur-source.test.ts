@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildCurQuery, buildFinalityQuery } from '../../../src/app/cur-query.js';
+import { buildCurQuery } from '../../../src/app/cur-query.js';
 import { AthenaCurSource } from '../../../src/adapters/aws/athena-cur-source.js';
 import { athenaRequestToken } from '../../../src/adapters/aws/athena-query.js';
 import type { CurAggregateRequest, Progress } from '../../../src/app/ports.js';
@@ -11,7 +11,10 @@ import {
   chunkedStream,
   csvLine,
   expectResultObject,
-  finalityScript,
+  legacyTable,
+  LEGACY_CUR_COLUMNS,
+  readAll,
+  readBatches,
   resultRow,
   source,
   statusScript,
@@ -25,35 +28,44 @@ afterAll(() => nock.enableNetConnect());
 
 const request: CurAggregateRequest = { period: '2026-10', listPrice: 'unblended', granularity: 'service' };
 const isMain = (q: string): boolean => q.includes('GROUP BY');
+const LEGACY_STATUS = 'cost_and_usage_data_status';
 const mainScript = (extra: Partial<QueryScript> = {}): QueryScript => ({ match: isMain, rows: [HEADER, resultRow()], ...extra });
 
 describe('AthenaCurSource.aggregate() query text', () => {
   it('runs the shared query on the legacy table, filtered on the year and unpadded month partitions', async () => {
     const w = world();
-    const athena = new FakeAthena([statusScript('READY'), mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([statusScript('READY'), mainScript()], w.clock);
     await source(w).aggregate(request);
+    // A table with every column the rating reads: the text is the shared query's own.
     const expected = buildCurQuery({ relation: 'athenacurcfn_reseller.reseller', listPrice: 'unblended', granularity: 'service', partition: { kind: 'legacy', period: '2026-10' } });
-    expect(athena.queries()).toEqual([
-      'SELECT status FROM "athenacurcfn_reseller"."cost_and_usage_data_status"',
-      expected,
-      buildFinalityQuery({ relation: 'athenacurcfn_reseller.reseller', partition: { kind: 'legacy', period: '2026-10' } }),
-    ]);
+    expect(athena.queries()).toEqual(['SELECT status FROM "athenacurcfn_reseller"."cost_and_usage_data_status"', expected]);
     expect(expected).toContain(`WHERE year = '2026' AND month = '10'`);
+    expect(expected).toMatch(/\nORDER BY 1, 3$/);
+  });
+
+  it('reads the table’s columns first with GetTableMetadata in the catalog and database', async () => {
+    const w = world();
+    const athena = new FakeAthena([statusScript('READY'), mainScript()], w.clock);
+    await source(w).aggregate(request);
+    const metadata = athena.calls.filter((c) => c.operation === 'GetTableMetadata');
+    expect(metadata.map((c) => c.body)).toEqual([{ CatalogName: 'AwsDataCatalog', DatabaseName: 'athenacurcfn_reseller', TableName: 'reseller', WorkGroup: 'cur-rating' }]);
+    const order = athena.calls.map((c) => c.operation).filter((o) => o !== 'GetQueryExecution' && o !== 'GetQueryResults');
+    expect(order).toEqual(['StartQueryExecution', 'GetTableMetadata', 'StartQueryExecution']);
   });
 
   it('reads CUR 2.0 by billing_period and the product map, without a status table', async () => {
     const w = world({ database: 'cid_data_export', table: 'cur2', layout: 'cur2' });
-    const athena = new FakeAthena([mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript()], w.clock);
     await source(w).aggregate(request);
     const [main] = athena.queries();
     expect(main).toContain(`FROM "cid_data_export"."cur2"\nWHERE billing_period = '2026-10'`);
     expect(main).toContain(`MAX(COALESCE(element_at(product, 'product_name'), '')) AS product_name`);
-    expect(athena.queries()).toHaveLength(2);
+    expect(athena.queries()).toHaveLength(1);
   });
 
   it('sends the database, catalog, workgroup, result location and a 32-128 character token', async () => {
     const w = world();
-    const athena = new FakeAthena([statusScript('READY'), mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([statusScript('READY'), mainScript()], w.clock);
     await source(w).aggregate(request);
     const start = athena.calls.filter((c) => c.operation === 'StartQueryExecution')[1]!.body;
     expect(start).toMatchObject({
@@ -72,36 +84,36 @@ describe('AthenaCurSource.aggregate() query text', () => {
 describe('AthenaCurSource.aggregate() idempotency', () => {
   it('re-attaches to the execution of the same run version after a restart: no second query', async () => {
     const w = world({ layout: 'cur2' });
-    const athena = new FakeAthena([mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript()], w.clock);
     const first = await source(w).aggregate(request);
     const again = await source(w).aggregate(request);
-    expect(athena.executions).toHaveLength(2);
+    expect(athena.executions).toHaveLength(1);
     expect(again.source).toBe(first.source);
-    expect(again.groups).toEqual(first.groups);
+    expect(await readAll(again)).toEqual(await readAll(first));
   });
 
   it('starts a new query for another run version', async () => {
     const w = world({ layout: 'cur2' });
-    const athena = new FakeAthena([mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript()], w.clock);
     const first = await source(w).aggregate(request);
     const second = await new AthenaCurSource({ ...w.options, runVersion: 2 }).aggregate(request);
-    expect(athena.executions).toHaveLength(4);
+    expect(athena.executions).toHaveLength(2);
     expect(second.source).not.toBe(first.source);
     const tokens = athena.calls.filter((c) => c.operation === 'StartQueryExecution').map((c) => String(c.body.ClientRequestToken));
     expect(tokens[0]).toContain('-v1-');
-    expect(tokens[2]).toContain('-v2-');
+    expect(tokens[1]).toContain('-v2-');
   });
 });
 
 describe('AthenaCurSource.aggregate() results', () => {
   const rows = [
-    resultRow({ unblended_usd: '1234.567890123456', max_unblended_usd: '1000.000000000001', row_count: '3' }),
-    resultRow({ account_id: '333333333333', product_code: 'AmazonS3', product_name: 'Amazon Simple Storage Service', line_item_type: 'Tax', unblended_usd: '-0.000000000001', row_count: '2' }),
+    resultRow({ unblended_usd: '1234.567890123456', max_unblended_usd: '1000.000000000001', row_count: '3', invoiced_rows: '3' }),
+    resultRow({ account_id: '333333333333', product_code: 'AmazonS3', product_name: 'Amazon Simple Storage Service', line_item_type: 'Tax', unblended_usd: '-0.000000000001', row_count: '2', invoiced_rows: '1' }),
   ];
 
   it('streams the result CSV from S3 in chunks (rows split across them) into exact groups', async () => {
     const w = world();
-    new FakeAthena([statusScript('READY'), mainScript({ rows: [], outputKey: 'athena/main.csv' }), finalityScript('5', '4')], w.clock);
+    new FakeAthena([statusScript('READY'), mainScript({ rows: [], outputKey: 'athena/main.csv' })], w.clock);
     const csv = csvLine(HEADER) + csvLine(rows[0]!) + csvLine(rows[1]!);
     const chunks = csv.match(/[\s\S]{1,97}/g)!;
     expect(chunks.length).toBeGreaterThan(5);
@@ -109,8 +121,9 @@ describe('AthenaCurSource.aggregate() results', () => {
     const s3 = expectResultObject('athena/main.csv', () => chunkedStream(chunks));
     const progress: Progress[] = [];
     const result = await source(w).aggregate({ ...request, onProgress: (p) => progress.push(p) });
+    const groups = await readAll(result);
     expect(s3.isDone()).toBe(true);
-    expect(result.groups).toEqual([
+    expect(groups).toEqual([
       {
         payerAccountId: PAYER_ID,
         periodStart: '2026-10-01',
@@ -123,37 +136,40 @@ describe('AthenaCurSource.aggregate() results', () => {
         usageType: '',
         productName: 'Amazon Elastic Compute Cloud',
         rows: 3,
+        invoicedRows: 3,
         unblendedUsd: '1234.567890123456',
         onDemandListUsd: '',
         maxUnblendedUsd: '1000.000000000001',
       },
-      expect.objectContaining({ accountId: '333333333333', productCode: 'AmazonS3', lineItemType: 'Tax', rows: 2, unblendedUsd: '-0.000000000001' }),
+      expect.objectContaining({ accountId: '333333333333', productCode: 'AmazonS3', lineItemType: 'Tax', rows: 2, invoicedRows: 1, unblendedUsd: '-0.000000000001' }),
     ]);
-    expect(result.rowsRead).toBe(5);
-    expect(result.final).toBe(false);
+    expect(result.tellsFinality).toBe(true);
     expect(result.source).toBe('athena://athenacurcfn_reseller.reseller (legacy, workgroup cur-rating, query q-2)');
     expect(progress.at(-1)).toEqual({ phase: 'athena results', done: 2, unit: 'rows' });
   });
 
   it('reads an unquoted empty CSV field (Athena NULL) as an empty string', async () => {
     const w = world({ layout: 'cur2' });
-    new FakeAthena([mainScript({ rows: [], outputKey: 'athena/main.csv' }), finalityScript('10', '10')], w.clock);
+    new FakeAthena([mainScript({ rows: [], outputKey: 'athena/main.csv' })], w.clock);
     const line = csvLine(resultRow()).replace('"USD"', '');
     expectResultObject('athena/main.csv', () => chunkedStream([csvLine(HEADER), line]));
-    const result = await source(w).aggregate(request);
-    expect(result.groups.map((g) => g.currencyCode)).toEqual(['']);
-    expect(result.final).toBe(true);
+    const groups = await readAll(await source(w).aggregate(request));
+    expect(groups.map((g) => g.currencyCode)).toEqual(['']);
   });
 
-  it('pages GetQueryResults 1000 rows at a time when the result has no S3 location', async () => {
-    const w = world({ layout: 'cur2', outputLocation: undefined });
+  it('pages GetQueryResults 1000 rows at a time when the result has no S3 location, a page only when the batches need it', async () => {
+    const w = world({ layout: 'cur2', outputLocation: undefined, resultBatchSize: 400 });
     const many = Array.from({ length: 1500 }, (_, i) => resultRow({ account_id: String(100000000000 + i), row_count: '1' }));
-    const athena = new FakeAthena([mainScript({ rows: [HEADER, ...many] }), finalityScript('1500', '1500')], w.clock);
+    const athena = new FakeAthena([mainScript({ rows: [HEADER, ...many] })], w.clock);
+    const pagesOf = () => athena.calls.filter((c) => c.operation === 'GetQueryResults' && c.body.QueryExecutionId === 'q-1');
     const result = await source(w).aggregate(request);
-    expect(result.groups).toHaveLength(1500);
-    expect(result.groups[1499]?.accountId).toBe('100000001499');
-    expect(result.rowsRead).toBe(1500);
-    const pages = athena.calls.filter((c) => c.operation === 'GetQueryResults' && c.body.QueryExecutionId === 'q-1');
+    expect(pagesOf()).toHaveLength(1); // the first batch is read, the rest waits for the consumer
+    const batches = await readBatches(result);
+    expect(batches.map((b) => b.length)).toEqual([400, 400, 400, 300]);
+    const groups = batches.flat();
+    expect(groups[1499]?.accountId).toBe('100000001499');
+    expect(groups.reduce((n, g) => n + g.rows, 0)).toBe(1500);
+    const pages = pagesOf();
     expect(pages.map((p) => [p.body.MaxResults, p.body.NextToken])).toEqual([
       [1000, undefined],
       [1000, '1000'],
@@ -166,13 +182,38 @@ describe('AthenaCurSource.aggregate() results', () => {
     new FakeAthena([mainScript({ rows: [HEADER] })], w.clock);
     const error = await rejection(source(w).aggregate(request));
     expect(error.code).toBe('CUR_EMPTY');
-    expect(error.message).toContain('no CUR rows for period 2026-10 in athena://athenacurcfn_reseller.reseller');
+    expect(error.message).toContain('no CUR rows for period 2026-10 in athena://cid_data_export.cur2 (cur2');
   });
 
   it('refuses a result whose columns are not the shared query’s', async () => {
     const w = world({ layout: 'cur2' });
     new FakeAthena([mainScript({ rows: [['payer_account_id', 'other'], ['1', '2']] })], w.clock);
     expect((await rejection(source(w).aggregate(request))).code).toBe('INTERNAL');
+  });
+});
+
+describe('AthenaCurSource.aggregate() finality in the one scan', () => {
+  it('starts exactly one aggregation query and counts invoiced rows per group', async () => {
+    const w = world();
+    const rows = [resultRow({ row_count: '3', invoiced_rows: '3' }), resultRow({ account_id: '333333333333', row_count: '2', invoiced_rows: '0' })];
+    const athena = new FakeAthena([statusScript('READY'), mainScript({ rows: [HEADER, ...rows] })], w.clock);
+    const result = await source(w).aggregate(request);
+    const groups = await readAll(result);
+    expect(athena.queries().filter((q) => !q.includes(LEGACY_STATUS))).toHaveLength(1);
+    expect(athena.queries()[1]).toContain(`CAST(COUNT(CASE WHEN COALESCE(bill_invoice_id, '') <> '' THEN 1 END) AS VARCHAR) AS invoiced_rows`);
+    expect(result.tellsFinality).toBe(true);
+    expect([groups.reduce((n, g) => n + g.rows, 0), groups.reduce((n, g) => n + g.invoicedRows, 0)]).toEqual([5, 3]);
+  });
+
+  it('cannot tell finality from a table without bill_invoice_id, and does not name it', async () => {
+    const w = world();
+    const { bill_invoice_id: _id, ...columns } = LEGACY_CUR_COLUMNS;
+    const athena = new FakeAthena([statusScript('READY'), mainScript({ rows: [HEADER, resultRow({ invoiced_rows: '0' })] })], w.clock, { 'athenacurcfn_reseller.reseller': legacyTable(columns) });
+    const result = await source(w).aggregate(request);
+    expect(result.tellsFinality).toBe(false);
+    expect(athena.queries()[1]).toContain(`CAST('0' AS VARCHAR) AS invoiced_rows`);
+    expect(athena.queries()[1]).not.toContain('bill_invoice_id');
+    expect((await readAll(result))[0]?.invoicedRows).toBe(0);
   });
 });
 
@@ -190,7 +231,7 @@ describe('AthenaCurSource.aggregate() status table (legacy)', () => {
 
   it('reads the status afresh on every run (no idempotency token)', async () => {
     const w = world();
-    const athena = new FakeAthena([statusScript('READY'), mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([statusScript('READY'), mainScript()], w.clock);
     await source(w).aggregate(request);
     const status = athena.calls.find((c) => c.operation === 'StartQueryExecution')!.body;
     expect(String(status.ClientRequestToken)).not.toMatch(/^nr-/);
@@ -221,7 +262,7 @@ describe('AthenaCurSource settings and credentials', () => {
     const w = world({ layout: 'cur2', roleArn: `arn:aws:iam::${PAYER_ID}:role/Reseller`, externalId: 'ext-secret-42' });
     const seen: URLSearchParams[] = [];
     expectAssumeRole([[200, assumeRoleXml('ASIAASSUMEDKEY123456', 'session-token', '2026-11-05T09:00:00Z')]], seen);
-    const athena = new FakeAthena([mainScript({ rows: [], outputKey: 'athena/main.csv' }), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript({ rows: [], outputKey: 'athena/main.csv' })], w.clock);
     let s3Authorization = '';
     nock('http://127.0.0.1:4611')
       .get('/cur-results/athena/main.csv')
@@ -230,7 +271,7 @@ describe('AthenaCurSource settings and credentials', () => {
         s3Authorization = String(this.req.headers.authorization);
         return [200, csvLine(HEADER) + csvLine(resultRow())];
       });
-    await source(w).aggregate(request);
+    await readAll(await source(w).aggregate(request));
     expect(seen).toHaveLength(1);
     expect(seen[0]?.get('RoleArn')).toBe(`arn:aws:iam::${PAYER_ID}:role/Reseller`);
     expect(seen[0]?.get('ExternalId')).toBe('ext-secret-42');

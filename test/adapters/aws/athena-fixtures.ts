@@ -1,12 +1,15 @@
 /**
  * A scripted stand-in for Athena (AWS JSON 1.1 on a loopback endpoint, answered by
- * nock) and for the S3 object holding a result CSV, plus an `AthenaCurSource` wired
- * to them with a fake clock and a sleep that records its delays.
+ * nock: StartQueryExecution, GetQueryExecution, GetQueryResults and GetTableMetadata
+ * over a Glue catalog of tables) and for the S3 object holding a result CSV, plus an
+ * `AthenaCurSource` wired to them with a fake clock and a sleep that records its delays.
  */
 import { Readable } from 'node:stream';
 import nock from 'nock';
 import { RESULT_COLUMNS } from '../../../src/app/cur-query.js';
 import { AthenaCurSource, type AthenaCurSourceOptions } from '../../../src/adapters/aws/athena-cur-source.js';
+import type { CurAggregate } from '../../../src/app/ports.js';
+import type { CurGroup } from '../../../src/domain/cur.js';
 import { FAKE_CREDENTIALS, JSON_HEADERS, PAYER_ID, STS_ENDPOINT } from './aws-fixtures.js';
 
 export const ATHENA_ENDPOINT = 'http://127.0.0.1:4610';
@@ -51,10 +54,62 @@ export interface AthenaCall {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** A Glue column as GetTableMetadata gives it (Hive type names: `string`, `double`, `map<string,string>`). */
+export interface GlueColumn {
+  Name: string;
+  Type: string;
+  Comment?: string;
+}
+
+/** A table of the stand-in's catalog (`AwsDataCatalog`). */
+export interface GlueTable {
+  Columns: GlueColumn[];
+  PartitionKeys: GlueColumn[];
+}
+
+const columns = (spec: Record<string, string>): GlueColumn[] => Object.entries(spec).map(([Name, Type]) => ({ Name, Type }));
+
+/** The columns of a legacy CUR as AWS's Athena integration (crawler over Parquet) types them, `year`/`month` partitions. */
+export const LEGACY_CUR_COLUMNS: Record<string, string> = {
+  identity_line_item_id: 'string',
+  bill_invoice_id: 'string',
+  bill_billing_entity: 'string',
+  bill_payer_account_id: 'string',
+  bill_billing_period_start_date: 'timestamp',
+  line_item_usage_account_id: 'string',
+  line_item_line_item_type: 'string',
+  line_item_usage_start_date: 'timestamp',
+  line_item_product_code: 'string',
+  line_item_usage_type: 'string',
+  line_item_unblended_cost: 'double',
+  line_item_currency_code: 'string',
+  line_item_resource_id: 'string',
+  pricing_public_on_demand_cost: 'double',
+  product_product_name: 'string',
+  reservation_reservation_a_r_n: 'string',
+};
+
+/** A legacy CUR table with `columns` (default: all of LEGACY_CUR_COLUMNS). */
+export function legacyTable(spec: Record<string, string> = LEGACY_CUR_COLUMNS): GlueTable {
+  return { Columns: columns(spec), PartitionKeys: columns({ year: 'string', month: 'string' }) };
+}
+
+/** CUR 2.0 (Data Exports) as cid_data_export.cur2: product attributes in a map, partitions source_account_id and billing_period. */
+export function cur2Table(): GlueTable {
+  const { product_product_name: _name, ...rest } = LEGACY_CUR_COLUMNS;
+  return { Columns: columns({ ...rest, product: 'map<string,string>' }), PartitionKeys: columns({ source_account_id: 'string', billing_period: 'string' }) };
+}
+
+/** The stand-in's default catalog: the legacy table and CUR 2.0 the tests' settings name. */
+export function defaultTables(): Record<string, GlueTable> {
+  return { 'athenacurcfn_reseller.reseller': legacyTable(), 'cid_data_export.cur2': cur2Table() };
+}
+
 /**
  * The stand-in. `scripts` are tried in order for each StartQueryExecution; a known
  * ClientRequestToken returns the execution it started (Athena's idempotency).
  * `throttle` answers TooManyRequestsException to the next n calls of an operation.
+ * `tables` (`database.table` → columns) answer GetTableMetadata in `AwsDataCatalog`.
  */
 export class FakeAthena {
   readonly calls: AthenaCall[] = [];
@@ -65,6 +120,7 @@ export class FakeAthena {
   constructor(
     private readonly scripts: QueryScript[],
     private readonly clock: { now: number },
+    readonly tables: Record<string, GlueTable> = defaultTables(),
   ) {
     const answer = (operation: string, body: Record<string, unknown>, headers: AthenaCall['headers']) => this.answer(operation, body, headers);
     nock(ATHENA_ENDPOINT)
@@ -94,11 +150,24 @@ export class FakeAthena {
       return [400, { __type: 'TooManyRequestsException', Message: 'Rate exceeded', Reason: 'CONCURRENT_QUERY_LIMIT_EXCEEDED' }, JSON_HEADERS];
     }
     if (operation === 'StartQueryExecution') return [200, { QueryExecutionId: this.start(body).id }, JSON_HEADERS];
+    if (operation === 'GetTableMetadata') return this.tableMetadata(body);
     const execution = this.executions.find((e) => e.id === body.QueryExecutionId);
     if (!execution) return [400, { __type: 'InvalidRequestException', Message: `QueryExecution ${String(body.QueryExecutionId)} was not found` }, JSON_HEADERS];
     if (operation === 'GetQueryExecution') return [200, { QueryExecution: this.describe(execution) }, JSON_HEADERS];
     if (operation === 'GetQueryResults') return [200, this.page(execution, body), JSON_HEADERS];
     return [400, { __type: 'InvalidRequestException', Message: `unexpected ${operation}` }, JSON_HEADERS];
+  }
+
+  /** GetTableMetadata: CatalogName, DatabaseName and TableName are required; an unknown table is a MetadataException as Athena answers over Glue. */
+  private tableMetadata(body: Record<string, unknown>): [number, object, Record<string, string>] {
+    const { CatalogName, DatabaseName, TableName } = body;
+    if (typeof CatalogName !== 'string' || typeof DatabaseName !== 'string' || typeof TableName !== 'string') {
+      return [400, { __type: 'InvalidRequestException', Message: 'CatalogName, DatabaseName and TableName are required' }, JSON_HEADERS];
+    }
+    const table = CatalogName === 'AwsDataCatalog' ? this.tables[`${DatabaseName}.${TableName}`] : undefined;
+    if (!table) return [400, { __type: 'MetadataException', Message: `EntityNotFoundException: Table ${TableName} not found (Database: ${DatabaseName})` }, JSON_HEADERS];
+    const metadata = { Name: TableName, CreateTime: 1767225600, LastAccessTime: 0, TableType: 'EXTERNAL_TABLE', Columns: table.Columns, PartitionKeys: table.PartitionKeys, Parameters: { classification: 'parquet' } };
+    return [200, { TableMetadata: metadata }, JSON_HEADERS];
   }
 
   private start(body: Record<string, unknown>): Execution {
@@ -155,6 +224,7 @@ export function resultRow(values: Partial<Record<(typeof RESULT_COLUMNS)[number]
     usage_type: '',
     product_name: 'Amazon Elastic Compute Cloud',
     row_count: '10',
+    invoiced_rows: '10',
     unblended_usd: '12.500000000000',
     on_demand_list_usd: '',
     max_unblended_usd: '2.000000000000',
@@ -162,12 +232,21 @@ export function resultRow(values: Partial<Record<(typeof RESULT_COLUMNS)[number]
   return RESULT_COLUMNS.map((c) => values[c] ?? defaults[c]);
 }
 
-/** Scripts for the status table (legacy) and the finality query, answered at once. */
+/** A script for the status table (legacy), answered at once. */
 export function statusScript(status: string): QueryScript {
   return { match: (q) => q.includes('cost_and_usage_data_status'), rows: [['status'], [status]] };
 }
-export function finalityScript(rowCount: string, invoiced: string): QueryScript {
-  return { match: (q) => q.includes('invoiced_rows'), rows: [['row_count', 'invoiced_rows'], [rowCount, invoiced]] };
+
+/** The batches of an aggregate, read to the end. */
+export async function readBatches(aggregate: CurAggregate): Promise<(readonly CurGroup[])[]> {
+  const batches: (readonly CurGroup[])[] = [];
+  for await (const batch of aggregate.groups) batches.push(batch);
+  return batches;
+}
+
+/** Every group of an aggregate, batches read to the end. */
+export async function readAll(aggregate: CurAggregate): Promise<CurGroup[]> {
+  return (await readBatches(aggregate)).flat();
 }
 
 /** A fake clock moved by the recorded sleep. */
@@ -177,21 +256,21 @@ export interface TestWorld {
   options: AthenaCurSourceOptions;
 }
 
+/** Settings at the stand-ins; `layout: 'cur2'` defaults to the table cid_data_export.cur2. */
 export function world(overrides: Partial<AthenaCurSourceOptions> = {}): TestWorld {
   const clock = { now: CLOCK_START };
   const delays: number[] = [];
+  const cur2 = overrides.layout === 'cur2';
   const options: AthenaCurSourceOptions = {
     payerAccountId: PAYER_ID,
-    database: 'athenacurcfn_reseller',
-    table: 'reseller',
+    database: cur2 ? 'cid_data_export' : 'athenacurcfn_reseller',
+    table: cur2 ? 'cur2' : 'reseller',
     layout: 'legacy',
     region: 'us-east-1',
     runVersion: 1,
     workgroup: 'cur-rating',
     outputLocation: `s3://${RESULTS_BUCKET}/athena/`,
-    endpoint: ATHENA_ENDPOINT,
-    s3Endpoint: S3_ENDPOINT,
-    stsEndpoint: STS_ENDPOINT,
+    endpoints: { athena: ATHENA_ENDPOINT, s3: S3_ENDPOINT, sts: STS_ENDPOINT },
     credentials: FAKE_CREDENTIALS,
     retryBaseDelayMs: 1,
     now: () => clock.now,

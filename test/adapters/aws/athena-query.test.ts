@@ -4,7 +4,7 @@ import { buildCurQuery } from '../../../src/app/cur-query.js';
 import { athenaRequestToken } from '../../../src/adapters/aws/athena-query.js';
 import type { CurAggregateRequest, Progress } from '../../../src/app/ports.js';
 import { PAYER_ID, rejection } from './aws-fixtures.js';
-import { CLOCK_START, FakeAthena, HEADER, finalityScript, resultRow, source, world, type QueryScript, type ScriptedStatus } from './athena-fixtures.js';
+import { CLOCK_START, FakeAthena, HEADER, readAll, resultRow, source, world, type QueryScript, type ScriptedStatus } from './athena-fixtures.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -38,10 +38,10 @@ describe('athenaRequestToken()', () => {
 describe('AthenaCurSource polling', () => {
   it('waits through QUEUED, RUNNING and back to QUEUED with growing delays until SUCCEEDED', async () => {
     const w = world({ ...cur2, pollBaseDelayMs: 100, pollMaxDelayMs: 1000 });
-    const athena = new FakeAthena([mainScript({ states: ['QUEUED', 'RUNNING', 'QUEUED', 'RUNNING', 'RUNNING', 'RUNNING', 'SUCCEEDED'] }), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript({ states: ['QUEUED', 'RUNNING', 'QUEUED', 'RUNNING', 'RUNNING', 'RUNNING', 'SUCCEEDED'] })], w.clock);
     const progress: Progress[] = [];
     const result = await source(w).aggregate({ ...request, onProgress: (p) => progress.push(p) });
-    expect(result.groups).toHaveLength(1);
+    expect(await readAll(result)).toHaveLength(1);
     expect(w.delays).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(athena.calls.filter((c) => c.operation === 'GetQueryExecution' && c.body.QueryExecutionId === 'q-1')).toHaveLength(7);
     const waits = progress.filter((p) => p.phase === 'athena');
@@ -114,7 +114,7 @@ describe('AthenaCurSource resubmission of an old failure', () => {
     payerAccountId: PAYER_ID,
     period: '2026-10',
     runVersion: 1,
-    query: buildCurQuery({ relation: 'athenacurcfn_reseller.reseller', listPrice: 'unblended', granularity: 'service', partition: { kind: 'cur2', period: '2026-10' }, productMap: true }),
+    query: buildCurQuery({ relation: 'cid_data_export.cur2', listPrice: 'unblended', granularity: 'service', partition: { kind: 'cur2', period: '2026-10' }, productMap: true }),
   });
   /** Plants an execution that an earlier try of the same run left under `mainToken`. */
   const plantOld = (athena: FakeAthena, status: ScriptedStatus): void => {
@@ -125,7 +125,7 @@ describe('AthenaCurSource resubmission of an old failure', () => {
 
   it('starts a fresh query when the token names an execution that failed retryably before this run', async () => {
     const w = world(cur2);
-    const athena = new FakeAthena([mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript()], w.clock);
     plantOld(athena, { State: 'FAILED', StateChangeReason: 'Internal error', AthenaError: { ErrorCategory: 1, Retryable: true } });
     const result = await source(w).aggregate(request);
     expect(result.source).toContain('query q-2');
@@ -146,20 +146,20 @@ describe('AthenaCurSource resubmission of an old failure', () => {
 describe('AthenaCurSource throttling', () => {
   it('rides out TooManyRequestsException on StartQueryExecution with the SDK’s retries', async () => {
     const w = world(cur2);
-    const athena = new FakeAthena([mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript()], w.clock);
     athena.throttle('StartQueryExecution', 1);
     const result = await source(w).aggregate(request);
-    expect(result.groups).toHaveLength(1);
-    expect(athena.executions).toHaveLength(2);
+    expect(await readAll(result)).toHaveLength(1);
+    expect(athena.executions).toHaveLength(1);
     expect(w.delays).toEqual([]);
   });
 
   it('backs off on its own when throttling outlives the SDK’s retries, then succeeds', async () => {
     const w = world({ ...cur2, maxAttempts: 1, pollBaseDelayMs: 100, pollMaxDelayMs: 10_000 });
-    const athena = new FakeAthena([mainScript(), finalityScript('10', '10')], w.clock);
+    const athena = new FakeAthena([mainScript()], w.clock);
     athena.throttle('GetQueryExecution', 3);
     const result = await source(w).aggregate(request);
-    expect(result.groups).toHaveLength(1);
+    expect(await readAll(result)).toHaveLength(1);
     expect(w.delays).toHaveLength(3);
     // Jittered between half and all of 200, 400, 800 ms.
     [200, 400, 800].forEach((step, i) => {
