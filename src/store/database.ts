@@ -91,6 +91,54 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Issue 10: runs keyed by (payer, period, dry_run, version), held by a lease with a
+      -- heartbeat. 'abandoned' is never stored: it is a running row whose lease ran out.
+      CREATE TABLE runs_v4 (
+        payer_account_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+        version INTEGER NOT NULL,
+        step TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('running', 'interrupted', 'succeeded', 'failed')),
+        "trigger" TEXT NOT NULL,
+        lease_owner TEXT, -- the holding process's token; null once the run is released
+        holder TEXT, -- the process holding, or that last held, the lease (for a person)
+        lease_expires_at TEXT, -- ISO time; null once released
+        lease_ttl_ms INTEGER, -- how far a heartbeat (advance) moves the expiry
+        usage_file_id TEXT,
+        usage_file_status TEXT,
+        workbook_path TEXT,
+        report_path TEXT,
+        billed_total TEXT, -- exact decimal text
+        currency TEXT,
+        records INTEGER,
+        error TEXT,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (payer_account_id, period, dry_run, version)
+      );
+      -- Existing rows are live runs; one left running has no live process any more:
+      -- its lease ran out at its last update, so it reads as abandoned and resumes.
+      INSERT INTO runs_v4 (
+        payer_account_id, period, dry_run, version, step, outcome, "trigger", lease_owner, holder, lease_expires_at, lease_ttl_ms,
+        usage_file_id, usage_file_status, workbook_path, report_path, billed_total, currency, records, error, started_at, updated_at
+      )
+      SELECT
+        payer_account_id, period, 0, version, step,
+        CASE WHEN outcome IN ('running', 'succeeded', 'failed') THEN outcome ELSE 'failed' END,
+        "trigger", NULL, NULL, CASE WHEN outcome = 'running' THEN updated_at END, NULL,
+        usage_file_id, usage_file_status, workbook_path, report_path, billed_total, currency, records, error, started_at, updated_at
+      FROM runs;
+      DROP INDEX runs_running;
+      DROP TABLE runs;
+      ALTER TABLE runs_v4 RENAME TO runs;
+      -- At most one running run per payer, period and sequence (live or dry).
+      CREATE UNIQUE INDEX runs_running ON runs (payer_account_id, period, dry_run) WHERE outcome = 'running';
+    `,
+  },
 ];
 
 /** An open state database. Close it once, when the process is done with it. */
