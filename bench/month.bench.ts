@@ -1,71 +1,126 @@
 /**
- * `npm run bench:month -- --payers 5 --rows 1000000`
+ * `npm run bench:month -- --groups 100000,1000000 [--payers 1] [--repeat 1]`
  *
- * A full month for N payers against local stand-ins: the embedded engine in
- * place of Athena (one generated CUR per payer, `--rows` rows each, cached under
- * .bench/), and the loopback sandbox in place of the platform (create, upload,
- * processing, submit). Prints the time per payer, the upload size and the
- * process's peak RSS. Figures, not assertions.
+ * A whole live month of one payer at a big distributor's scale: a generated CUR
+ * that yields N result groups (records) at `usage-type` granularity, rated by the
+ * embedded engine in place of Athena and uploaded to the loopback sandbox in
+ * place of the platform (create, upload, the platform's check, submit).
+ *
+ * Each size runs in a child process of its own, so each peak RSS is the
+ * connector's alone: the sandbox (which parses the uploaded workbook) runs in
+ * this parent process. Prints per size: records, time, time per record,
+ * workbook size, peak RSS. Figures, not assertions.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runMonthCommand } from '../src/cli/month.command.js';
 import { renderTable } from '../src/cli/table.js';
-import { startSandbox } from '../src/sandbox/sandbox.js';
-import { loadSeed } from '../src/sandbox/seed.js';
-import { generateCur } from './generate-cur.js';
 
-const { values } = parseArgs({ options: { payers: { type: 'string', default: '5' }, rows: { type: 'string', default: '1000000' }, dir: { type: 'string', default: '.bench' } } });
-const payerCount = Number.parseInt(values.payers, 10);
-const rows = Number.parseInt(values.rows, 10);
-const payers = Array.from({ length: payerCount }, (_, i) => String(111111111111 * (i + 1)).padStart(12, '0').slice(0, 12));
-const currencies = ['EUR', 'USD', 'GBP', 'JPY', 'CHF'];
+const { values } = parseArgs({
+  options: {
+    groups: { type: 'string', default: '100000,1000000' },
+    dir: { type: 'string', default: '.bench' },
+    child: { type: 'string' },
+    config: { type: 'string' },
+    cur: { type: 'string' },
+  },
+});
 
-const curDir = join(values.dir, `month-${payerCount}x${rows}`);
-await mkdir(curDir, { recursive: true });
-for (const [i, payer] of payers.entries()) {
-  const path = join(curDir, `${payer}.csv`);
-  if (!existsSync(path)) {
-    process.stderr.write(`generating ${rows} CUR rows of payer ${payer}...\n`);
-    await generateCur({ rows, path, payer, seed: i + 1 });
-  }
+interface ChildFigures {
+  kind: string;
+  seconds: number;
+  records: number;
+  billed: string;
+  status: string;
+  workbookBytes: number;
+  peakRssMiB: number;
 }
 
-const sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), platformPort: 0 });
-const work = await mkdtemp(join(tmpdir(), 'nr-bench-month-'));
-const config = join(work, 'config.json');
-const { writeFile } = await import('node:fs/promises');
-await writeFile(
-  config,
-  JSON.stringify({
-    payers: payers.map((accountId, i) => {
-      const currency = currencies[i % currencies.length] ?? 'USD';
-      return { accountId, marketplaceCurrency: currency, ...(currency === 'USD' ? {} : { fxRate: '0.9' }), customMarkup: `1.${i + 1}`, usage: { contractId: 'CRD-00000-00000-00000' } };
-    }),
-    connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'] },
-    state: { path: join(work, 'state.db') },
-  }),
-);
-
-// The sandbox judges an upload at once: the figures hold no waits between polls (a real platform's checking time is not ours).
-const io = { stdout: () => undefined, stderr: (t: string) => void process.stderr.write(t), stderrIsTty: false, now: () => new Date(), sleep: async () => undefined };
-const table: string[][] = [];
-const started = performance.now();
-for (const payer of payers) {
+/** The child: one month through the `rate` command's code, the connector alone in this process. */
+async function child(config: string, cur: string): Promise<void> {
+  const { runRate } = await import('../src/cli/rate.command.js');
+  const io = { stdout: () => undefined, stderr: (t: string) => void process.stderr.write(t), stderrIsTty: false, now: () => new Date(), sleep: async () => undefined };
   const t0 = performance.now();
-  const [entry] = await runMonthCommand({ period: '2026-10', payer, cur: join(curDir, `${payer}.csv`), billAllAccounts: true, config, out: join(work, 'out') }, io, { apiKey: sandbox.apiKey, variables: {} });
+  const [entry] = await runRate({ period: '2026-10', cur, billAllAccounts: true, config }, io, { apiKey: process.env.BENCH_API_KEY ?? '', variables: {} });
   const seconds = (performance.now() - t0) / 1000;
   const run = entry?.result.run;
-  const bytes = run?.workbookPath ? (await stat(run.workbookPath)).size : 0;
-  table.push([payer, entry?.result.kind ?? '-', `${seconds.toFixed(2)} s`, String(run?.records ?? 0), `${(bytes / 1024).toFixed(0)} KiB`, `${run?.billedTotal ?? '-'} ${run?.currency ?? ''}`, run?.usageFileStatus ?? '-']);
+  const figures: ChildFigures = {
+    kind: entry?.result.kind ?? '-',
+    seconds,
+    records: run?.records ?? 0,
+    billed: `${run?.billedTotal ?? '-'} ${run?.currency ?? ''}`,
+    status: run?.usageFileStatus ?? '-',
+    workbookBytes: run?.workbookPath && existsSync(run.workbookPath) ? (await stat(run.workbookPath)).size : 0,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+  if (entry?.result.kind === 'failed') process.stderr.write(`failed: ${entry.result.error.message}\n`);
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
-const total = (performance.now() - started) / 1000;
-process.stdout.write(`Month benchmark: ${payerCount} payers × ${rows.toLocaleString('en-US')} CUR rows, engine for Athena, sandbox for the platform\n\n`);
-process.stdout.write(`${renderTable([{ header: 'payer' }, { header: 'outcome' }, { header: 'time', align: 'right' }, { header: 'records', align: 'right' }, { header: 'upload', align: 'right' }, { header: 'billed', align: 'right' }, { header: 'file' }], table)}\n\n`);
-process.stdout.write(`total ${total.toFixed(2)} s · peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
-await sandbox.close();
-await rm(work, { recursive: true, force: true });
+
+async function parent(): Promise<void> {
+  const sizes = values.groups.split(',').map((s) => Number.parseInt(s, 10));
+  const { generateCurForGroups } = await import('./generate-cur.js');
+  const { startSandbox } = await import('../src/sandbox/sandbox.js');
+  const { loadSeed } = await import('../src/sandbox/seed.js');
+  const sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), platformPort: 0 });
+  const work = await mkdtemp(join(tmpdir(), 'nr-bench-month-'));
+  const rows: string[][] = [];
+  try {
+    for (const groups of sizes) {
+      const payer = '111111111111';
+      const cur = join(values.dir, `month-groups-${groups}.csv`);
+      await mkdir(values.dir, { recursive: true });
+      if (!existsSync(cur)) {
+        process.stderr.write(`generating a CUR of ${groups} groups...\n`);
+        await generateCurForGroups({ groups, path: cur, payer, seed: 1 });
+      }
+      const dir = join(work, String(groups));
+      await mkdir(dir, { recursive: true });
+      const config = join(dir, 'config.json');
+      await writeFile(
+        config,
+        JSON.stringify({
+          payers: [{ accountId: payer, marketplaceCurrency: 'EUR', fxRate: '0.9', customMarkup: '1.1', usage: { contractId: 'CRD-00000-00000-00000' } }],
+          connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'] },
+          rating: { recordGranularity: 'usage-type' },
+          state: { path: join(dir, 'state.db'), outputDir: join(dir, 'runs') },
+        }),
+      );
+      const script = fileURLToPath(import.meta.url);
+      const output = await new Promise<string>((resolve, reject) => {
+        const proc = spawn(process.execPath, [script, '--child', '1', '--config', config, '--cur', cur], { env: { ...process.env, BENCH_API_KEY: sandbox.apiKey }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = '';
+        proc.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        proc.on('error', reject);
+        proc.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`the month of ${groups} groups exited with ${String(code)}`))));
+      });
+      const f = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as ChildFigures;
+      const perRecordUs = f.records > 0 ? (f.seconds * 1e6) / f.records : 0;
+      rows.push([groups.toLocaleString('en-US'), f.kind, f.records.toLocaleString('en-US'), `${f.seconds.toFixed(2)} s`, `${perRecordUs.toFixed(2)} µs`, `${(f.workbookBytes / 1048576).toFixed(1)} MiB`, `${f.peakRssMiB.toFixed(0)} MiB`, f.billed, f.status]);
+    }
+  } finally {
+    await sandbox.close();
+    await rm(work, { recursive: true, force: true });
+  }
+  let cpu = '';
+  try {
+    cpu = execFileSync('nproc', { encoding: 'utf8' }).trim();
+  } catch {
+    cpu = '?';
+  }
+  process.stdout.write(`Month benchmark: one payer, usage-type records, engine for Athena, sandbox for the platform (${cpu} cores)\n\n`);
+  process.stdout.write(
+    `${renderTable(
+      [{ header: 'groups', align: 'right' }, { header: 'outcome' }, { header: 'records', align: 'right' }, { header: 'time', align: 'right' }, { header: 'per record', align: 'right' }, { header: 'workbook', align: 'right' }, { header: 'peak RSS', align: 'right' }, { header: 'billed', align: 'right' }, { header: 'file' }],
+      rows,
+    )}\n`,
+  );
+}
+
+if (values.child) await child(values.config ?? '', values.cur ?? '');
+else await parent();

@@ -4,6 +4,7 @@
  */
 import type { CurGroup } from '../domain/cur.js';
 import type { ListPriceMode, RecordGranularity } from './cur-query.js';
+import type { PayerReport } from './report.js';
 
 /** Progress of a long read, for a human on stderr. */
 export interface Progress {
@@ -168,4 +169,29 @@ export interface WorkbookStore {
   locate(key: OutputKey): string;
   /** The file name the platform is given. */
   fileName(key: OutputKey): string;
+}
+
+/** One report being written, account by account (a big month never sits in memory as one text). */
+export interface ReportDraft {
+  /** Adds one account's entry (its records included), in order. */
+  account(entry: Record<string, unknown>): Promise<void>;
+  /** Writes the report: `report`'s fields with the accounts added so far as `accounts`. Returns where it is. */
+  finish(report: PayerReport): Promise<string>;
+  /** Drops what was added (the month failed: a failed report is written with `ReportStore.write`). */
+  abandon(): Promise<void>;
+}
+
+/** Where each version's report.json is kept. */
+export interface ReportStore {
+  begin(key: OutputKey): ReportDraft;
+  /** Writes a whole report (a failed one, or a small one); returns where it is. */
+  write(key: OutputKey, report: PayerReport): Promise<string>;
+  /** The stored report, or undefined. */
+  read(key: OutputKey): Promise<PayerReport | undefined>;
+  /** Adds top-level fields to a stored report (the invalid file's detail). */
+  annotate(key: OutputKey, fields: Record<string, unknown>): Promise<void>;
+  /** Stores the diff of this version against the previous one (`diff.json` beside the report); returns where it is. */
+  writeDiff(key: OutputKey, diff: Record<string, unknown>): Promise<string>;
+  /** Where the report of `key` is, for a person. */
+  locate(key: OutputKey): string;
 }

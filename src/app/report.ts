@@ -4,7 +4,7 @@
  * record sums in the payer's currency.
  */
 import type { ProblemLocation } from '../domain/errors.js';
-import type { RatedPayer, RatedRecord, RatingSettings, Reconciliation } from '../domain/rating.js';
+import type { RatedAccount, RatedPayerSummary, RatedRecord, RatingSettings, Reconciliation } from '../domain/rating.js';
 
 export const REPORT_VERSION = 1;
 
@@ -43,8 +43,31 @@ function recordEntry(r: RatedRecord): Record<string, unknown> {
   };
 }
 
-/** The report of a payer whose month was rated. */
-export function buildReport(rated: RatedPayer, settings: RatingSettings, generatedAt: string, source: string): PayerReport {
+/** One account's entry in the report, its records included. */
+export function accountEntry(a: RatedAccount, fxRateText: string): Record<string, unknown> {
+  return {
+    accountId: a.accountId,
+    assetId: a.assetId,
+    supportPlan: { ordered: a.support.ordered, detected: a.support.detected, billed: a.support.billed, table: a.support.table },
+    supportBaseUsd: a.support.baseUsd,
+    supportFeeUsd: a.support.feeUsd ?? '0',
+    curSupportUsd: a.support.curSupportUsd,
+    ratedListUsd: a.ratedListUsd,
+    markedUsd: a.markedUsd,
+    fxRate: fxRateText,
+    billedTotal: a.billedTotal,
+    roundingResidual: a.roundingResidual,
+    droppedZeroRecords: a.droppedZeroRecords,
+    records: a.records.map(recordEntry),
+  };
+}
+
+/**
+ * The report of a payer whose month was rated, without its accounts (they are
+ * streamed in by `ReportDraft.account`, in the `accounts` field's place).
+ * `records`: how many records the workbook holds.
+ */
+export function reportHead(rated: RatedPayerSummary, settings: RatingSettings, generatedAt: string, source: string, records: number): PayerReport {
   return {
     reportVersion: REPORT_VERSION,
     status: 'ok',
@@ -67,23 +90,9 @@ export function buildReport(rated: RatedPayer, settings: RatingSettings, generat
     ),
     reconciliation: rated.reconciliation,
     billedTotal: rated.billedTotal,
-    records: rated.records.length,
+    records,
     droppedZeroRecords: rated.droppedZeroRecords,
-    accounts: rated.accounts.map((a) => ({
-      accountId: a.accountId,
-      assetId: a.assetId,
-      supportPlan: { ordered: a.support.ordered, detected: a.support.detected, billed: a.support.billed, table: a.support.table },
-      supportBaseUsd: a.support.baseUsd,
-      supportFeeUsd: a.support.feeUsd ?? '0',
-      curSupportUsd: a.support.curSupportUsd,
-      ratedListUsd: a.ratedListUsd,
-      markedUsd: a.markedUsd,
-      fxRate: rated.currency.fxRateText,
-      billedTotal: a.billedTotal,
-      roundingResidual: a.roundingResidual,
-      droppedZeroRecords: a.droppedZeroRecords,
-      records: a.records.map(recordEntry),
-    })),
+    accounts: [],
     unassigned: rated.unassigned,
     supportPlanMismatches: rated.supportPlanMismatches,
     warnings: rated.warnings,

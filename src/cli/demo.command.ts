@@ -19,8 +19,7 @@ import { ConnectorError } from '../domain/errors.js';
 import { startSandbox } from '../sandbox/sandbox.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { cycleSummary, resultLine } from './orders-output.js';
-import { runMonthCommand } from './month.command.js';
-import { runRate, type CommandIo } from './rate.command.js';
+import { monthOk, runRate, type CommandIo } from './rate.command.js';
 import { renderTable } from './table.js';
 
 export interface DemoOptions {
@@ -79,20 +78,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ra
     io.stdout(`\nManual actions (npx native-rating manual-actions): ${actions.length}\n`);
     for (const a of actions) io.stdout(`  #${a.id} ${a.kind}: ${a.detail}\n`);
 
-    io.stdout(`\nRating · dry run of 2026-10 from fixtures/cur/demo-2026-10\n\n`);
-    const rated = await runRate(
-      {
-        period: '2026-10',
-        cur: join(fixtures, 'cur', 'demo-2026-10'),
-        config: configFile,
-        assets: join(fixtures, 'demo.assets.json'),
-        dryRun: true,
-        out: options.out,
-      },
-      io,
-    );
-
-    io.stdout(`\nUsage file · the same month to the sandbox platform (${sandbox.platformUrl})\n\n`);
+    // One configuration for both runs of the month: the sandbox platform, and a state database of the demo's own.
     const monthConfig = join(stateDir, 'month.config.json');
     const base = JSON.parse(await readFile(configFile, 'utf8')) as { payers: Array<Record<string, unknown>>; connect?: Record<string, unknown> };
     const product = seed.products[0];
@@ -105,13 +91,16 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ra
         state: { path: join(stateDir, 'month.db') },
       }),
     );
-    const month = await runMonthCommand(
-      { period: '2026-10', cur: join(fixtures, 'cur', 'demo-2026-10'), config: monthConfig, assets: join(fixtures, 'demo.assets.json'), out: join(options.out, 'upload'), trigger: 'demo' },
-      // The sandbox judges a file at once: the demo does not wait a real platform's polling intervals (1 s, doubling).
-      { ...io, sleep: (ms, signal) => sleepUntilAborted(Math.min(ms, 100), signal) },
-      { apiKey: sandbox.apiKey, variables: {} },
-    );
-    return { ratedOk: rated.payers.every((p) => p.ok), submitted: month.every(({ result }) => result.kind === 'done') };
+    const month = { period: '2026-10', cur: join(fixtures, 'cur', 'demo-2026-10'), config: monthConfig, assets: join(fixtures, 'demo.assets.json') };
+    const env = { apiKey: sandbox.apiKey, variables: {} };
+
+    io.stdout(`\nRating · dry run of 2026-10 from fixtures/cur/demo-2026-10\n\n`);
+    const rated = await runRate({ ...month, dryRun: true, out: options.out }, io, env);
+
+    io.stdout(`\nUsage file · the same month to the sandbox platform (${sandbox.platformUrl})\n\n`);
+    // The sandbox judges a file at once: the demo does not wait a real platform's polling intervals (1 s, doubling).
+    const uploaded = await runRate({ ...month, out: join(options.out, 'upload') }, { ...io, sleep: (ms, signal) => sleepUntilAborted(Math.min(ms, 100), signal) }, env);
+    return { ratedOk: rated.every(monthOk), submitted: uploaded.every(({ result }) => result.kind === 'done') };
   } finally {
     runtime.close();
     await sandbox.close();

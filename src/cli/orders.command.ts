@@ -5,7 +5,7 @@
 import type { DestinationStream } from 'pino';
 import { runCycle, type CycleResult } from '../app/orders/process-cycle.js';
 import { readOrdersEnvironment } from '../config/env.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { composeOrders, type ComposeOverrides, type OrdersRuntime } from '../daemon/compose.js';
 import { createLogger, type Logger } from '../daemon/logger.js';
@@ -13,8 +13,9 @@ import { runPollLoop, type Sleep } from '../daemon/poll-loop.js';
 import { installShutdown, type SignalSource } from '../daemon/shutdown.js';
 import { ConnectorMetrics } from '../daemon/metrics.js';
 import { coerceError } from '../domain/errors.js';
-import { SqliteRunLedger } from '../store/run-ledger.store.js';
-import { startMonthJobs, type MonthJobs } from './month-jobs.js';
+import { composeAudit } from '../daemon/compose-audit.js';
+import { composeMonth } from '../daemon/compose-month.js';
+import { startMonthJobs, type MonthJobs } from '../daemon/month-jobs.js';
 import { cycleSummary, resultLine } from './orders-output.js';
 
 export interface OrdersOptions {
@@ -36,13 +37,13 @@ export interface OrdersIo {
   onAdmin?: (url: string) => void;
 }
 
-async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger; config: Config }> {
+async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger; config: Config; loaded: LoadedConfig }> {
   const loaded = await loadConfig(options.config);
   const env = readOrdersEnvironment(io.env, loaded.config);
   const destination = io.logDestination ?? { write: (text: string) => (daemon ? io.stdout(text) : io.stderr(text)) };
   const log = createLogger(daemon ? env.logLevel : io.env.LOG_LEVEL ? env.logLevel : 'warn', destination);
   const runtime = composeOrders(loaded.config, env, log, overrides);
-  return { runtime, log, config: loaded.config };
+  return { runtime, log, config: loaded.config, loaded };
 }
 
 async function oneCycle(
@@ -92,7 +93,7 @@ export interface DaemonResult {
 
 /** Cycles every `pollIntervalMs` until SIGTERM: the first drains, the second forces. */
 export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides = {}): Promise<DaemonResult> {
-  const { runtime, log, config } = await start(options, io, overrides, true);
+  const { runtime, log, loaded } = await start(options, io, overrides, true);
   const shutdown = installShutdown(io.signals, (stage, name) => {
     log.warn({ signal: name, stage }, stage === 'drain' ? 'finishing the requests in hand, then exiting' : 'forced stop');
     if (stage === 'force') io.onForce?.();
@@ -101,17 +102,22 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
   const metrics = new ConnectorMetrics();
   let lastListErrors: string[] = [];
   let month: MonthJobs | undefined;
+  // The monthly side shares the daemon's state database, platform key and AWS client factory (one call limiter).
+  const apiKey = io.env.CONNECT_API_KEY?.trim();
+  const env = { ...(apiKey ? { apiKey } : {}), variables: io.env };
+  const now = (): Date => runtime.deps.clock.now();
+  const monthRuntime = composeMonth(loaded, env, { dryRun: false, now, state: runtime.state, onNote: (note) => log.warn({ detail: note }, 'month note') });
+  const audit = composeAudit(loaded, env, { now, organizations: runtime.organizations, state: runtime.state });
   try {
-    const apiKey = io.env.CONNECT_API_KEY?.trim();
     month = await startMonthJobs({
-      configFile: options.config,
-      config,
-      env: { ...(apiKey ? { apiKey } : {}), variables: io.env },
+      loaded,
+      month: monthRuntime,
+      subscriptions: { kind: 'platform', productIds: runtime.deps.settings.productIds },
+      audit,
       ...(io.env.ADMIN_TOKEN ? { adminToken: io.env.ADMIN_TOKEN } : {}),
-      ledger: new SqliteRunLedger(runtime.state.db),
       metrics,
       log,
-      now: () => runtime.deps.clock.now(),
+      now,
       signal: shutdown.force,
       ordersReady: () => ({ ok: lastListErrors.length === 0, reasons: lastListErrors }),
     });
@@ -131,6 +137,9 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
     return { cycles, forced: shutdown.force.aborted };
   } finally {
     await month?.stop();
+    await month?.resumed;
+    audit.close();
+    monthRuntime.close();
     shutdown.dispose();
     runtime.close();
   }

@@ -11,9 +11,8 @@ import { checkCycles, runDemo } from './demo.command.js';
 import { runJournal } from './journal.command.js';
 import { runManualActions } from './manual-actions.command.js';
 import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
-import { runMonthCommand, type MonthRunEnv } from './month.command.js';
-import { runRate, type RateOptions } from './rate.command.js';
-import { runReprocess, type ReprocessOptions } from './reprocess.command.js';
+import { monthOk, runRate, type MonthEnvironment, type RateOptions } from './rate.command.js';
+import { reprocessOk, runReprocess, type ReprocessOptions } from './reprocess.command.js';
 import { startSandboxCommand, type SandboxOptions } from './sandbox.command.js';
 
 export const EXIT_OK = 0;
@@ -30,7 +29,7 @@ function printError(error: unknown): void {
 }
 
 /** What the production month needs from the environment (read here, in the composition root). */
-function monthEnv(): MonthRunEnv {
+function monthEnv(): MonthEnvironment {
   const apiKey = process.env.CONNECT_API_KEY?.trim();
   return { ...(apiKey ? { apiKey } : {}), variables: process.env };
 }
@@ -45,6 +44,25 @@ async function exitWith(work: () => Promise<number>): Promise<void> {
   }
 }
 
+/** The terminal as a month command's input and output. */
+const cliIo = () => ({ stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() });
+
+/**
+ * Runs a month command with SIGINT/SIGTERM wired to its abort signal: the run
+ * stops where it is and stays resumable (interrupted), and the exit status says
+ * it did not finish.
+ */
+function withSignals(work: (signal: AbortSignal) => Promise<number>): Promise<void> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort(new Error('interrupted by a signal'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return exitWith(() => work(controller.signal)).finally(() => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  });
+}
+
 /** The daemon exits 0 after a drain, 1 when a second signal forced it. */
 const daemonExit = (result: { forced: boolean }): number => (result.forced ? EXIT_PAYER_FAILED : EXIT_OK);
 
@@ -55,38 +73,23 @@ export function buildProgram(): Command {
 
   program
     .command('rate')
-    .description('rate one billing period: with --cur --dry-run from local files for every payer in them; otherwise each payer from Athena (no --cur) and uploaded (no --dry-run); writes <out>/<payer>/<period>/usage.xlsx and report.json')
+    .description('rate one billing period of every configured payer (or --payer): the CUR from local files (--cur) or each payer\'s Athena table; uploaded as a usage file unless --dry-run; writes <out>/<payer>/<period>/usage.xlsx and report.json')
     .requiredOption('--period <YYYY-MM>', 'billing period to rate, e.g. 2026-10')
     .option('--cur <file-or-folder>', 'local CUR: a CSV, gzip CSV or Parquet file, or a folder of them (default: each payer\'s Athena table)')
     .requiredOption('--config <config.json>', 'configuration file (payers, rating settings)')
     .option('--assets <assets.json>', 'subscriptions: which linked account bills to which asset (default without --dry-run: the platform\'s assets)')
     .option('--bill-all-accounts', 'bill every linked account in the CUR as its own customer (instead of --assets)')
     .option('--dry-run', 'write outputs locally and upload nothing (with --cur: touch neither AWS nor the platform)')
-    .addOption(new Option('--out <dir>', 'folder for the workbooks and reports').default('out'))
+    .option('--out <dir>', 'folder for the workbooks and reports (default: out for a dry run, state.outputDir otherwise)')
     .option('--payer <accountId>', 'rate only this payer')
     .option('--json', 'print the run result as JSON instead of tables')
-    .action(async (options: RateOptions) => {
-      const controller = new AbortController();
-      const stop = (): void => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() };
-      try {
-        await exitWith(async () => {
-          if (options.dryRun === true && options.cur !== undefined) {
-            // The dry run from local files (issue 2): every payer found in the CUR.
-            const result = await runRate(options, io, controller.signal);
-            return result.payers.some((p) => !p.ok) ? EXIT_PAYER_FAILED : EXIT_OK;
-          }
-          // The production form (issue 4): Athena without --cur, an upload without --dry-run.
-          const results = await runMonthCommand(options, io, monthEnv(), controller.signal);
-          return results.some((r) => r.result.kind === 'failed') ? EXIT_PAYER_FAILED : EXIT_OK;
-        });
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    });
+    .action((options: RateOptions) =>
+      withSignals(async (signal) => {
+        const results = await runRate(options, cliIo(), monthEnv(), signal);
+        // Non-zero unless every payer's month was rated (and uploaded): a failure, an interruption, or another live run holding it.
+        return results.every(monthOk) ? EXIT_OK : EXIT_PAYER_FAILED;
+      }),
+    );
 
   program
     .command('reprocess')
@@ -97,19 +100,11 @@ export function buildProgram(): Command {
     .option('--cur <file-or-folder>', 'local CUR (as for rate)')
     .option('--assets <assets.json>', 'subscriptions (as for rate)')
     .option('--bill-all-accounts', 'bill every linked account (as for rate)')
-    .option('--dry-run', 'rate from local files into the output folder; touch neither AWS nor the platform (without it: a new usage file replaces the previous one while the platform allows)')
-    .addOption(new Option('--out <dir>', 'the folder of the earlier versions').default('out'))
+    .option('--dry-run', 'rate into the output folder as a dry-run version; upload nothing (without it: a new usage file replaces the previous one while the platform allows)')
+    .option('--out <dir>', 'the folder of the versions (default: out for a dry run, state.outputDir otherwise)')
     .option('--json', 'print the run result as JSON')
     .action((options: ReprocessOptions) =>
-      exitWith(async () => {
-        const result = await runReprocess(
-          options,
-          { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
-          undefined,
-          monthEnv(),
-        );
-        return result.ok ? EXIT_OK : EXIT_PAYER_FAILED;
-      }),
+      withSignals(async (signal) => ((reprocessOk(await runReprocess(options, cliIo(), monthEnv(), signal))) ? EXIT_OK : EXIT_PAYER_FAILED)),
     );
 
   const ordersIo = (): OrdersIo => ({

@@ -1,17 +1,19 @@
 /**
- * `native-rating rate`: rate a month of CUR. With `--cur` and `--dry-run` it reads
- * local files with the embedded engine and writes the workbook and report to
- * `--out`; this is a composition root (it builds the adapters and reads config).
+ * `native-rating rate`: one billing period of every configured payer (or
+ * `--payer`), through the one month use case. With `--cur` the CUR is read
+ * from local files by the embedded engine, else from each payer's Athena table;
+ * with `--dry-run` nothing is uploaded (a dry run in the ledger, outputs under
+ * `--out`), else each payer's workbook goes to the platform as a usage file.
+ * This is a composition root: it loads the configuration, builds the runtime
+ * once and prints what happened.
  */
-import { ExcelWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
-import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
-import { FolderRunOutput } from '../adapters/files/run-output.js';
-import { rateMonth, type RateMonthResult } from '../app/rate-month.js';
-import { subscriptionsFor } from '../app/subscriptions.js';
 import type { Progress } from '../app/ports.js';
-import { loadAssets, loadConfig } from '../config/load.js';
+import { runMonth, type MonthPayerResult, type SubscriptionSource } from '../app/usage/run-month.js';
+import { loadAssets, loadConfig, type LoadedConfig } from '../config/load.js';
+import type { PayerConfig } from '../config/schema.js';
+import { composeMonth, type MonthEnvironment, type MonthRuntime } from '../daemon/compose-month.js';
 import { ConnectorError } from '../domain/errors.js';
-import { runSummaryText } from './summary.js';
+import { monthTable, payerDetails } from './summary.js';
 
 export interface RateOptions {
   period: string;
@@ -20,11 +22,10 @@ export interface RateOptions {
   assets?: string;
   billAllAccounts?: boolean;
   dryRun?: boolean;
-  out: string;
+  /** Output folder; default `out` for a dry run, `state.outputDir` otherwise. */
+  out?: string;
   payer?: string;
   json?: boolean;
-  /** Version of the outputs (reprocess): > 1 writes to `<out>/<payer>/<period>/v<version>/`. */
-  version?: number;
 }
 
 export interface CommandIo {
@@ -36,6 +37,8 @@ export interface CommandIo {
   /** Waits between polls of a usage file the platform is checking (default: a real timer that stops on abort). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
+
+export type { MonthEnvironment };
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -51,51 +54,78 @@ export function progressPrinter(io: CommandIo): (p: Progress) => void {
   };
 }
 
-function checkOptions(options: RateOptions): void {
+/** Checks the options every month command shares; one message listing every problem. */
+export function checkMonthOptions(options: Pick<RateOptions, 'period' | 'payer' | 'assets' | 'billAllAccounts'>): void {
   const problems: string[] = [];
   if (!PERIOD.test(options.period)) problems.push(`--period ${JSON.stringify(options.period)} is not YYYY-MM`);
-  if (options.cur === undefined) problems.push('--cur <file-or-folder> is required (reading the CUR from Athena is not available yet)');
-  if (!options.dryRun) problems.push('--dry-run is required (uploading to the platform is not available yet)');
-  if ((options.assets === undefined) === (options.billAllAccounts !== true)) problems.push('give exactly one of --assets <assets.json> and --bill-all-accounts');
+  if (options.assets !== undefined && options.billAllAccounts === true) problems.push('give at most one of --assets <assets.json> and --bill-all-accounts');
   if (options.payer !== undefined && !/^\d{12}$/.test(options.payer)) problems.push(`--payer ${JSON.stringify(options.payer)} is not a 12-digit account id`);
-  if (problems.length > 0) throw new ConnectorError('CONFIG_INVALID', problems.join('\n'));
+  if (problems.length > 0) throw new ConnectorError('CONFIG_INVALID', problems.join('\n'), { where: { setting: 'options' } });
 }
 
-/** Runs the command; returns the result (the caller decides the exit code). */
-export async function runRate(options: RateOptions, io: CommandIo, signal?: AbortSignal): Promise<RateMonthResult> {
-  checkOptions(options);
+/** Where the subscriptions come from; the platform needs `connect` and the API key. */
+export async function subscriptionSource(options: Pick<RateOptions, 'assets' | 'billAllAccounts'>, loaded: LoadedConfig, env: MonthEnvironment): Promise<SubscriptionSource> {
+  if (options.assets !== undefined) return { kind: 'assets', assets: await loadAssets(options.assets) };
+  if (options.billAllAccounts === true) return { kind: 'all' };
+  if (!loaded.config.connect || !env.apiKey) {
+    throw new ConnectorError('CONFIG_INVALID', 'subscriptions come from the platform unless --assets or --bill-all-accounts is given: that needs the "connect" section and CONNECT_API_KEY', { where: { setting: '--assets' } });
+  }
+  return { kind: 'platform', productIds: loaded.config.connect.productIds };
+}
+
+/** The configured payers, or the one `--payer` names (CONFIG_INVALID when it is not configured). */
+export function selectPayers(loaded: LoadedConfig, payer: string | undefined): PayerConfig[] {
+  const payers = loaded.config.payers.filter((p) => payer === undefined || p.accountId === payer);
+  if (payers.length === 0) throw new ConnectorError('CONFIG_INVALID', `--payer ${payer ?? ''} is not in ${loaded.file} payers[]`, { where: { file: loaded.file, setting: 'payers', value: payer ?? '' } });
+  return payers;
+}
+
+/** The runtime of a CLI month command: progress on stderr, the usage file's statuses on stdout. */
+export function cliMonthRuntime(loaded: LoadedConfig, env: MonthEnvironment, options: Pick<RateOptions, 'dryRun' | 'cur' | 'out'>, io: CommandIo): MonthRuntime {
+  return composeMonth(loaded, env, {
+    dryRun: options.dryRun === true,
+    ...(options.cur === undefined ? {} : { cur: options.cur }),
+    ...(options.out === undefined ? {} : { out: options.out }),
+    now: io.now,
+    ...(io.sleep ? { sleep: io.sleep } : {}),
+    onProgress: progressPrinter(io),
+    onFileStatus: (payer, file) => io.stdout(`payer ${payer} · usage file ${file.id} (${file.externalId}): ${file.status}\n`),
+    onNote: (note) => io.stderr(`${note}\n`),
+  });
+}
+
+/** Whether a payer's month went as asked: rated (and uploaded), or already done. */
+export const monthOk = (entry: MonthPayerResult<PayerConfig>): boolean => entry.result.kind === 'done' || entry.result.kind === 'already-done';
+
+/** Runs the command; returns each payer's result (the caller decides the exit code). */
+export async function runRate(options: RateOptions, io: CommandIo, env: MonthEnvironment, signal: AbortSignal = new AbortController().signal): Promise<Array<MonthPayerResult<PayerConfig>>> {
+  checkMonthOptions(options);
   const loaded = await loadConfig(options.config);
-  const assets = options.assets === undefined ? undefined : await loadAssets(options.assets);
-  const { config } = loaded;
-  if (options.payer !== undefined && !config.payers.some((p) => p.accountId === options.payer)) throw new ConnectorError('CONFIG_INVALID', `--payer ${options.payer ?? ''} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers' } });
-  const cur = new DuckDbCurSource(options.cur as string, { memoryLimit: config.engine.memoryLimit, threads: config.engine.threads });
-  const onProgress = progressPrinter(io);
+  const payers = selectPayers(loaded, options.payer);
+  const subscriptions = await subscriptionSource(options, loaded, env);
+  const runtime = cliMonthRuntime(loaded, env, options, io);
   try {
-    const result = await rateMonth(
-      {
-        cur,
-        workbook: new ExcelWorkbookWriter(),
-        output: new FolderRunOutput(options.out, options.version ?? 1),
-        subscriptions: (payer) => (assets === undefined ? 'all' : subscriptionsFor(assets, payer, options.period)),
-        now: io.now,
-        onProgress,
-      },
-      {
-        period: options.period,
-        payers: config.payers,
-        ...(options.payer === undefined ? {} : { onlyPayer: options.payer }),
-        settings: config.rating,
-        catalog: loaded.catalog,
-        items: config.items,
-        recordsSheetName: config.workbook.recordsSheetName,
-        knownCurrencies: new Set(Intl.supportedValuesOf('currency')),
-        ...(signal ? { signal } : {}),
-      },
-    );
+    const results = await runMonth(runtime.deps, {
+      period: options.period,
+      payers,
+      subscriptions,
+      trigger: 'cli',
+      reprocess: false,
+      rating: runtime.rating,
+      ...(loaded.config.connect?.productIds[0] ? { defaultProductId: loaded.config.connect.productIds[0] } : {}),
+      signal,
+    });
     if (io.stderrIsTty) io.stderr('\r\u001b[K');
-    io.stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : runSummaryText(result, options.period, config.rating.amountDecimals));
-    return result;
+    if (options.json) io.stdout(`${JSON.stringify(results.map(({ payer, result }) => ({ payer: payer.accountId, ...result })), null, 2)}\n`);
+    else {
+      for (const entry of results) {
+        const details = payerDetails(entry, options.period, loaded.config.rating.amountDecimals);
+        if (details !== '') io.stdout(`${details}\n\n`);
+      }
+      io.stdout(`${monthTable(results, options.period, options.dryRun === true)}\n`);
+    }
+    return results;
   } finally {
-    cur.close();
+    runtime.close();
   }
 }

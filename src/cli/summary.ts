@@ -3,9 +3,11 @@
  * reconciliation lines. Display only: USD amounts are shown to the cent here,
  * report.json keeps them exact.
  */
-import type { RateMonthResult, PayerOutcome } from '../app/rate-month.js';
+import type { MonthPayerResult } from '../app/usage/run-month.js';
+import type { PayerMonthResult } from '../app/usage/run-payer-month.js';
+import type { PayerConfig } from '../config/schema.js';
 import { money, roundAmount } from '../domain/money.js';
-import type { RatedPayer } from '../domain/rating.js';
+import type { RatedPayerSummary } from '../domain/rating.js';
 import { renderTable } from './table.js';
 
 /** An amount for reading: to the cent, thousands separated with commas. */
@@ -16,12 +18,12 @@ export function showAmount(text: string, decimals = 2): string {
   return `${fixed.startsWith('-') ? '-' : ''}${grouped}${fraction === undefined ? '' : `.${fraction}`}`;
 }
 
-function planCell(a: RatedPayer['accounts'][number]): string {
+function planCell(a: RatedPayerSummary['accounts'][number]): string {
   const s = a.support;
   return s.ordered === s.detected ? s.billed : `${s.billed} (ordered ${s.ordered}, detected ${s.detected})`;
 }
 
-function ratedPayerText(rated: RatedPayer, decimals: number): string {
+function ratedPayerText(rated: RatedPayerSummary, records: number, decimals: number): string {
   const cur = rated.currency.currency;
   const rows = rated.accounts.map((a) => [
     a.accountId,
@@ -53,7 +55,7 @@ function ratedPayerText(rated: RatedPayer, decimals: number): string {
     `  excluded by reason: ${excluded.length === 0 ? 'none' : excluded.map(([k, v]) => `${k} ${showAmount(v)}`).join(', ')}`,
     `  list price ${rated.listPrice}: rated list ${showAmount(r.ratedListUsd)} = rated unblended + on-demand uplift ${showAmount(r.onDemandUpliftUsd)}`,
     `  markups: customMarkup ${rated.markups.customMarkup.applied}, customMarkupMarketplace ${rated.markups.customMarkupMarketplace.applied}; fxRate ${rated.currency.fxRateText} USD→${cur}`,
-    `  billed: ${showAmount(rated.billedTotal, decimals)} ${cur} in ${rated.records.length} records (${rated.droppedZeroRecords} zero records left out)`,
+    `  billed: ${showAmount(rated.billedTotal, decimals)} ${cur} in ${records} records (${rated.droppedZeroRecords} zero records left out)`,
   ];
   if (rated.unassigned.length > 0) lines.push(`  unassigned (no subscription): ${rated.unassigned.map((u) => `${u.accountId} ${showAmount(u.unblendedUsd)}`).join(', ')}`);
   for (const m of rated.supportPlanMismatches) lines.push(`  support plan mismatch: ${m.accountId} ordered ${m.ordered}, detected ${m.detected}`);
@@ -61,21 +63,43 @@ function ratedPayerText(rated: RatedPayer, decimals: number): string {
   return lines.join('\n');
 }
 
-function payerText(p: PayerOutcome, period: string, decimals: number): string {
-  if (!p.ok || p.rated === undefined) {
-    const errors = p.errors.map((e) => `  error ${e.code}: ${e.message}`).join('\n');
-    return `Payer ${p.payerAccountId} · ${period} · FAILED (no workbook)\n${errors}${p.reportPath ? `\n  report: ${p.reportPath}` : ''}`;
+/** What the rating of one payer found, for a person: the accounts table and the reconciliation, or the errors. Empty when nothing was rated in this run. */
+export function payerDetails(entry: MonthPayerResult<PayerConfig>, period: string, decimals: number): string {
+  const { payer, result } = entry;
+  const rating = 'rating' in result ? result.rating : undefined;
+  if (rating === undefined) return '';
+  if (rating.rated === undefined) {
+    const errors = rating.errors.map((e) => `  error ${e.code}: ${e.message}`).join('\n');
+    return `Payer ${payer.accountId} · ${period} · FAILED (no workbook)\n${errors}${result.run.reportPath ? `\n  report: ${result.run.reportPath}` : ''}`;
   }
-  const c = p.rated.currency;
-  const head = `Payer ${p.payerAccountId} · ${period} · ${c.currency} · ok`;
-  return `${head}\n${ratedPayerText(p.rated, decimals)}\n  workbook: ${p.workbookPath ?? ''}\n  report: ${p.reportPath ?? ''}`;
+  const head = `Payer ${payer.accountId} · ${period} · ${rating.rated.currency.currency} · rated ${rating.rowsRead ?? 0} CUR rows from ${rating.source}`;
+  return `${head}\n${ratedPayerText(rating.rated, rating.records ?? 0, decimals)}\n  workbook: ${result.run.workbookPath ?? ''}\n  report: ${result.run.reportPath ?? ''}`;
 }
 
-/** The whole run, for stdout. */
-export function runSummaryText(result: RateMonthResult, period: string, decimals: number): string {
-  const parts = [`Rated ${result.rowsRead} CUR rows from ${result.source}`, ...result.payers.map((p) => payerText(p, period, decimals))];
-  for (const id of result.payersWithoutRows) parts.push(`warning: configured payer ${id} has no CUR rows for ${period}`);
-  const failed = result.payers.filter((p) => !p.ok).length;
-  parts.push(`${result.payers.length - failed} payer(s) ok, ${failed} failed`);
-  return `${parts.join('\n\n')}\n`;
+/** What a payer's result means, in words. */
+function outcomeText(result: PayerMonthResult, dryRun: boolean): string {
+  switch (result.kind) {
+    case 'failed':
+      return `failed: ${result.error.message}`;
+    case 'interrupted':
+      return `interrupted (resumes at the next run): ${result.error.message}`;
+    case 'already-done':
+      return 'already done (use reprocess for a new version)';
+    case 'held':
+      return `not run: ${result.run.holder ?? 'another process'} holds this month (lease until ${result.run.leaseExpiresAt ?? '?'})`;
+    default:
+      return dryRun ? 'rated (dry run)' : 'submitted';
+  }
+}
+
+/** One line per payer: what happened to its month. */
+export function monthTable(results: Array<MonthPayerResult<PayerConfig>>, period: string, dryRun: boolean): string {
+  const rows = results.map(({ payer, result }) => {
+    const run = result.run;
+    return [payer.accountId, `v${run.version}`, run.step, run.usageFileId ?? '-', run.usageFileStatus ?? '-', run.billedTotal ? `${run.billedTotal} ${run.currency ?? ''}` : '-', outcomeText(result, dryRun)];
+  });
+  return `Month ${period}${dryRun ? ' (dry run)' : ''}\n${renderTable(
+    [{ header: 'payer' }, { header: 'version' }, { header: 'step' }, { header: 'usage file' }, { header: 'file status' }, { header: 'billed', align: 'right' }, { header: 'outcome' }],
+    rows,
+  )}`;
 }

@@ -23,6 +23,7 @@ export function group(over: Partial<CurGroup> & { unblendedUsd: string }): CurGr
     usageType: '',
     productName: '',
     rows: 1,
+    invoicedRows: 0,
     onDemandListUsd: over.onDemandListUsd ?? over.unblendedUsd,
     maxUnblendedUsd: over.maxUnblendedUsd ?? over.unblendedUsd,
     ...over,

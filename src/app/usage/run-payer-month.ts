@@ -1,147 +1,202 @@
 /**
- * The monthly job for one payer (issue 4): start (or resume) a run in the ledger,
- * rate the month from the payer's CUR source into this version's workbook and
- * report, then take the workbook to a submitted usage file. The schedule, the
- * CLI and the admin endpoint all call this; a crash at any step resumes at the
- * next one, and a payer and period never has two runs at once.
+ * The one month use case (issue 10): a payer's month for every entry point —
+ * `rate` (dry or not, local files or Athena), `reprocess`, the daemon's schedule
+ * and catch-up, and `POST /reprocess`. A dry run is this same use case with
+ * local adapters and no platform: its ledger entries are dry runs, never the
+ * month's run.
+ *
+ * Claim the month in the run ledger (a lease a live process renews), rate it
+ * from the payer's CUR into this version's workbook and report (streamed, in
+ * bounded memory), then take the workbook to a submitted usage file. A crash
+ * resumes at the next step; an abort leaves the run `interrupted`, resumable; a
+ * failure ends it `failed` with its report saying so.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { coerceError, ConnectorError } from '../../domain/errors.js';
-import { rateMonth, type RateMonthDeps, type RateMonthInput, type RunOutput } from '../rate-month.js';
-import type { CurSource } from '../ports.js';
-import { RUN_STEPS, type RunLedger, type RunRecord, type RunStep, type UsageFile, type UsageFilesPort } from './ports.js';
+import type { PayerParameters, RatedPayerSummary, RatingSettings, Subscription } from '../../domain/rating.js';
+import type { SupportCatalog } from '../../domain/support-fee.js';
+import type { CurSource, OutputKey, Progress, ReportStore, WorkbookStore, WorkbookWriter } from '../ports.js';
+import { failedReport, type ReportError } from '../report.js';
+import type { ItemMpns } from '../usage-records.js';
+import { RUN_STEPS, type RunLease, type RunLedger, type RunRecord, type RunStep, type UsageFile, type UsageFilesPort } from './ports.js';
+import { ratePayerMonth } from './rate-payer.js';
 import { uploadUsageFile, type UploadUsageFileResult } from './upload-usage-file.js';
 
 export interface PayerMonthDeps {
   ledger: RunLedger;
+  /** This process's lease on the runs it claims. */
+  lease: RunLease;
   /** Absent for a dry run: nothing is uploaded. */
   files?: UsageFilesPort;
-  /** The payer's CUR for this version (Athena, or local files in a dry run). */
+  /** The payer's CUR for this version (Athena, or local files). */
   cur: (payerAccountId: string, version: number) => CurSource;
-  /** Where this version's workbook and report go. */
-  output: (version: number) => RunOutput;
-  rating: Omit<RateMonthDeps, 'cur' | 'output'>;
+  workbook: WorkbookWriter;
+  workbooks: WorkbookStore;
+  reports: ReportStore;
+  /** Subscriptions of a payer for the period, or 'all' (a dry run's `--bill-all-accounts`). */
+  subscriptions: (payerAccountId: string) => ReadonlyMap<string, Subscription> | 'all';
   clock: { now(): Date };
   sleep(ms: number, signal: AbortSignal): Promise<void>;
-  readWorkbook(path: string): Promise<Uint8Array>;
+  onProgress?: (progress: Progress) => void;
   /** Told each time the platform shows the usage file in a new status. */
   onFileStatus?: (file: UsageFile) => void;
 }
 
+/** What rates a month, the same for every payer of a run. */
+export interface MonthRating {
+  settings: RatingSettings;
+  catalog: SupportCatalog;
+  items: ItemMpns;
+  recordsSheetName: string;
+  knownCurrencies: ReadonlySet<string>;
+}
+
 export interface PayerMonthInput {
-  payerAccountId: string;
+  /** The payer with its resolved settings (markups, currency, fx). */
+  payer: PayerParameters;
   period: string;
-  /** What started it: `schedule`, `catch-up`, `cli`, `admin`. */
+  /** What started it: `schedule`, `catch-up`, `cli`, `admin`, `resume`. */
   trigger: string;
   /** A reprocess: always a new version, replacing the previous file where the platform allows. */
   reprocess: boolean;
-  /** The rating input for this payer (settings, catalog, items...); `onlyPayer` is set here. */
-  rating: Omit<RateMonthInput, 'onlyPayer' | 'signal'>;
-  /**
-   * A run left `running` whose last step is older than this (ms) was abandoned
-   * by a crash and is resumed; a younger one belongs to another process
-   * (`running-elsewhere`). Default 60 minutes; 0 resumes at once (the daemon's
-   * start-up, after its own crash).
-   */
-  staleAfterMs?: number;
+  rating: MonthRating;
   /** The usage file's product and contract (required unless `files` is absent). */
   productId?: string;
   contractId?: string;
+  /** Fields the report carries as they are (the audit's plan comparison). */
+  reportFields?: Record<string, unknown>;
   signal: AbortSignal;
+}
+
+/** What the rating found, for a person (the summary table). */
+export interface PayerMonthRating {
+  rated?: RatedPayerSummary;
+  records?: number;
+  rowsRead?: number;
+  source: string;
+  errors: ReportError[];
+  /** Payers in the CUR other than this one (a local CUR of several payers). */
+  otherPayers: string[];
 }
 
 export type PayerMonthResult =
   | { kind: 'already-done'; run: RunRecord }
-  | { kind: 'running-elsewhere'; run: RunRecord }
-  | { kind: 'done'; run: RunRecord; upload?: UploadUsageFileResult }
-  | { kind: 'failed'; run: RunRecord; error: ConnectorError };
-
-/** Adds fields to a version's report.json (the invalid file's `error_detail`, the audit's plan comparison). */
-export async function addToReport(path: string, fields: Record<string, unknown>): Promise<void> {
-  const report = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  await writeFile(path, `${JSON.stringify({ ...report, ...fields }, null, 2)}\n`, 'utf8');
-}
+  /** Another live process holds the month (`run.holder`). */
+  | { kind: 'held'; run: RunRecord }
+  | { kind: 'done'; run: RunRecord; rating?: PayerMonthRating; upload?: UploadUsageFileResult }
+  /** Stopped by a signal (or a retryable failure): resumable at once. */
+  | { kind: 'interrupted'; run: RunRecord; error: ConnectorError; rating?: PayerMonthRating }
+  | { kind: 'failed'; run: RunRecord; error: ConnectorError; rating?: PayerMonthRating };
 
 const reached = (run: RunRecord, step: RunStep): boolean => RUN_STEPS.indexOf(run.step) >= RUN_STEPS.indexOf(step);
 
-/** Which version to run: resume one left running, else a new one (after a failure or for a reprocess), else nothing. */
-function nextVersion(ledger: RunLedger, input: PayerMonthInput, now: Date): { version: number; resume: boolean } | { done: RunRecord } | { elsewhere: RunRecord } {
-  const latest = ledger.latest(input.payerAccountId, input.period);
-  if (latest === undefined) return { version: 1, resume: false };
-  if (latest.outcome === 'running') {
-    const idleMs = now.getTime() - Date.parse(latest.updatedAt);
-    if (idleMs < (input.staleAfterMs ?? 60 * 60_000)) return { elsewhere: latest };
-    return { version: latest.version, resume: true };
-  }
-  if (latest.outcome === 'succeeded' && !input.reprocess) return { done: latest };
-  return { version: latest.version + 1, resume: false };
-}
-
 export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput): Promise<PayerMonthResult> {
-  const { ledger, clock } = deps;
-  const { payerAccountId: payer, period, signal } = input;
-  const next = nextVersion(ledger, input, clock.now());
-  if ('done' in next) return { kind: 'already-done', run: next.done };
-  if ('elsewhere' in next) return { kind: 'running-elsewhere', run: next.elsewhere };
-  let run: RunRecord;
-  if (next.resume) {
-    const found = ledger.get(payer, period, next.version);
-    if (!found) throw new ConnectorError('STATE', `run v${next.version} of payer ${payer} for ${period} vanished from the ledger`);
-    run = found;
-  } else {
-    const started = ledger.start({ payerAccountId: payer, period, version: next.version, trigger: input.trigger }, clock.now());
-    if (!started.started) return { kind: 'running-elsewhere', run: started.running };
-    run = started.run;
-  }
-  const version = run.version;
+  const { ledger, clock, lease } = deps;
+  const { period, signal } = input;
+  const payer = input.payer.accountId;
+  const dryRun = deps.files === undefined;
+  const claim = ledger.claim({ payerAccountId: payer, period, trigger: input.trigger, reprocess: input.reprocess, dryRun }, lease, clock.now());
+  if (claim.kind !== 'claimed') return claim;
+  let run = claim.run;
+  const ref = { payerAccountId: payer, period, version: run.version, dryRun };
+  const key: OutputKey = { payerAccountId: payer, period, version: run.version };
+
+  // The lease is renewed while there is progress: a third of its time at most between renewals.
+  let renewedAt = clock.now().getTime();
+  const renew = (): void => {
+    const now = clock.now();
+    if (now.getTime() - renewedAt < lease.ttlMs / 3) return;
+    renewedAt = now.getTime();
+    if (!ledger.renew(ref, lease, now)) throw new ConnectorError('STATE', `run v${run.version} of payer ${payer} for ${period} was taken over by another process (its lease had run out)`, { where: { payer } });
+  };
+  const onProgress = (p: Progress): void => {
+    renew();
+    deps.onProgress?.(p);
+  };
+
+  let rating: PayerMonthRating | undefined;
   try {
-    if (!reached(run, 'rated') || run.workbookPath === undefined || !existsSync(run.workbookPath)) {
+    if (!reached(run, 'rated') || (!reached(run, 'uploaded') && !dryRun && (await deps.workbooks.get(key)) === undefined)) {
       // The product's own usage template decides the records header when it has one (CONNECT.md).
       const recordColumns = deps.files && input.productId ? await deps.files.usageTemplateColumns(input.productId, signal) : undefined;
-      const rating = { ...input.rating, onlyPayer: payer, signal, ...(recordColumns === undefined ? {} : { recordColumns }) };
-      const result = await rateMonth({ ...deps.rating, cur: deps.cur(payer, version), output: deps.output(version) }, rating);
-      const outcome = result.payers.find((p) => p.payerAccountId === payer);
-      if (!outcome) throw new ConnectorError('CUR_EMPTY', `the CUR of ${period} has no rows of payer ${payer}`, { where: { payer } });
-      if (!outcome.ok || !outcome.rated || !outcome.workbookPath) {
-        throw new ConnectorError('RECONCILIATION_FAILED', `payer ${payer} was not rated: ${outcome.errors.map((e) => e.message).join('; ') || 'see the report'}`, { where: { payer } });
+      const outcome = await ratePayerMonth(
+        { cur: deps.cur(payer, run.version), workbook: deps.workbook, workbooks: deps.workbooks, reports: deps.reports, subscriptions: deps.subscriptions(payer), now: () => clock.now(), onProgress },
+        {
+          key,
+          payer: input.payer,
+          ...input.rating,
+          ...(recordColumns === undefined ? {} : { recordColumns }),
+          ...(input.reportFields ? { reportFields: input.reportFields } : {}),
+          signal,
+        },
+      );
+      if (!outcome.ok) {
+        rating = { source: outcome.source, errors: outcome.errors, otherPayers: outcome.otherPayers };
+        const message = outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+        run = ledger.advance(ref, run.step, { reportPath: outcome.reportPath }, clock.now());
+        run = ledger.finish(ref, 'failed', message, clock.now());
+        const code = outcome.errors[0]?.code === 'CUR_EMPTY' ? 'CUR_EMPTY' : 'RECONCILIATION_FAILED';
+        return { kind: 'failed', run, error: new ConnectorError(code, `payer ${payer} was not rated: ${message}`, { where: { payer } }), rating };
       }
-      run = ledger.advance(payer, period, version, 'rated', {
+      rating = { rated: outcome.rated, records: outcome.written.rows, rowsRead: outcome.rowsRead, source: outcome.source, errors: [], otherPayers: outcome.otherPayers };
+      run = ledger.advance(ref, 'rated', {
         workbookPath: outcome.workbookPath,
-        ...(outcome.reportPath ? { reportPath: outcome.reportPath } : {}),
+        reportPath: outcome.reportPath,
         billedTotal: outcome.rated.billedTotal,
         currency: outcome.rated.currency.currency,
-        records: outcome.rated.records.length,
+        records: outcome.written.rows,
       }, clock.now());
     }
     if (!deps.files) {
-      run = ledger.finish(payer, period, version, 'succeeded', undefined, clock.now());
-      return { kind: 'done', run };
+      run = ledger.finish(ref, 'succeeded', undefined, clock.now());
+      return { kind: 'done', run, ...(rating ? { rating } : {}) };
     }
     if (!input.productId || !input.contractId) throw new ConnectorError('CONFIG_INVALID', `payer ${payer}: no product and contract to upload the usage file to`, { where: { payer, setting: 'payers[].usage' } });
     const upload = await uploadUsageFile(
-      { files: deps.files, ledger, clock, sleep: deps.sleep, readWorkbook: deps.readWorkbook, ...(deps.onFileStatus ? { onFileStatus: deps.onFileStatus } : {}) },
+      { files: deps.files, ledger, clock, sleep: deps.sleep, workbook: () => deps.workbooks.get(key), onActivity: renew, ...(deps.onFileStatus ? { onFileStatus: deps.onFileStatus } : {}) },
       {
         payerAccountId: payer,
         period,
-        version,
+        version: run.version,
         productId: input.productId,
         contractId: input.contractId,
         currency: run.currency ?? 'USD',
-        workbookPath: run.workbookPath as string,
-        replace: version > 1,
+        fileName: deps.workbooks.fileName(key),
+        replace: run.version > 1,
         signal,
       },
     );
-    if (upload.invalidDetail !== undefined && run.reportPath) await addToReport(run.reportPath, { usageFile: { id: upload.file.id, status: upload.file.status, errorDetail: upload.invalidDetail } });
-    if (upload.run.outcome === 'failed') return { kind: 'failed', run: upload.run, error: new ConnectorError('PLATFORM_RESPONSE', upload.run.error ?? 'the usage file was refused', { where: { payer } }) };
-    return { kind: 'done', run: upload.run, upload };
+    if (upload.run.outcome === 'failed') {
+      const message = upload.run.error ?? 'the usage file was refused';
+      await deps.reports.annotate(key, {
+        status: 'failed',
+        ...(upload.invalidDetail === undefined ? {} : { usageFile: { id: upload.file.id, status: upload.file.status, errorDetail: upload.invalidDetail } }),
+        errors: [{ code: 'PLATFORM_RESPONSE', message, where: { payer } }],
+      }).catch(() => undefined);
+      return { kind: 'failed', run: upload.run, error: new ConnectorError('PLATFORM_RESPONSE', message, { where: { payer } }), ...(rating ? { rating } : {}) };
+    }
+    return { kind: 'done', run: upload.run, upload, ...(rating ? { rating } : {}) };
   } catch (error) {
-    const e = coerceError(error);
-    const current = ledger.get(payer, period, version);
-    // A retryable failure (the platform or AWS busy, the CUR being updated) leaves the run to resume; others end it.
-    if (current && current.outcome === 'running' && !e.retryable && e.code !== 'ABORTED') run = ledger.finish(payer, period, version, 'failed', `${e.code}: ${e.message}`, clock.now());
-    else run = current ?? run;
-    return { kind: 'failed', run, error: e };
+    const e = signal.aborted && !(error instanceof ConnectorError && error.code === 'ABORTED') ? new ConnectorError('ABORTED', `the month of payer ${payer} was stopped by a signal`, { where: { payer }, cause: error }) : coerceError(error);
+    const current = ledger.get(payer, period, run.version, { dryRun });
+    if (current === undefined || current.outcome === 'succeeded' || current.outcome === 'failed') return { kind: 'failed', run: current ?? run, error: e, ...(rating ? { rating } : {}) };
+    // An abort, or a failure worth retrying (the platform or AWS busy, the CUR being updated), leaves the run to resume at once.
+    if (e.code === 'ABORTED' || e.retryable) {
+      run = ledger.interrupt(ref, `${e.code}: ${e.message}`, clock.now());
+      return { kind: 'interrupted', run, error: e, ...(rating ? { rating } : {}) };
+    }
+    run = ledger.finish(ref, 'failed', `${e.code}: ${e.message}`, clock.now());
+    await writeFailure(deps.reports, key, run, e, clock.now());
+    return { kind: 'failed', run, error: e, ...(rating ? { rating } : {}) };
+  }
+}
+
+/** A failed production run still leaves its report saying so: a failed report, or the rated one marked failed. */
+async function writeFailure(reports: ReportStore, key: OutputKey, run: RunRecord, e: ConnectorError, now: Date): Promise<void> {
+  const errors = [{ code: e.code, message: e.message, where: { payer: key.payerAccountId, ...e.where } }];
+  try {
+    if (reached(run, 'rated')) await reports.annotate(key, { status: 'failed', errors });
+    else await reports.write(key, failedReport(key.payerAccountId, key.period, errors, now.toISOString(), 'not read'));
+  } catch {
+    // The ledger already holds the error; a report that cannot be written must not hide it.
   }
 }

@@ -4,7 +4,6 @@
  * one starts, and the file is looked up by its `external_id` before one is
  * created, so a crash at any point resumes without a second file or upload.
  */
-import { basename } from 'node:path';
 import { ConnectorError } from '../../domain/errors.js';
 import { RUN_STEPS, type RunLedger, type RunRecord, type RunStep, type UsageFile, type UsageFilesPort } from './ports.js';
 
@@ -15,8 +14,10 @@ export interface UploadUsageFileDeps {
   clock: { now(): Date };
   /** Waits `ms` milliseconds; may resolve early or reject once `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
-  /** The bytes of the .xlsx written for this version. */
-  readWorkbook(path: string): Promise<Uint8Array>;
+  /** The bytes of the .xlsx written for this version (undefined: it is gone, the month must be rated again). */
+  workbook(): Promise<Uint8Array | undefined>;
+  /** Called on each poll of the platform (the caller renews its lease on the run). */
+  onActivity?: () => void;
   /** Told each time the platform shows the file in a new status (progress for an operator). */
   onFileStatus?: (file: UsageFile) => void;
 }
@@ -30,7 +31,8 @@ export interface UploadUsageFileInput {
   productId: string;
   contractId: string;
   currency: string;
-  workbookPath: string;
+  /** The file name the platform is given. */
+  fileName: string;
   /** Defaults to `AWS usage <payer> <period> v<version>`. */
   name?: string;
   /** A reprocess: the files of earlier versions are deleted before this one is submitted. */
@@ -143,6 +145,7 @@ async function awaitVerdict(deps: UploadUsageFileDeps, input: UploadUsageFileInp
         where: { payer: input.payerAccountId },
       });
     }
+    deps.onActivity?.();
     await deps.sleep(Math.min(base * 2 ** poll, max), input.signal);
     if (input.signal.aborted) throw new ConnectorError('ABORTED', `waiting for usage file ${current.id}: stopped by the abort signal`);
     current = seen(await deps.files.get(current.id, input.signal));
@@ -169,6 +172,7 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
   const externalId = usageFileExternalId(payer, period, version);
   periodBounds(period);
 
+  const key = { payerAccountId: payer, period, version, dryRun: false };
   const found = ledger.get(payer, period, version);
   if (found === undefined) throw new ConnectorError('STATE', `${label} is not in the run ledger; start it before uploading`);
   let lastStatus: string | undefined;
@@ -186,10 +190,10 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
   if (run.outcome === 'failed') throw new ConnectorError('STATE', `${label} failed (${run.error ?? 'no error recorded'}); start a new version to try again`);
 
   const advance = (step: RunStep, status: string): void => {
-    run = ledger.advance(payer, period, version, step, { usageFileStatus: status }, clock.now());
+    run = ledger.advance(key, step, { usageFileStatus: status }, clock.now());
   };
   const fail = (message: string): void => {
-    run = ledger.finish(payer, period, version, 'failed', message, clock.now());
+    run = ledger.finish(key, 'failed', message, clock.now());
   };
   const refuse = (message: string): never => {
     fail(message);
@@ -203,13 +207,14 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
     const refusal = (await schemaRefusal(files, input)) ?? (input.replace ? finalRefusal(await previousFiles(deps, input), input) : undefined);
     if (refusal !== undefined) refuse(refusal);
     file = seen(await findOrCreate(files, input, externalId));
-    const fields = { usageFileId: file.id, usageFileStatus: file.status, workbookPath: input.workbookPath, currency: input.currency };
-    run = ledger.advance(payer, period, version, 'file-created', fields, clock.now());
+    const fields = { usageFileId: file.id, usageFileStatus: file.status, currency: input.currency };
+    run = ledger.advance(key, 'file-created', fields, clock.now());
   }
 
   if (file.status === 'draft' && !reached(run, 'uploaded')) {
-    const workbook = await deps.readWorkbook(input.workbookPath);
-    file = seen(await files.upload(file.id, workbook, basename(input.workbookPath), signal));
+    const workbook = await deps.workbook();
+    if (workbook === undefined) throw new ConnectorError('STATE', `${label}: the workbook to upload is gone from the workbook store; rate the month again (reprocess)`, { where: { payer } });
+    file = seen(await files.upload(file.id, workbook, input.fileName, signal));
   }
   if (!reached(run, 'uploaded')) advance('uploaded', file.status);
   file = await awaitVerdict(deps, input, file, seen);
@@ -237,6 +242,6 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
     fail(`usage file ${file.id} is ${file.status} on the platform; start a new version to upload the month again`);
     return { run, file };
   }
-  run = ledger.finish(payer, period, version, 'succeeded', undefined, clock.now());
+  run = ledger.finish(key, 'succeeded', undefined, clock.now());
   return { run, file };
 }

@@ -1,0 +1,231 @@
+/**
+ * The run outputs in a folder: `<dir>/<payer>/<period>/usage.xlsx` and
+ * `report.json` for version 1, `<dir>/<payer>/<period>/v<N>/` for later
+ * versions. Everything is written to a temporary file and renamed, so a reader
+ * never sees half a workbook or half a report. The report of a big month is
+ * streamed: its accounts go to a side file as they are rated, and the report is
+ * assembled from the head and that file at the end, never held as one string.
+ */
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { OutputKey, ReportDraft, ReportStore, WorkbookStore } from '../../app/ports.js';
+import type { PayerReport } from '../../app/report.js';
+import { ConnectorError } from '../../domain/errors.js';
+
+/** The folder of one version of a payer's month: v1 at `<dir>/<payer>/<period>`, later ones in `v<N>/` below it. */
+export function versionFolder(dir: string, payerAccountId: string, period: string, version: number): string {
+  const base = join(dir, payerAccountId, period);
+  return version > 1 ? join(base, `v${version}`) : base;
+}
+
+const folderOf = (dir: string, key: OutputKey): string => versionFolder(dir, key.payerAccountId, key.period, key.version);
+const temporary = (path: string): string => `${path}.${process.pid}.tmp`;
+
+function ioError(what: string, path: string, cause: unknown): ConnectorError {
+  return new ConnectorError('IO', `cannot ${what} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { where: { file: path }, cause });
+}
+
+/** Workbooks as `usage.xlsx` in each version's folder. */
+export class FolderWorkbookStore implements WorkbookStore {
+  constructor(private readonly dir: string) {}
+
+  locate(key: OutputKey): string {
+    return join(folderOf(this.dir, key), 'usage.xlsx');
+  }
+
+  fileName(key: OutputKey): string {
+    return `usage-${key.payerAccountId}-${key.period}-v${key.version}.xlsx`;
+  }
+
+  async put(key: OutputKey, content: AsyncIterable<Uint8Array>): Promise<{ bytes: number }> {
+    const path = this.locate(key);
+    const partial = temporary(path);
+    let bytes = 0;
+    const counted = async function* (): AsyncGenerator<Uint8Array> {
+      for await (const chunk of content) {
+        bytes += chunk.byteLength;
+        yield chunk;
+      }
+    };
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await pipeline(Readable.from(counted()), createWriteStream(partial));
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      if (error instanceof ConnectorError) throw error;
+      throw ioError('write workbook', path, error);
+    }
+    return { bytes };
+  }
+
+  async get(key: OutputKey): Promise<Uint8Array | undefined> {
+    const path = this.locate(key);
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError('read workbook', path, error);
+    }
+  }
+
+  async discard(key: OutputKey): Promise<void> {
+    await rm(this.locate(key), { force: true });
+  }
+}
+
+/** Where the streamed accounts go in the report text. */
+const ACCOUNTS_MARK = '@@native-rating:accounts@@';
+
+/** Writes `text` to a stream, waiting when the stream is full. */
+async function put(stream: WriteStream, text: string): Promise<void> {
+  if (!stream.write(text)) await new Promise<void>((resolve, reject) => {
+    stream.once('drain', resolve);
+    stream.once('error', reject);
+  });
+}
+
+async function closeStream(stream: WriteStream): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(resolve);
+  });
+}
+
+/** Reports as `report.json` in each version's folder. */
+export class FolderReportStore implements ReportStore {
+  constructor(private readonly dir: string) {}
+
+  locate(key: OutputKey): string {
+    return join(folderOf(this.dir, key), 'report.json');
+  }
+
+  begin(key: OutputKey): ReportDraft {
+    const path = this.locate(key);
+    const side = `${path}.accounts.${process.pid}.tmp`;
+    let stream: WriteStream | undefined;
+    let count = 0;
+    const opened = async (): Promise<WriteStream> => {
+      if (stream === undefined) {
+        await mkdir(dirname(path), { recursive: true });
+        stream = createWriteStream(side);
+      }
+      return stream;
+    };
+    return {
+      account: async (entry) => {
+        const s = await opened();
+        // Indented as it will sit in the report: inside "accounts": [ ... ] at depth 2.
+        const text = JSON.stringify(entry, null, 2).replace(/\n/g, '\n    ');
+        await put(s, `${count === 0 ? '' : ',\n'}    ${text}`);
+        count += 1;
+      },
+      finish: async (report) => {
+        const s = await opened();
+        await closeStream(s);
+        const text = `${JSON.stringify({ ...report, accounts: ACCOUNTS_MARK }, null, 2)}\n`;
+        const mark = JSON.stringify(ACCOUNTS_MARK);
+        const at = text.indexOf(mark);
+        if (at < 0) throw new ConnectorError('INTERNAL', `report ${path}: the accounts mark is missing`);
+        const head = text.slice(0, at);
+        const tail = text.slice(at + mark.length);
+        const partial = temporary(path);
+        try {
+          const out = createWriteStream(partial);
+          await put(out, count === 0 ? `${head}[]` : `${head}[\n`);
+          if (count > 0) {
+            await pipeline(createReadStream(side), out, { end: false });
+            await put(out, '\n  ]');
+          }
+          await put(out, tail);
+          await closeStream(out);
+          await rename(partial, path);
+        } catch (error) {
+          await rm(partial, { force: true });
+          throw ioError('write report', path, error);
+        } finally {
+          await rm(side, { force: true });
+        }
+        return path;
+      },
+      abandon: async () => {
+        if (stream !== undefined && !stream.closed) await closeStream(stream).catch(() => undefined);
+        await rm(side, { force: true });
+      },
+    };
+  }
+
+  async write(key: OutputKey, report: PayerReport): Promise<string> {
+    const path = this.locate(key);
+    const partial = temporary(path);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`, 'utf8');
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw ioError('write report', path, error);
+    }
+    return path;
+  }
+
+  async writeDiff(key: OutputKey, diff: Record<string, unknown>): Promise<string> {
+    const path = join(folderOf(this.dir, key), 'diff.json');
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(temporary(path), `${JSON.stringify(diff, null, 2)}\n`, 'utf8');
+      await rename(temporary(path), path);
+    } catch (error) {
+      throw ioError('write diff', path, error);
+    }
+    return path;
+  }
+
+  async read(key: OutputKey): Promise<PayerReport | undefined> {
+    const path = this.locate(key);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError('read report', path, error);
+    }
+    try {
+      return JSON.parse(text) as PayerReport;
+    } catch (cause) {
+      throw new ConnectorError('STATE', `report ${path} is not JSON: ${(cause as Error).message}`, { where: { file: path }, cause });
+    }
+  }
+
+  /**
+   * Adds top-level fields to a stored report without reading it whole: the
+   * report ends with `\n}\n` (this store wrote it), so the fields are written
+   * over that end. A field given twice reads back as its last value.
+   */
+  async annotate(key: OutputKey, fields: Record<string, unknown>): Promise<void> {
+    const path = this.locate(key);
+    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return;
+    const body = entries.map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')}`).join(',\n');
+    try {
+      const size = (await stat(path)).size;
+      const handle = await open(path, 'r+');
+      try {
+        const end = Buffer.alloc(Math.min(size, 3));
+        await handle.read(end, 0, end.length, size - end.length);
+        if (end.toString('utf8') !== '\n}\n') throw new ConnectorError('STATE', `report ${path} does not end as this connector writes it`, { where: { file: path } });
+        const empty = size <= 4;
+        await handle.truncate(size - 3);
+        await handle.write(`${empty ? '\n' : ',\n'}${body}\n}\n`, size - 3, 'utf8');
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      if (error instanceof ConnectorError) throw error;
+      throw ioError('annotate report', path, error);
+    }
+  }
+}

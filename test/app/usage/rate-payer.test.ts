@@ -1,0 +1,142 @@
+/** ratePayerMonth() with stand-in sources and writers: what is streamed, written, proved and refused. */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FolderReportStore, FolderWorkbookStore } from '../../../src/adapters/files/folder-stores.js';
+import type { CurSource, WorkbookDraft, WorkbookRecord, WorkbookShape, WorkbookWriter, WrittenWorkbook } from '../../../src/app/ports.js';
+import { ratePayerMonth, type RatePayerDeps, type RatePayerInput } from '../../../src/app/usage/rate-payer.js';
+import type { CurGroup } from '../../../src/domain/cur.js';
+import { catalog, defaultSettings, group } from '../../support/groups.js';
+import { tempDir } from '../../support/run-cli.js';
+
+/** A source yielding `batches` as given (an account may span two batches). */
+const source = (batches: CurGroup[][], tellsFinality = false): CurSource => ({
+  aggregate: async () => ({
+    source: 'memory',
+    tellsFinality,
+    groups: (async function* () {
+      for (const b of batches) yield b;
+    })(),
+  }),
+});
+
+/** Keeps the records in memory; its proof sums the amounts as cents, `skew` cents off as a corrupt file would be. */
+class MemoryWorkbook implements WorkbookWriter {
+  readonly records: WorkbookRecord[] = [];
+  constructor(private readonly skew = 0n) {}
+  open(_shape: WorkbookShape): WorkbookDraft {
+    const records = this.records;
+    const skew = this.skew;
+    let finished: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    return {
+      content: (async function* () {
+        await done;
+        yield new TextEncoder().encode(JSON.stringify(records));
+      })(),
+      add: (record) => void records.push(record),
+      finish: async (): Promise<WrittenWorkbook> => {
+        finished();
+        const cents = records.reduce((n, r) => n + BigInt(r.amount.replace('.', '')), 0n) + skew;
+        const text = cents.toString().padStart(3, '0');
+        return { total: `${text.slice(0, -2)}.${text.slice(-2)}`, rows: records.length, bytes: 1 };
+      },
+      abort: () => finished(),
+    };
+  }
+}
+
+async function setup(cur: CurSource, workbook = new MemoryWorkbook()) {
+  const out = await tempDir();
+  const deps: RatePayerDeps = { cur, workbook, workbooks: new FolderWorkbookStore(out), reports: new FolderReportStore(out), subscriptions: 'all', now: () => new Date('2026-11-05T00:00:00Z') };
+  const input: RatePayerInput = {
+    key: { payerAccountId: '111111111111', period: '2026-10', version: 1 },
+    payer: { accountId: '111111111111' },
+    settings: { ...defaultSettings, supportPlanSource: 'detected' },
+    catalog,
+    items: { awsUsageMpn: 'AWS', marketplaceUsageMpn: 'MP', supportMpn: 'SUP' },
+    recordsSheetName: 'usage_records',
+    knownCurrencies: new Set(['USD']),
+    signal: new AbortController().signal,
+  };
+  return { deps, input, out, workbook };
+}
+
+const report = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown> & { accounts: Array<{ accountId: string; records: unknown[] }> };
+
+describe('ratePayerMonth()', () => {
+  it('rates account by account across batches, writes the records, and streams every account into the report', async () => {
+    const a = group({ accountId: '222222222222', unblendedUsd: '10.004' });
+    const b1 = group({ accountId: '333333333333', productCode: 'AmazonS3', unblendedUsd: '1.50' });
+    const b2 = group({ accountId: '333333333333', productCode: 'AmazonEC2', unblendedUsd: '2.25' });
+    const { deps, input, workbook } = await setup(source([[a, b1], [b2]]));
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    expect(workbook.records.map((r) => [r.assetSearchValue, r.note, r.amount])).toEqual([
+      ['222222222222', 'AmazonEC2', '10.00'],
+      ['333333333333', 'AmazonEC2', '2.25'],
+      ['333333333333', 'AmazonS3', '1.50'],
+    ]);
+    expect(outcome.rated.billedTotal).toBe('13.75');
+    expect(outcome.rowsRead).toBe(3);
+    const written = await report(outcome.reportPath);
+    expect(written).toMatchObject({ status: 'ok', billedTotal: '13.75', records: 3 });
+    expect(written.accounts.map((x) => [x.accountId, x.records.length])).toEqual([['222222222222', 1], ['333333333333', 2]]);
+    expect(existsSync(outcome.workbookPath)).toBe(true);
+  });
+
+  it('discards a workbook whose proved total differs from the rating, with a failed report', async () => {
+    const { deps, input, out } = await setup(source([[group({ unblendedUsd: '10' })]]), new MemoryWorkbook(1n));
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.errors[0]).toMatchObject({ code: 'RECONCILIATION_FAILED' });
+    expect(outcome.errors[0]?.message).toContain('workbook total 10.01');
+    expect(existsSync(join(out, '111111111111', '2026-10', 'usage.xlsx'))).toBe(false);
+    expect((await report(outcome.reportPath)).status).toBe('failed');
+  });
+
+  it('fails the payer at the end for a group of another month in its last account, and keeps no workbook', async () => {
+    const last = group({ accountId: '999999999990', periodStart: '2026-09-01', unblendedUsd: '1' });
+    const { deps, input, out } = await setup(source([[group({ unblendedUsd: '10' })], [last]]));
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.errors.map((e) => e.code)).toEqual(['PERIOD_MISMATCH']);
+    expect(existsSync(join(out, '111111111111', '2026-10', 'usage.xlsx'))).toBe(false);
+  });
+
+  it('notes the other payers of a shared CUR and rates only its own', async () => {
+    const { deps, input, workbook } = await setup(source([[group({ payerAccountId: '000000000001', unblendedUsd: '5' }), group({ unblendedUsd: '10' })]]));
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome).toMatchObject({ ok: true, otherPayers: ['000000000001'] });
+    expect(workbook.records).toHaveLength(1);
+  });
+
+  it('refuses a CUR without rows of the payer (CUR_EMPTY)', async () => {
+    const { deps, input } = await setup(source([[group({ payerAccountId: '000000000001', unblendedUsd: '5' })]]));
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome).toMatchObject({ ok: false, errors: [{ code: 'CUR_EMPTY' }] });
+  });
+
+  it('says in the report whether the month is final when the source can tell, and nothing when it cannot', async () => {
+    const final = await setup(source([[group({ unblendedUsd: '10', rows: 2, invoicedRows: 2 })]], true));
+    const open = await setup(source([[group({ unblendedUsd: '10', rows: 2, invoicedRows: 1 })]], true));
+    const local = await setup(source([[group({ unblendedUsd: '10' })]]));
+    const [f, o, l] = [await ratePayerMonth(final.deps, final.input), await ratePayerMonth(open.deps, open.input), await ratePayerMonth(local.deps, local.input)];
+    expect([f.ok && f.final, o.ok && o.final, l.ok && l.final]).toEqual([true, false, undefined]);
+    expect((await report(f.reportPath)).curFinal).toBe(true);
+    expect((await report(o.reportPath)).curFinal).toBe(false);
+    expect('curFinal' in (await report(l.reportPath))).toBe(false);
+  });
+
+  it('an abort throws ABORTED and leaves no workbook', async () => {
+    const { deps, input, out } = await setup(source([[group({ unblendedUsd: '10' })]]));
+    const controller = new AbortController();
+    controller.abort();
+    await expect(ratePayerMonth(deps, { ...input, signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(existsSync(join(out, '111111111111', '2026-10', 'usage.xlsx'))).toBe(false);
+  });
+});
