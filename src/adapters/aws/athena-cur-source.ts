@@ -69,7 +69,13 @@ export interface AthenaCurSourceOptions {
    * An S3 endpoint turns on path-style addressing (see `s3ForcePathStyle`).
    */
   endpoints?: AthenaEndpoints;
-  /** Path-style S3 URLs (`/<bucket>/<key>`). Default: true when `endpoints.s3` is set (a host name such as `localhost` has no bucket subdomains), else false. */
+  /** Same as `endpoints.athena` (and taking precedence over it). */
+  endpoint?: string;
+  /** Same as `endpoints.s3` (and taking precedence over it); turns on path-style addressing. */
+  s3Endpoint?: string;
+  /** Same as `endpoints.sts` (and taking precedence over it). */
+  stsEndpoint?: string;
+  /** Path-style S3 URLs (`/<bucket>/<key>`). Default: true when an S3 endpoint (`endpoints.s3` or `s3Endpoint`) is set (a host name such as `localhost` has no bucket subdomains), else false. */
   s3ForcePathStyle?: boolean;
   /** The connector's own credentials (STS, or the payer's without `roleArn`). Default: the SDK's chain. */
   credentials?: AthenaClientConfig['credentials'];
@@ -109,7 +115,12 @@ export class AthenaCurSource implements CurSource {
     this.payer = options.payerAccountId;
     this.batchSize = options.resultBatchSize ?? DEFAULT_RESULT_BATCH_SIZE;
     const now = options.now ?? Date.now;
-    const endpoints = options.endpoints ?? {};
+    const endpoints: AthenaEndpoints = {
+      ...options.endpoints,
+      ...(options.endpoint ? { athena: options.endpoint } : {}),
+      ...(options.s3Endpoint ? { s3: options.s3Endpoint } : {}),
+      ...(options.stsEndpoint ? { sts: options.stsEndpoint } : {}),
+    };
     const retry = sdkRetryConfig(options.maxAttempts ?? 3, options.retryBaseDelayMs);
     const sts = options.roleArn
       ? new STSClient({

@@ -35,7 +35,7 @@ export async function readCurTable(runner: Pick<AthenaQueryRunner, 'tableMetadat
 }
 
 /** The table from a GetTableMetadata answer. */
-export function curTableOf(relation: string, metadata: TableMetadata): CurTable {
+export function curTableOf(relation: string, metadata: Pick<TableMetadata, 'Columns' | 'PartitionKeys'>): CurTable {
   const columns = new Map<string, string>();
   for (const column of [...(metadata.Columns ?? []), ...(metadata.PartitionKeys ?? [])]) {
     if (column.Name) columns.set(column.Name.toLowerCase(), (column.Type ?? '').toLowerCase().replace(/\s+/g, ''));

@@ -61,6 +61,13 @@ describe('AthenaCurSource with an S3 endpoint named by host', () => {
     expect(seen[0]?.headers.host).toBe(`localhost:${port}`);
   });
 
+  it('reads path-style from an S3 endpoint given on its own (s3Endpoint)', async () => {
+    const w = world({ layout: 'cur2', endpoints: { athena: ATHENA_ENDPOINT }, s3Endpoint: `http://localhost:${port}` });
+    new FakeAthena([{ match: (q) => q.includes('GROUP BY'), outputKey: 'athena/q-1.csv' }], w.clock);
+    expect(await readAll(await source(w).aggregate(request))).toHaveLength(1);
+    expect(seen.map((r) => [r.url.split('?')[0], r.headers.host])).toEqual([['/cur-results/athena/q-1.csv', `localhost:${port}`]]);
+  });
+
   it('keeps virtual-hosted addressing when asked to, even with an endpoint set', async () => {
     const w = world({ layout: 'cur2', endpoints: { athena: ATHENA_ENDPOINT, s3: `http://localhost:${port}` }, s3ForcePathStyle: false, maxAttempts: 1 });
     new FakeAthena([{ match: (q) => q.includes('GROUP BY'), outputKey: 'athena/q-1.csv' }], w.clock);
