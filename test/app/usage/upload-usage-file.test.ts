@@ -12,25 +12,28 @@ const PERIOD = '2026-10';
 const PRODUCT = 'PRD-411-678-887';
 const WORKBOOK_PATH = 'out/2026-10/111111111111-2026-10-v1.xlsx';
 const WORKBOOK = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 7, 7, 7]);
+const LEASE = { owner: 'test', holder: 'pid 1 on test-host', ttlMs: 60_000 };
 
 /** The real ledger, noting each step stored and able to fail one `advance` once. */
 class WatchedLedger implements RunLedger {
   readonly steps: string[] = [];
   failAdvanceAt: RunStep | undefined;
   constructor(private readonly inner: SqliteRunLedger) {}
-  latest = (payer: string, period: string): RunRecord | undefined => this.inner.latest(payer, period);
-  get = (payer: string, period: string, version: number): RunRecord | undefined => this.inner.get(payer, period, version);
-  start: RunLedger['start'] = (input, now) => this.inner.start(input, now);
+  latest: RunLedger['latest'] = (...args) => this.inner.latest(...args);
+  get: RunLedger['get'] = (...args) => this.inner.get(...args);
+  claim: RunLedger['claim'] = (...args) => this.inner.claim(...args);
+  renew: RunLedger['renew'] = (...args) => this.inner.renew(...args);
   finish: RunLedger['finish'] = (...args) => this.inner.finish(...args);
-  list: RunLedger['list'] = (filter) => this.inner.list(filter);
-  unfinished = (): RunRecord[] => this.inner.unfinished();
-  advance: RunLedger['advance'] = (payer, period, version, step, fields, now) => {
+  interrupt: RunLedger['interrupt'] = (...args) => this.inner.interrupt(...args);
+  list: RunLedger['list'] = (...args) => this.inner.list(...args);
+  resumable: RunLedger['resumable'] = (...args) => this.inner.resumable(...args);
+  advance: RunLedger['advance'] = (run, step, fields, now) => {
     if (this.failAdvanceAt === step) {
       this.failAdvanceAt = undefined;
       throw new ConnectorError('STATE', 'the process died here');
     }
     this.steps.push(step);
-    return this.inner.advance(payer, period, version, step, fields, now);
+    return this.inner.advance(run, step, fields, now);
   };
 }
 
@@ -42,7 +45,7 @@ afterEach(() => {
 function setup() {
   const state = openStateDatabase(':memory:');
   databases.push(state);
-  const ledger = new WatchedLedger(new SqliteRunLedger(state.db));
+  const ledger = new WatchedLedger(new SqliteRunLedger(state.db, () => NOW));
   const files = new FakeUsageFiles();
   const sleeps: number[] = [];
   const deps: UploadUsageFileDeps = {
@@ -52,24 +55,21 @@ function setup() {
     sleep: async (ms) => {
       sleeps.push(ms);
     },
-    readWorkbook: async (path) => {
-      if (path !== WORKBOOK_PATH) throw new Error(`no workbook at ${path}`);
-      return WORKBOOK;
-    },
+    workbook: async () => WORKBOOK,
   };
   return { ledger, files, sleeps, deps };
 }
 
 /** Starts and rates version `version`, as the monthly run does before the upload. */
 function rated(ledger: RunLedger, version = 1): void {
-  const started = ledger.start({ payerAccountId: PAYER, period: PERIOD, version, trigger: 'schedule' }, NOW);
-  expect(started.started).toBe(true);
-  ledger.advance(PAYER, PERIOD, version, 'rated', { workbookPath: WORKBOOK_PATH, billedTotal: '1234.5600', records: 12 }, NOW);
+  const claimed = ledger.claim({ payerAccountId: PAYER, period: PERIOD, trigger: 'schedule', reprocess: version > 1, dryRun: false }, LEASE, NOW);
+  expect(claimed).toMatchObject({ kind: 'claimed', run: { version } });
+  ledger.advance({ payerAccountId: PAYER, period: PERIOD, version, dryRun: false }, 'rated', { workbookPath: WORKBOOK_PATH, billedTotal: '1234.5600', records: 12 }, NOW);
   (ledger as WatchedLedger).steps.length = 0;
 }
 
 function input(version = 1, extra: Partial<UploadUsageFileInput> = {}): UploadUsageFileInput {
-  return { payerAccountId: PAYER, period: PERIOD, version, productId: PRODUCT, contractId: 'CRD-1', currency: 'USD', workbookPath: WORKBOOK_PATH, signal: new AbortController().signal, ...extra };
+  return { payerAccountId: PAYER, period: PERIOD, version, productId: PRODUCT, contractId: 'CRD-1', currency: 'USD', fileName: '111111111111-2026-10-v1.xlsx', signal: new AbortController().signal, ...extra };
 }
 
 describe('uploadUsageFile()', () => {
@@ -190,7 +190,7 @@ describe('uploadUsageFile()', () => {
     expect(result.run).toMatchObject({ outcome: 'failed', usageFileStatus: 'invalid' });
     expect(result.run.error).toContain('Row 4: column usage_record_id is empty');
     expect(files.count('submit')).toBe(0);
-    expect(ledger.unfinished()).toEqual([]);
+    expect(ledger.resumable(NOW)).toEqual([]);
   });
 
   it.each([['QT'], [undefined]])('refuses a product with usage schema %s before creating any file', async (schema) => {
@@ -209,7 +209,7 @@ describe('uploadUsageFile()', () => {
   it('starts one run when the same trigger comes twice while it runs', async () => {
     const { ledger, files, deps } = setup();
     rated(ledger);
-    expect(ledger.start({ payerAccountId: PAYER, period: PERIOD, version: 1, trigger: 'schedule' }, NOW)).toMatchObject({ started: false, running: { version: 1 } });
+    expect(ledger.claim({ payerAccountId: PAYER, period: PERIOD, trigger: 'schedule', reprocess: false, dryRun: false }, { ...LEASE, owner: 'other' }, NOW)).toMatchObject({ kind: 'held', run: { version: 1 } });
     await uploadUsageFile(deps, input());
     expect(ledger.list({ payerAccountId: PAYER, period: PERIOD })).toHaveLength(1);
     expect(files.files.size).toBe(1);
@@ -301,6 +301,9 @@ describe('uploadUsageFile() reprocess', () => {
   it('finds a closed v1 by its external id when the ledger has no file for it', async () => {
     const { ledger, files, deps } = setup();
     const v1 = files.seed({ externalId: '111111111111-2026-10-v1', status: 'closed', productId: PRODUCT });
+    // v1 of the ledger ended without recording its file (e.g. it was uploaded by hand).
+    rated(ledger, 1);
+    ledger.finish({ payerAccountId: PAYER, period: PERIOD, version: 1, dryRun: false }, 'succeeded', undefined, NOW);
     rated(ledger, 2);
     await expect(uploadUsageFile(deps, input(2, { replace: true }))).rejects.toThrow(`the platform already closed usage file ${v1.id}`);
     expect(files.count('create')).toBe(0);
