@@ -7,7 +7,7 @@
  */
 import { checkRequired, checkStatus, mergeParams, ok, problem, readParamChanges, TARGET, type HistoryEntry, type Outcome } from './platform.lifecycle.js';
 import { platformTime, SANDBOX_CONNECTION } from './seed.expand.js';
-import type { UsageWorkbookContent } from '../adapters/workbook/usage-workbook.reader.js';
+import type { WorkbookContent as UsageWorkbookContent } from './usage-files.check.js';
 import { DEFAULT_PRODUCT_ITEMS, type AssetSeed, type ConnectParam, type ConnectRequest, type ConnectTierConfigRequest, type MarketplaceSeed, type ProductSeed, type Seed, type TemplateSeed } from './seed.schema.js';
 import { UsageFilesState, type UsageFileView, type UsageFilesOptions } from './usage-files.state.js';
 

@@ -5,8 +5,10 @@
  * a leading single quote.
  */
 
-/** First characters that make a spreadsheet treat text as a formula or DDE call. */
-const FORMULA_TRIGGERS: ReadonlySet<string> = new Set(['=', '+', '-', '@', '\t', '\r']);
+/** First characters that make a spreadsheet treat text as a formula or DDE call: `= + - @`, tab, CR. */
+function isFormulaTrigger(code: number): boolean {
+  return code === 61 || code === 43 || code === 45 || code === 64 || code === 9 || code === 13;
+}
 
 /**
  * Returns `text` unchanged, or prefixed with `'` when it begins with `=`, `+`,
@@ -14,6 +16,5 @@ const FORMULA_TRIGGERS: ReadonlySet<string> = new Set(['=', '+', '-', '@', '\t',
  * every text cell the workbook writer produces.
  */
 export function neutralise(text: string): string {
-  const first = text.charAt(0);
-  return FORMULA_TRIGGERS.has(first) ? `'${text}` : text;
+  return isFormulaTrigger(text.charCodeAt(0)) ? `'${text}` : text;
 }

@@ -1,17 +1,17 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { UsageWorkbook, WorkbookRecord } from '../../../src/app/ports.js';
+import JSZip from 'jszip';
+import type * as XLSX from 'xlsx';
+import { describe, expect, it } from 'vitest';
+import type { WorkbookDraft, WorkbookRecord, WorkbookShape, WrittenWorkbook } from '../../../src/app/ports.js';
 import {
-  ExcelWorkbookWriter,
+  MAX_RECORDS,
   RECORD_HEADER,
+  StreamingWorkbookWriter,
   toCellNumber,
 } from '../../../src/adapters/workbook/usage-workbook.writer.js';
-import { readUsageWorkbook } from '../../../src/adapters/workbook/usage-workbook.reader.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
 import { Money } from '../../../src/domain/money.js';
+import { readAll, readBook, readWorkbookText, sheetOf } from '../../support/read-workbook.js';
 
 const HEADER = [
   'record_id', 'record_note', 'item_search_criteria', 'item_search_value', 'amount', 'quantity',
@@ -45,12 +45,11 @@ const RECORDS: WorkbookRecord[] = [
   }),
   record({ recordId: '-starts-with-minus', note: '@SUM(A1:A9)', amount: '0.10', assetSearchCriteria: 'asset.id', assetSearchValue: '@AS-1234' }),
   record({ recordId: 'r-tab', note: '\tTabbed service', amount: '0.20' }),
-  record({ recordId: 'r-cr', note: '\rCR service', amount: '0.00', itemMpn: 'AWS-SUPPORT', categoryId: 'aws_support' }),
+  record({ recordId: 'r-cr', note: '\rCR service', amount: '-0.00', itemMpn: 'AWS-SUPPORT', categoryId: 'aws_support' }),
 ];
 
-const WORKBOOK: UsageWorkbook = {
+const SHAPE: WorkbookShape = {
   recordsSheetName: 'usage_records',
-  records: RECORDS,
   categories: [
     { id: 'aws_services', name: 'AWS services', description: 'Usage of AWS services' },
     { id: 'aws_marketplace', name: '=Marketplace', description: '-third party software' },
@@ -58,29 +57,28 @@ const WORKBOOK: UsageWorkbook = {
   ],
 };
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'workbook-writer-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function load(path: string): Promise<ExcelJS.Workbook> {
-  const book = new ExcelJS.Workbook();
-  await book.xlsx.readFile(path);
-  return book;
+/** Writes `records` as a store would: `content` read while the records go in. */
+async function write(
+  records: readonly WorkbookRecord[],
+  shape: WorkbookShape = SHAPE,
+  writer = new StreamingWorkbookWriter(),
+): Promise<{ bytes: Uint8Array; proof: WrittenWorkbook }> {
+  const draft = writer.open(shape);
+  const stored = readAll(draft.content);
+  for (const each of records) await draft.add(each);
+  const proof = await draft.finish();
+  return { bytes: await stored, proof };
 }
 
-function sheet(book: ExcelJS.Workbook, name: string): ExcelJS.Worksheet {
-  const ws = book.getWorksheet(name);
-  if (ws === undefined) throw new Error(`no sheet ${name}`);
-  return ws;
+/** The raw XML of one part of the package, to look at what no reader shows (a `-0`, a formula tag). */
+async function part(bytes: Uint8Array, path: string): Promise<string> {
+  const file = (await JSZip.loadAsync(bytes)).file(path);
+  if (file === null) throw new Error(`no part ${path}`);
+  return file.async('string');
 }
 
-function rowValues(ws: ExcelJS.Worksheet, r: number, columns: number): unknown[] {
-  const row = ws.getRow(r);
-  return Array.from({ length: columns }, (_, i) => row.getCell(i + 1).value);
+function cell(sheet: XLSX.WorkSheet, address: string): XLSX.CellObject | undefined {
+  return sheet[address] as XLSX.CellObject | undefined;
 }
 
 function thrown(fn: () => unknown): ConnectorError {
@@ -100,11 +98,15 @@ describe('toCellNumber()', () => {
     ['1234567.89', 1234567.89],
     ['1.2E-5', 0.000012],
     ['-0', 0],
+    ['-0.00', 0],
+    ['123456789012345', 123456789012345],
+    ['1234567890123.456', 1234567890123.456],
+    [`0.${'0'.repeat(20)}1`, 1e-21],
   ])('converts %j to the double %d losslessly', (text, n) => {
     expect(Object.is(toCellNumber(text), n)).toBe(true);
   });
 
-  it.each([['abc'], [''], ['1,5'], [' 1.5'], ['NaN'], ['Infinity'], ['0x10']])(
+  it.each([['abc'], [''], ['1,5'], [' 1.5'], ['NaN'], ['Infinity'], ['0x10'], ['.5.'], ['1e']])(
     'rejects non-decimal text %j with INTERNAL',
     (text) => {
       const error = thrown(() => toCellNumber(text));
@@ -113,45 +115,41 @@ describe('toCellNumber()', () => {
     },
   );
 
-  it('rejects an amount with 20 significant digits, naming it', () => {
-    const error = thrown(() => toCellNumber('12345678901234567.891'));
-    expect(error.code).toBe('INTERNAL');
-    expect(error.message).toContain('12345678901234567.891');
-  });
+  it.each([['12345678901234567.891'], ['0.10000000000000000555'], ['9007199254740993']])(
+    'rejects %j, which a double cannot hold exactly, naming it',
+    (text) => {
+      const error = thrown(() => toCellNumber(text));
+      expect(error.code).toBe('INTERNAL');
+      expect(error.message).toContain(text);
+    },
+  );
 
   it('rejects an amount beyond the range of a double', () => {
     expect(thrown(() => toCellNumber('1e400')).code).toBe('INTERNAL');
   });
 });
 
-describe('ExcelWorkbookWriter.write()', () => {
-  it('writes the usage_records sheet and the categories sheet, found by name', async () => {
-    const path = join(dir, 'nested', 'deeper', 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, WORKBOOK);
-    const book = await load(path);
-    expect(book.worksheets.map((ws) => ws.name)).toEqual(['usage_records', 'categories']);
+describe('StreamingWorkbookWriter: what the workbook holds', () => {
+  it('writes the usage_records sheet and then the categories sheet, found by name', async () => {
+    const { bytes } = await write(RECORDS);
+    expect(readWorkbookText(bytes).sheetNames).toEqual(['usage_records', 'categories']);
   });
 
   it('writes the header row exactly in the platform order', async () => {
-    const path = join(dir, 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, WORKBOOK);
-    const ws = sheet(await load(path), 'usage_records');
-    expect(rowValues(ws, 1, ws.getRow(1).cellCount)).toEqual(HEADER);
+    const { bytes } = await write(RECORDS);
+    expect(readWorkbookText(bytes).header).toEqual(HEADER);
     expect([...RECORD_HEADER]).toEqual(HEADER);
   });
 
   it('writes every column of a record', async () => {
-    const path = join(dir, 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, WORKBOOK);
-    const ws = sheet(await load(path), 'usage_records');
-    const values = rowValues(ws, 2, HEADER.length).map((v) => v ?? '');
-    expect(Object.fromEntries(HEADER.map((h, i) => [h, values[i]]))).toEqual({
+    const { bytes } = await write(RECORDS);
+    expect(readWorkbookText(bytes).records[0]).toEqual({
       record_id: 'PAYER1-2026-10-123456789012-AmazonEC2',
       record_note: 'Amazon Elastic Compute Cloud',
       item_search_criteria: 'item.mpn',
       item_search_value: 'AWS-USAGE',
-      amount: 12.34,
-      quantity: 1,
+      amount: '12.34',
+      quantity: '1',
       start_time_utc: '2026-10-01 00:00:00',
       end_time_utc: '2026-10-31 23:59:59',
       asset_search_criteria: 'parameter.aws_account_id',
@@ -167,145 +165,143 @@ describe('ExcelWorkbookWriter.write()', () => {
     });
   });
 
+  it('writes amount and quantity as number cells, negative and large amounts too, and never -0', async () => {
+    const { bytes } = await write(RECORDS);
+    const sheet = sheetOf(readBook(bytes), 'usage_records');
+    const rows = RECORDS.map((_, i) => i + 2);
+    expect(rows.map((r) => [cell(sheet, `E${r}`)?.t, cell(sheet, `E${r}`)?.v])).toEqual(
+      [12.34, -0.5, 1234567.89, 0.1, 0.2, 0].map((v) => ['n', v]),
+    );
+    expect(rows.map((r) => [cell(sheet, `F${r}`)?.t, cell(sheet, `F${r}`)?.v])).toEqual(RECORDS.map(() => ['n', 1]));
+    expect(await part(bytes, 'xl/worksheets/sheet1.xml')).not.toContain('<v>-0</v>');
+  });
+
+  it('writes text as inline strings (no shared strings table) and v.marketplace_service as the text true or false', async () => {
+    const { bytes } = await write(RECORDS);
+    const sheet = sheetOf(readBook(bytes), 'usage_records');
+    const flags = RECORDS.map((_, i) => cell(sheet, `R${i + 2}`));
+    expect(flags.map((c) => [c?.t, c?.v])).toEqual(['false', 'false', 'true', 'false', 'false', 'false'].map((v) => ['s', v]));
+    expect(Object.keys((await JSZip.loadAsync(bytes)).files)).not.toContain('xl/sharedStrings.xml');
+    expect(await part(bytes, 'xl/worksheets/sheet1.xml')).toContain('t="inlineStr"');
+  });
+
   it("keeps a product template's columns and order, fills the known ones, leaves unknown ones empty and adds only the filled columns it lacks", async () => {
-    const path = join(dir, 'usage.xlsx');
     const template = ['record_id', 'amount', 'quantity', 'item_search_criteria', 'item_search_value', 'vendor_comment', 'start_time_utc', 'end_time_utc', 'asset_search_criteria', 'asset_search_value', 'item_unit', 'item_precision'];
-    const result = await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, columns: template });
-    const ws = sheet(await load(path), 'usage_records');
-    const header = rowValues(ws, 1, ws.getRow(1).cellCount);
-    expect(header).toEqual([...template, 'record_note', 'category_id', 'v.marketplace_service']);
-    const values = rowValues(ws, 2, header.length).map((v) => v ?? '');
-    expect(Object.fromEntries(header.map((h, i) => [String(h), values[i]]))).toMatchObject({
+    const { bytes, proof } = await write(RECORDS, { ...SHAPE, columns: template });
+    const content = readWorkbookText(bytes);
+    expect(content.header).toEqual([...template, 'record_note', 'category_id', 'v.marketplace_service']);
+    expect(content.records[0]).toEqual({
       record_id: 'PAYER1-2026-10-123456789012-AmazonEC2',
-      amount: 12.34,
-      quantity: 1,
+      amount: '12.34',
+      quantity: '1',
+      item_search_criteria: 'item.mpn',
+      item_search_value: 'AWS-USAGE',
       vendor_comment: '',
-      item_unit: '',
+      start_time_utc: '2026-10-01 00:00:00',
       end_time_utc: '2026-10-31 23:59:59',
+      asset_search_criteria: 'parameter.aws_account_id',
+      asset_search_value: '123456789012',
+      item_unit: '',
+      item_precision: '',
       record_note: 'Amazon Elastic Compute Cloud',
+      category_id: 'aws_services',
       'v.marketplace_service': 'false',
     });
-    expect(new Money(result.total).equals(new Money('1234580.03'))).toBe(true);
+    expect(proof.total).toBe('1234580.03');
   });
 
-  it('writes amounts as numeric cells, including negative and large ones, and quantity 1', async () => {
-    const path = join(dir, 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, WORKBOOK);
-    const ws = sheet(await load(path), 'usage_records');
-    const amounts = RECORDS.map((_, i) => ws.getRow(i + 2).getCell(5));
-    const quantities = RECORDS.map((_, i) => ws.getRow(i + 2).getCell(6));
-    expect(amounts.map((c) => c.type)).toEqual(RECORDS.map(() => ExcelJS.ValueType.Number));
-    expect(amounts.map((c) => c.value)).toEqual([12.34, -0.5, 1234567.89, 0.1, 0.2, 0]);
-    expect(quantities.map((c) => [c.type, c.value])).toEqual(RECORDS.map(() => [ExcelJS.ValueType.Number, 1]));
-  });
-
-  it('writes v.marketplace_service as the text true or false', async () => {
-    const path = join(dir, 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, WORKBOOK);
-    const ws = sheet(await load(path), 'usage_records');
-    const cells = RECORDS.map((_, i) => ws.getRow(i + 2).getCell(18));
-    expect(cells.map((c) => c.value)).toEqual(['false', 'false', 'true', 'false', 'false', 'false']);
-    expect(cells.every((c) => c.type === ExcelJS.ValueType.String)).toBe(true);
-  });
-
-  it('writes the categories sheet with its header and one row per category', async () => {
-    const path = join(dir, 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, WORKBOOK);
-    const ws = sheet(await load(path), 'categories');
-    expect(rowValues(ws, 1, 3)).toEqual(['category_id', 'category_name', 'category_description']);
-    expect([2, 3, 4].map((r) => rowValues(ws, r, 3))).toEqual([
-      ['aws_services', 'AWS services', 'Usage of AWS services'],
-      ['aws_marketplace', "'=Marketplace", "'-third party software"],
-      ['aws_support', 'AWS support', "'@support plans"],
+  it('writes the categories sheet with its header and one row per category, neutralised', async () => {
+    const { bytes } = await write(RECORDS);
+    const content = readWorkbookText(bytes);
+    expect(content.categoriesHeader).toEqual(['category_id', 'category_name', 'category_description']);
+    expect(content.categories).toEqual([
+      { category_id: 'aws_services', category_name: 'AWS services', category_description: 'Usage of AWS services' },
+      { category_id: 'aws_marketplace', category_name: "'=Marketplace", category_description: "'-third party software" },
+      { category_id: 'aws_support', category_name: 'AWS support', category_description: "'@support plans" },
     ]);
-    expect(ws.getRow(5).hasValues).toBe(false);
-  });
-
-  it('returns the exact decimal sum of the amount column as read back, and the row count', async () => {
-    const result = await new ExcelWorkbookWriter().write(join(dir, 'usage.xlsx'), WORKBOOK);
-    const expected = RECORDS.reduce((t, r) => t.plus(new Money(r.amount)), new Money(0));
-    expect(result.rows).toBe(RECORDS.length);
-    expect(result.total).toBe('1234580.03'); // 12.34 - 0.50 + 1234567.89 + 0.10 + 0.20 + 0.00
-    expect(new Money(result.total).equals(expected)).toBe(true);
   });
 
   it('neutralises text that begins with = + - @ tab or CR, and writes no formula anywhere', async () => {
-    const path = join(dir, 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, WORKBOOK);
-    const book = await load(path);
-    const ws = sheet(book, 'usage_records');
-    const column = (c: number) => RECORDS.map((_, i) => ws.getRow(i + 2).getCell(c).value);
-    expect(column(2)).toEqual([
+    const { bytes } = await write(RECORDS);
+    const content = readWorkbookText(bytes);
+    expect(content.records.map((r) => r['record_note'])).toEqual([
       'Amazon Elastic Compute Cloud',
       `'=HYPERLINK("http://evil","x")`,
       "'+Marketplace product",
       "'@SUM(A1:A9)",
       "'\tTabbed service",
-      "'\nCR service", // XML parsers normalise a raw CR to LF; the quote still leads
+      "'\rCR service",
     ]);
-    expect(column(1)[3]).toBe("'-starts-with-minus");
-    expect(column(10)[3]).toBe("'@AS-1234");
+    expect(content.records[3]).toMatchObject({ record_id: "'-starts-with-minus", asset_search_value: "'@AS-1234" });
 
-    let cells = 0;
-    for (const each of book.worksheets) {
-      each.eachRow({ includeEmpty: true }, (row) => {
-        row.eachCell({ includeEmpty: true }, (cell) => {
-          cells++;
-          expect(cell.type).not.toBe(ExcelJS.ValueType.Formula);
-          expect(cell.formula).toBeUndefined();
-        });
-      });
-    }
-    expect(cells).toBe(HEADER.length * (RECORDS.length + 1) + 3 * 4);
+    const book = readBook(bytes);
+    const cells = book.SheetNames.flatMap((name) => Object.entries(sheetOf(book, name)).filter(([key]) => !key.startsWith('!')));
+    expect(cells.filter(([, c]) => (c as XLSX.CellObject).f !== undefined)).toEqual([]);
+    for (const path of ['xl/worksheets/sheet1.xml', 'xl/worksheets/sheet2.xml']) expect(await part(bytes, path)).not.toContain('<f');
   });
 
-  it('uses the configured records sheet name', async () => {
-    const path = join(dir, 'usage.xlsx');
-    await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, recordsSheetName: 'records' });
-    const content = await readUsageWorkbook(path, 'records');
-    expect(content.header).toEqual(HEADER);
-    expect(content.records.map((r) => r['amount'])).toEqual(['12.34', '-0.5', '1234567.89', '0.1', '0.2', '0']);
+  it('writes text with XML special characters, CR, control characters and _xHHHH_ that reads back unchanged', async () => {
+    const notes = ['AT&amp;T &lt;x&gt;', 'a & b <c> "d" \'e\'', ' leading and trailing ', 'line\nbreak', 'carriage\rreturn', 'bell\u0007', '_x0041_ stays', 'ünïcödé € 😀', ']]>'];
+    const records = notes.map((note, i) => record({ recordId: `r${i}`, note }));
+    const { bytes } = await write(records);
+    expect(readWorkbookText(bytes).records.map((r) => r['record_note'])).toEqual(notes);
+  });
+
+  it('uses the configured records sheet name, also one of 31 characters with & and spaces', async () => {
+    const name = 'Usage & records 2026-10 (PAYER)';
+    expect(name).toHaveLength(31);
+    for (const sheetName of ['records', name]) {
+      const { bytes, proof } = await write(RECORDS, { ...SHAPE, recordsSheetName: sheetName });
+      const content = readWorkbookText(bytes, sheetName);
+      expect(content.sheetNames).toEqual([sheetName, 'categories']);
+      expect(content.records.map((r) => r['amount'])).toEqual(['12.34', '-0.5', '1234567.89', '0.1', '0.2', '0']);
+      expect(proof.rows).toBe(RECORDS.length);
+    }
+  });
+
+  it('names the records sheet usage_records when the setting is empty', async () => {
+    const { bytes } = await write(RECORDS, { ...SHAPE, recordsSheetName: '' });
+    expect(readWorkbookText(bytes).sheetNames).toEqual(['usage_records', 'categories']);
+  });
+
+  it('is read the same by exceljs: sheets, header, number amounts and text', async () => {
+    const { bytes } = await write(RECORDS);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(bytes) as unknown as ArrayBuffer);
+    expect(book.worksheets.map((ws) => ws.name)).toEqual(['usage_records', 'categories']);
+    const ws = book.getWorksheet('usage_records');
+    expect(ws?.getRow(1).values).toEqual([undefined, ...HEADER]);
+    const amounts = RECORDS.map((_, i) => ws?.getRow(i + 2).getCell(5));
+    expect(amounts.map((c) => [c?.type, c?.value])).toEqual([12.34, -0.5, 1234567.89, 0.1, 0.2, 0].map((v) => [ExcelJS.ValueType.Number, v]));
+    expect(ws?.getRow(3).getCell(2).value).toBe(`'=HYPERLINK("http://evil","x")`);
+    expect(book.getWorksheet('categories')?.getRow(3).values).toEqual([undefined, 'aws_marketplace', "'=Marketplace", "'-third party software"]);
   });
 
   it('writes a workbook with no records: header only, total 0', async () => {
-    const path = join(dir, 'empty.xlsx');
-    const result = await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, records: [] });
-    expect(result).toEqual({ total: '0', rows: 0 });
-    expect((await readUsageWorkbook(path)).header).toEqual(HEADER);
+    const { bytes, proof } = await write([]);
+    expect(proof).toEqual({ total: '0', rows: 0, bytes: bytes.byteLength });
+    const content = readWorkbookText(bytes);
+    expect(content.header).toEqual(HEADER);
+    expect(content.records).toEqual([]);
   });
 
-  it('refuses a workbook without categories', async () => {
-    const write = new ExcelWorkbookWriter().write(join(dir, 'x.xlsx'), { ...WORKBOOK, categories: [] });
-    await expect(write).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('category') });
-  });
-
-  it('refuses a record whose category is not in the categories sheet', async () => {
-    const records = [record({ categoryId: 'unknown_category' })];
-    const write = new ExcelWorkbookWriter().write(join(dir, 'x.xlsx'), { ...WORKBOOK, records });
-    await expect(write).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('unknown_category') });
-  });
-
-  it('refuses an amount a number cell cannot hold exactly, and writes no file', async () => {
-    const path = join(dir, 'x.xlsx');
-    const records = [record({ amount: '12345678901234567.891' })];
-    await expect(new ExcelWorkbookWriter().write(path, { ...WORKBOOK, records })).rejects.toMatchObject({
-      code: 'INTERNAL',
-    });
-    await expect(readUsageWorkbook(path)).rejects.toMatchObject({ code: 'IO' });
-  });
-
-  it('fails with IO naming the path when the file cannot be written', async () => {
-    const blocker = join(dir, 'a-file');
-    await writeFile(blocker, 'x');
-    const path = join(blocker, 'usage.xlsx');
-    await expect(new ExcelWorkbookWriter().write(path, WORKBOOK)).rejects.toMatchObject({
-      code: 'IO',
-      where: { file: path },
-    });
+  it('writes the same bytes for the same records', async () => {
+    const first = await write(RECORDS);
+    const second = await write(RECORDS);
+    expect(Buffer.from(second.bytes).equals(Buffer.from(first.bytes))).toBe(true);
   });
 });
 
-describe('ExcelWorkbookWriter.write() at scale and at the edges', () => {
+describe('StreamingWorkbookWriter: the proof', () => {
+  it('returns the exact sum of the amount cells as written, the record rows and the bytes produced', async () => {
+    const { bytes, proof } = await write(RECORDS);
+    const cells = readWorkbookText(bytes).records.map((r) => new Money(r['amount'] ?? 'NaN'));
+    const expected = RECORDS.reduce((t, r) => t.plus(new Money(r.amount)), new Money(0));
+    expect(proof).toEqual({ total: '1234580.03', rows: RECORDS.length, bytes: bytes.byteLength });
+    expect(new Money(proof.total).equals(cells.reduce((t, c) => t.plus(c), new Money(0)))).toBe(true);
+    expect(new Money(proof.total).equals(expected)).toBe(true);
+  });
+
   it('round-trips 15,000 records with the exact total and every amount as stored', async () => {
     const records = Array.from({ length: 15_000 }, (_, i) =>
       record({
@@ -315,55 +311,166 @@ describe('ExcelWorkbookWriter.write() at scale and at the edges', () => {
         marketplaceService: i % 10 === 0,
       }),
     );
-    const path = join(dir, 'big.xlsx');
-    const result = await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, records });
+    const { bytes, proof } = await write(records);
     const expected = records.reduce((t, r) => t.plus(new Money(r.amount)), new Money(0));
-    expect(result.rows).toBe(15_000);
-    expect(new Money(result.total).equals(expected)).toBe(true);
+    expect(proof.rows).toBe(15_000);
+    expect(new Money(proof.total).equals(expected)).toBe(true);
 
-    const content = await readUsageWorkbook(path);
-    expect(content.header).toEqual(HEADER);
+    const content = readWorkbookText(bytes);
     expect(content.records).toHaveLength(15_000);
     expect(content.records.map((r) => r['amount'])).toEqual(records.map((r) => String(Number(r.amount))));
     expect(content.records[9]).toMatchObject({ record_id: records[9]?.recordId, record_note: "'=SUM(A1)", quantity: '1' });
     expect(content.records[14_999]?.['v.marketplace_service']).toBe('false');
     expect(content.categories).toHaveLength(3);
   });
+});
 
-  it('writes text with XML special characters that reads back unchanged', async () => {
-    const notes = ['AT&amp;T &lt;x&gt;', 'a & b <c> "d" \'e\'', ' leading and trailing ', 'line\nbreak', 'ünïcödé € 😀', ']]>'];
-    const records = notes.map((note, i) => record({ recordId: `r${i}`, note }));
-    const path = join(dir, 'xml.xlsx');
-    await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, records });
-    expect((await readUsageWorkbook(path)).records.map((r) => r['record_note'])).toEqual(notes);
-  });
-
-  it('writes the same workbook twice in a row with the same result', async () => {
-    const writer = new ExcelWorkbookWriter();
-    const first = await writer.write(join(dir, 'a.xlsx'), WORKBOOK);
-    const second = await writer.write(join(dir, 'a.xlsx'), { ...WORKBOOK, recordsSheetName: 'other' });
-    expect(second).toEqual(first);
-    expect((await readUsageWorkbook(join(dir, 'a.xlsx'), 'other')).records).toHaveLength(RECORDS.length);
+describe('StreamingWorkbookWriter: refusals', () => {
+  it('refuses a shape without categories', () => {
+    const error = thrown(() => new StreamingWorkbookWriter().open({ ...SHAPE, categories: [] }));
+    expect(error).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('category') });
   });
 
   it.each([['Categories'], ['usage/records'], ['a[1]'], ["'quoted'"], ['x'.repeat(32)], ['history']])(
-    'refuses the records sheet name %j with INTERNAL, and writes no file',
-    async (name) => {
-      const path = join(dir, 'x.xlsx');
-      await expect(new ExcelWorkbookWriter().write(path, { ...WORKBOOK, recordsSheetName: name })).rejects.toMatchObject({
-        code: 'INTERNAL',
-        where: { setting: 'recordsSheetName', value: name },
-      });
-      await expect(readUsageWorkbook(path)).rejects.toMatchObject({ code: 'IO' });
+    'refuses the records sheet name %j with INTERNAL',
+    (name) => {
+      const error = thrown(() => new StreamingWorkbookWriter().open({ ...SHAPE, recordsSheetName: name }));
+      expect(error).toMatchObject({ code: 'INTERNAL', where: { setting: 'recordsSheetName', value: name } });
     },
   );
 
-  it('accepts a records sheet name of 31 characters with spaces and &', async () => {
-    const name = 'Usage & records 2026-10 (PAYER)'; // 31 characters
-    expect(name).toHaveLength(31);
-    const path = join(dir, 'named.xlsx');
-    const result = await new ExcelWorkbookWriter().write(path, { ...WORKBOOK, recordsSheetName: name });
-    expect(result.rows).toBe(RECORDS.length);
-    expect((await load(path)).worksheets.map((ws) => ws.name)).toEqual([name, 'categories']);
+  it('refuses a record whose category is not in the categories sheet, and the content fails with it', async () => {
+    const draft = new StreamingWorkbookWriter().open(SHAPE);
+    const stored = readAll(draft.content);
+    await draft.add(RECORDS[0] as WorkbookRecord);
+    const error = thrown(() => draft.add(record({ categoryId: 'unknown_category' })));
+    expect(error).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('unknown_category') });
+    await expect(stored).rejects.toBe(error);
+    await expect(draft.finish()).rejects.toBe(error);
+  });
+
+  it('refuses an amount a number cell cannot hold exactly, and the content fails with it', async () => {
+    const draft = new StreamingWorkbookWriter().open(SHAPE);
+    const stored = readAll(draft.content);
+    const error = thrown(() => draft.add(record({ amount: '12345678901234567.891' })));
+    expect(error).toMatchObject({ code: 'INTERNAL', where: { column: 'amount', value: '12345678901234567.891' } });
+    await expect(stored).rejects.toBe(error);
+  });
+
+  it('refuses the record after the last one the sheet holds, naming the limit and the sheet', async () => {
+    expect(MAX_RECORDS).toBe(1_048_575); // an xlsx sheet's 1,048,576 rows less the header; a smaller limit here
+    const draft = new StreamingWorkbookWriter({ maxRecords: 3 }).open({ ...SHAPE, recordsSheetName: 'records' });
+    const stored = readAll(draft.content);
+    for (const each of RECORDS.slice(0, 3)) await draft.add(each);
+    const error = thrown(() => draft.add(RECORDS[3] as WorkbookRecord));
+    expect(error.code).toBe('INTERNAL');
+    expect(error.message).toContain('records sheet holds at most 3 records');
+    expect(error.message).toContain('1048576 rows');
+    expect(error.where).toMatchObject({ value: 'records', row: 5 });
+    await expect(stored).rejects.toBe(error);
+  });
+
+  it('refuses add and finish after finish', async () => {
+    const draft = new StreamingWorkbookWriter().open(SHAPE);
+    const stored = readAll(draft.content);
+    await draft.finish();
+    await stored;
+    expect(thrown(() => draft.add(RECORDS[0] as WorkbookRecord)).code).toBe('INTERNAL');
+    await expect(draft.finish()).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});
+
+describe('StreamingWorkbookWriter: streaming', () => {
+  /** Adds records until `add` asks to wait; returns how many went in and the wait. */
+  function addUntilWait(draft: WorkbookDraft, limit: number): { added: number; wait: Promise<void> | undefined } {
+    for (let i = 0; i < limit; i++) {
+      const wait = draft.add(record({ recordId: `r${i}`, assetSearchValue: String(100000000000 + i) }));
+      if (wait !== undefined) return { added: i + 1, wait };
+    }
+    return { added: limit, wait: undefined };
+  }
+
+  it('makes add wait while nobody reads the content, and completes once it is read', async () => {
+    const draft = new StreamingWorkbookWriter().open(SHAPE);
+    const { added, wait } = addUntilWait(draft, 200_000);
+    expect(wait).toBeInstanceOf(Promise);
+    expect(added).toBeLessThan(200_000);
+    let resumed = false;
+    void wait?.then(() => (resumed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resumed).toBe(false);
+
+    const stored = readAll(draft.content);
+    await wait;
+    const proof = await draft.finish();
+    const content = readWorkbookText(await stored);
+    expect(proof.rows).toBe(added);
+    expect(content.records).toHaveLength(added);
+    expect(content.records[added - 1]?.['record_id']).toBe(`r${added - 1}`);
+  });
+
+  it('writes a complete, correct file for a slow consumer', async () => {
+    const records = Array.from({ length: 6_000 }, (_, i) => record({ recordId: `r${i}`, amount: `${i % 100}.${String(i % 97).padStart(2, '0')}` }));
+    const draft = new StreamingWorkbookWriter().open(SHAPE);
+    const slow = (async () => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of draft.content) {
+        await new Promise((resolve) => setImmediate(resolve)); // behind the writer: its buffers fill
+        chunks.push(chunk);
+      }
+      return Buffer.concat(chunks);
+    })();
+    let waits = 0;
+    for (const each of records) {
+      const wait = draft.add(each);
+      if (wait !== undefined) {
+        waits++;
+        await wait;
+      }
+    }
+    const proof = await draft.finish();
+    const bytes = await slow;
+    expect(waits).toBeGreaterThan(0);
+    expect(proof).toMatchObject({ rows: 6_000, bytes: bytes.byteLength });
+    const content = readWorkbookText(bytes);
+    expect(content.records.map((r) => r['record_id'])).toEqual(records.map((r) => r.recordId));
+    const cells = content.records.reduce((t, r) => t.plus(new Money(r['amount'] ?? 'NaN')), new Money(0));
+    expect(new Money(proof.total).equals(cells)).toBe(true);
+  });
+
+  it('ends the content with the reason of an abort, and rejects a waiting add and finish', async () => {
+    const draft = new StreamingWorkbookWriter().open(SHAPE);
+    const { wait } = addUntilWait(draft, 200_000);
+    const reason = new ConnectorError('ABORTED', 'stopped');
+    const stored = readAll(draft.content);
+    draft.abort(reason);
+    await expect(stored).rejects.toBe(reason);
+    await expect(wait).rejects.toBe(reason);
+    expect(thrown(() => draft.add(RECORDS[0] as WorkbookRecord))).toBe(reason);
+    await expect(draft.finish()).rejects.toBe(reason);
+  });
+
+  it('fails the draft when its consumer stops reading before the end', async () => {
+    const draft = new StreamingWorkbookWriter().open(SHAPE);
+    const { wait } = addUntilWait(draft, 200_000);
+    for await (const chunk of draft.content) {
+      expect(chunk.byteLength).toBeGreaterThan(0);
+      break;
+    }
+    await expect(wait).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('not read to its end') });
+    await expect(draft.finish()).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
+  it('lets an abort after finish change nothing', async () => {
+    const { proof } = await (async () => {
+      const draft = new StreamingWorkbookWriter().open(SHAPE);
+      const stored = readAll(draft.content);
+      await draft.add(RECORDS[0] as WorkbookRecord);
+      const written = await draft.finish();
+      draft.abort(new Error('late'));
+      await stored;
+      return { proof: written };
+    })();
+    expect(proof).toMatchObject({ total: '12.34', rows: 1 });
   });
 });
