@@ -80,9 +80,34 @@ const FIXED_TEXT = /^([+-]?)(\d+)(?:\.(\d{0,12}))?$/;
 const ENGINE_TEXT = /^-?\d+\.\d{12}$/;
 
 /**
+ * An amount as a running sum holds it: a BigInt count of 1e-12 units when its text
+ * has at most 12 decimals (what the engines return: DECIMAL(38, 12)), else `Money`.
+ * Parse an amount once with `sumPart` and add it to several sums without parsing
+ * (or allocating a decimal) again.
+ */
+export type SumPart = bigint | Money;
+
+/** Parses a decimal string ('' is zero) into a `SumPart`; throws on text that is not a decimal. */
+export function sumPart(text: string): SumPart {
+  // What the engines return: exactly 12 decimals ("-0.500000000000"); the digits
+  // without the dot are the count of 1e-12 units (the pattern rules out what BigInt
+  // would also read, such as hex or blanks).
+  const dot = text.length - SUM_SCALE - 1;
+  if (dot > 0 && text.charCodeAt(dot) === 46 /* . */ && ENGINE_TEXT.test(text)) {
+    return BigInt(text.slice(0, dot) + text.slice(dot + 1));
+  }
+  const m = FIXED_TEXT.exec(text);
+  if (m !== null) {
+    const units = BigInt(`${m[2] ?? '0'}${(m[3] ?? '').padEnd(SUM_SCALE, '0')}`);
+    return m[1] === '-' ? -units : units;
+  }
+  return text === '' ? 0n : money(text);
+}
+
+/**
  * An exact running sum of decimal strings, fast on the hot path: text with at most
- * 12 decimals (what the engines return: DECIMAL(38, 12)) is added as a BigInt count
- * of 1e-12 units; any other decimal text is added as `Money`. Exact either way.
+ * 12 decimals is added as a BigInt count of 1e-12 units (no decimal allocated); any
+ * other decimal text is added as `Money`. Exact either way.
  */
 export class MoneySum {
   private units = 0n;
@@ -90,25 +115,26 @@ export class MoneySum {
 
   /** Adds a decimal string ('' is zero); throws on text that is not a decimal. */
   add(text: string): this {
-    // What the engines return: exactly 12 decimals ("-0.500000000000"); the digits
-    // without the dot are the count of 1e-12 units. Checked by BigInt itself.
-    const dot = text.length - SUM_SCALE - 1;
-    if (dot > 0 && text.charCodeAt(dot) === 46 /* . */ && ENGINE_TEXT.test(text)) {
-      this.units += BigInt(text.slice(0, dot) + text.slice(dot + 1));
-      return this;
-    }
-    const m = FIXED_TEXT.exec(text);
-    if (m !== null) {
-      const units = BigInt(`${m[2] ?? '0'}${(m[3] ?? '').padEnd(SUM_SCALE, '0')}`);
-      this.units += m[1] === '-' ? -units : units;
-    } else if (text !== '') {
-      this.rest = this.rest.plus(money(text));
-    }
+    return this.addPart(sumPart(text));
+  }
+
+  /** Adds an amount parsed by `sumPart`. */
+  addPart(part: SumPart): this {
+    if (typeof part === 'bigint') this.units += part;
+    else this.rest = this.rest.plus(part);
     return this;
   }
 
   /** The sum so far. */
   value(): Money {
-    return this.units === 0n ? this.rest : new Money(this.units.toString()).times(SUM_UNIT).plus(this.rest);
+    if (this.units === 0n) return this.rest;
+    const negative = this.units < 0n;
+    const digits = (negative ? -this.units : this.units).toString().padStart(SUM_SCALE + 1, '0');
+    // Up to 40 digits the units times 1e-12 are exact: write the point in rather than multiply.
+    const units =
+      digits.length <= 40
+        ? new Money(`${negative ? '-' : ''}${digits.slice(0, -SUM_SCALE)}.${digits.slice(-SUM_SCALE)}`)
+        : new Money(this.units.toString()).times(SUM_UNIT);
+    return this.rest.isZero() ? units : units.plus(this.rest);
   }
 }

@@ -121,3 +121,21 @@ export interface RatedPayer {
 }
 
 export type RatingOutcome = { ok: true; payer: RatedPayer } | { ok: false; problems: RatingProblem[]; reconciliation?: Reconciliation };
+
+/** What `startPayerRating` needs: a `RatePayerInput` without the groups, which arrive one account at a time. */
+export type PayerRatingInput = Omit<RatePayerInput, 'groups'>;
+
+/** A rated account without its records (they went out as the account was rated). */
+export type RatedAccountSummary = Omit<RatedAccount, 'records'>;
+
+/**
+ * A rated payer without its records: everything `RatedPayer` carries but `records`
+ * and `accounts[].records`, so its size grows with accounts, never with records.
+ */
+export interface RatedPayerSummary extends Omit<RatedPayer, 'records' | 'accounts'> {
+  accounts: RatedAccountSummary[];
+  /** How many records the accounts returned in all (the file's record count). */
+  recordCount: number;
+}
+
+export type PayerRatingOutcome = { ok: true; payer: RatedPayerSummary } | { ok: false; problems: RatingProblem[]; reconciliation?: Reconciliation };

@@ -36,7 +36,7 @@ export interface AccountSupport {
  * The plan seen in each account's support rows: the product code of its largest
  * single support row (ties: the alphabetically first code); `basic` when none.
  */
-export function detectPlans(groups: CurGroup[], catalog: SupportCatalog): Map<string, DetectedSupport> {
+export function detectPlans(groups: readonly CurGroup[], catalog: SupportCatalog): Map<string, DetectedSupport> {
   const best = new Map<string, { code: string; max: Money; cur: Money }>();
   for (const g of groups) {
     const plan = catalog.productCodes[g.productCode];
@@ -81,52 +81,91 @@ export type SupportLinesOutcome =
   | { ok: true; accounts: Map<string, AccountSupport>; mismatches: { accountId: string; ordered: SupportPlan; detected: string }[] }
   | { ok: false; problems: SupportProblem[] };
 
+/** One account's support line as `accountSupport` sees it. */
+export interface AccountSupportInput {
+  accountId: string;
+  /** `support_level` as ordered ('' = default). */
+  orderedPlan: string;
+  /** What the account's support rows show; undefined when it has none. */
+  detected: DetectedSupport | undefined;
+  /** The account's support base in USD (negative counts as 0). */
+  supportBase: Money;
+  source: 'ordered' | 'detected';
+  catalog: SupportCatalog;
+  /** `YYYY-MM-DD`: the first day of the billing period selects the table. */
+  periodStart: string;
+}
+
+export type AccountSupportOutcome =
+  | { ok: true; support: AccountSupport; mismatch: { accountId: string; ordered: SupportPlan; detected: string } | undefined }
+  | { ok: false; problem: SupportProblem };
+
+/** Works out one account's billed plan and fee, and whether its ordered and detected plans differ. */
+export function accountSupport(input: AccountSupportInput): AccountSupportOutcome {
+  const { accountId } = input;
+  const given = input.orderedPlan.trim();
+  const orderedText = given === '' ? DEFAULT_ORDERED_PLAN : given;
+  if (!isSupportPlan(orderedText)) {
+    return { ok: false, problem: { code: 'CONFIG_INVALID', account: accountId, value: given, message: `account ${accountId}: support_level ${JSON.stringify(given)} is not a known plan` } };
+  }
+  const ordered: SupportPlan = orderedText;
+  const seen = input.detected;
+  const detected: DetectedPlan = seen?.plan ?? 'basic';
+  const mismatch = ordered !== detected ? { accountId, ordered, detected } : undefined;
+  const billedText = input.source === 'ordered' ? ordered : detected;
+  if (billedText === 'unknown') {
+    return {
+      ok: false,
+      problem: {
+        code: 'SUPPORT_TABLE_MISSING',
+        account: accountId,
+        value: seen?.productCode ?? '',
+        message: `account ${accountId}: support product ${seen?.productCode ?? ''} maps to no known plan (supportPlanSource detected)`,
+      },
+    };
+  }
+  const billed: SupportPlan = billedText;
+  const base = input.supportBase;
+  const baseUsd = toExactText(base.isNegative() ? ZERO : base);
+  const curSupportUsd = toExactText(seen?.cur ?? ZERO);
+  if (billed === 'basic') return { ok: true, support: { ordered, detected, billed, table: null, baseUsd, feeUsd: null, curSupportUsd }, mismatch };
+  const table = tableFor(input.catalog, billed, input.periodStart);
+  if (table === undefined) {
+    return {
+      ok: false,
+      problem: {
+        code: 'SUPPORT_TABLE_MISSING',
+        account: accountId,
+        value: billed,
+        message: `account ${accountId}: no ${billed} support fee table is valid on ${input.periodStart} (config/support-plans.json)`,
+      },
+    };
+  }
+  const fee = supportFee(table, base);
+  return { ok: true, support: { ordered, detected, billed, table: table.id, baseUsd, feeUsd: toExactText(fee), curSupportUsd }, mismatch };
+}
+
 /** Works out each account's billed plan and fee; any account without a usable plan or table is a problem. */
 export function supportLines(input: SupportLinesInput): SupportLinesOutcome {
   const problems: SupportProblem[] = [];
   const accounts = new Map<string, AccountSupport>();
   const mismatches: { accountId: string; ordered: SupportPlan; detected: string }[] = [];
   for (const accountId of input.accounts) {
-    const given = input.orderedPlan(accountId).trim();
-    const orderedText = given === '' ? DEFAULT_ORDERED_PLAN : given;
-    if (!isSupportPlan(orderedText)) {
-      problems.push({ code: 'CONFIG_INVALID', account: accountId, value: given, message: `account ${accountId}: support_level ${JSON.stringify(given)} is not a known plan` });
+    const outcome = accountSupport({
+      accountId,
+      orderedPlan: input.orderedPlan(accountId),
+      detected: input.detected.get(accountId),
+      supportBase: input.supportBase.get(accountId) ?? ZERO,
+      source: input.source,
+      catalog: input.catalog,
+      periodStart: input.periodStart,
+    });
+    if (!outcome.ok) {
+      problems.push(outcome.problem);
       continue;
     }
-    const ordered: SupportPlan = orderedText;
-    const seen = input.detected.get(accountId);
-    const detected: DetectedPlan = seen?.plan ?? 'basic';
-    if (ordered !== detected) mismatches.push({ accountId, ordered, detected });
-    const billedText = input.source === 'ordered' ? ordered : detected;
-    if (billedText === 'unknown') {
-      problems.push({
-        code: 'SUPPORT_TABLE_MISSING',
-        account: accountId,
-        value: seen?.productCode ?? '',
-        message: `account ${accountId}: support product ${seen?.productCode ?? ''} maps to no known plan (supportPlanSource detected)`,
-      });
-      continue;
-    }
-    const billed: SupportPlan = billedText;
-    const base = input.supportBase.get(accountId) ?? ZERO;
-    const baseUsd = toExactText(base.isNegative() ? ZERO : base);
-    const curSupportUsd = toExactText(seen?.cur ?? ZERO);
-    if (billed === 'basic') {
-      accounts.set(accountId, { ordered, detected, billed, table: null, baseUsd, feeUsd: null, curSupportUsd });
-      continue;
-    }
-    const table = tableFor(input.catalog, billed, input.periodStart);
-    if (table === undefined) {
-      problems.push({
-        code: 'SUPPORT_TABLE_MISSING',
-        account: accountId,
-        value: billed,
-        message: `account ${accountId}: no ${billed} support fee table is valid on ${input.periodStart} (config/support-plans.json)`,
-      });
-      continue;
-    }
-    const fee = supportFee(table, base);
-    accounts.set(accountId, { ordered, detected, billed, table: table.id, baseUsd, feeUsd: toExactText(fee), curSupportUsd });
+    if (outcome.mismatch !== undefined) mismatches.push(outcome.mismatch);
+    accounts.set(accountId, outcome.support);
   }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, accounts, mismatches };
