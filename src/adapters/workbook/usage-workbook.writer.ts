@@ -339,10 +339,11 @@ class StreamingDraft implements WorkbookDraft {
         });
       }
       amount = String(toCellNumber(record.amount));
-      xml = `<row r="${row}">`;
+      const r = String(row);
+      xml = `<row r="${r}">`;
       for (const cell of this.cells) {
         const tail = cell.tail(record, amount);
-        if (tail !== '') xml += cell.ref + row + tail;
+        if (tail !== '') xml += cell.ref + r + tail;
       }
       xml += '</row>';
     } catch (error) {

@@ -11,6 +11,7 @@ import {
 } from '../../../src/adapters/workbook/usage-workbook.writer.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
 import { Money } from '../../../src/domain/money.js';
+import { checkWorkbook } from '../../../src/sandbox/usage-files.check.js';
 import { readAll, readBook, readWorkbookText, sheetOf } from '../../support/read-workbook.js';
 
 const HEADER = [
@@ -275,6 +276,13 @@ describe('StreamingWorkbookWriter: what the workbook holds', () => {
     expect(amounts.map((c) => [c?.type, c?.value])).toEqual([12.34, -0.5, 1234567.89, 0.1, 0.2, 0].map((v) => [ExcelJS.ValueType.Number, v]));
     expect(ws?.getRow(3).getCell(2).value).toBe(`'=HYPERLINK("http://evil","x")`);
     expect(book.getWorksheet('categories')?.getRow(3).values).toEqual([undefined, 'aws_marketplace', "'=Marketplace", "'-third party software"]);
+  });
+
+  it("passes the sandbox platform's judgement of a price-rated file for its period", async () => {
+    const { bytes } = await write(RECORDS);
+    const verdict = checkWorkbook(bytes, 'usage.xlsx', { schema: 'pr', period: { from: '2026-10-01', to: '2026-10-31' } });
+    expect(verdict.errorDetail).toBeUndefined();
+    expect(verdict.content?.records).toHaveLength(RECORDS.length);
   });
 
   it('writes a workbook with no records: header only, total 0', async () => {
