@@ -9,6 +9,25 @@ import { renderTable } from './table.js';
 
 const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
 
+/** The `--format`s of `audit`. */
+export const AUDIT_FORMATS = ['table', 'json', 'html'] as const;
+export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+
+export function isAuditFormat(text: string): text is AuditFormat {
+  return (AUDIT_FORMATS as readonly string[]).includes(text);
+}
+
+/** The audit as `format` prints it: JSON (2-space indent), the HTML page or the table; each ends with a newline. */
+export function renderAudit(audit: OrganizationAudit, format: AuditFormat): string {
+  if (format === 'json') return `${JSON.stringify(audit, null, 2)}\n`;
+  return format === 'html' ? auditHtml(audit) : auditTable(audit);
+}
+
+/** What stdout says when the audit went to a file: the table's first line, and where. */
+export function writtenNote(audit: OrganizationAudit, path: string): string {
+  return `${auditTable(audit).split('\n')[0] ?? ''}\nwritten: ${path}\n`;
+}
+
 export function auditTable(audit: OrganizationAudit): string {
   const head = `Audit of payer ${audit.payerAccountId}${audit.period ? ` · ${audit.period}` : ''} · ${audit.findings.length} finding(s)`;
   const findings =

@@ -4,13 +4,14 @@
  * (usage per account, the plan AWS billed in the support rows) and the plans
  * detected through the Support API. The rules themselves are `auditPayer`.
  */
+import type { CurGroup } from '../../domain/cur.js';
 import { auditPayer, type AuditMember, type AuditSubscription, type Finding, type SeenPlan } from '../../domain/audit.js';
 import { MoneySum, toExactText } from '../../domain/money.js';
 import type { AccountModel } from '../../domain/orders/account-model.js';
 import { detectPlans } from '../../domain/support-lines.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
 import type { OrganizationsPort } from '../orders/ports.js';
-import type { CurSource } from '../ports.js';
+import type { CurAggregate, CurSource } from '../ports.js';
 
 export interface AuditPayerSettings {
   accountId: string;
@@ -57,23 +58,38 @@ export interface OrganizationAudit {
   plans: PlanComparison[];
 }
 
+/**
+ * What the month's CUR says of each account of `payerAccountId`: its usage (exact
+ * Σ of unblended cost) and the plan billed in its support rows. Reads the stream
+ * once, batch by batch, holding only the sums and the support groups (a few per
+ * account), never the whole month; the other payers' groups are skipped.
+ */
+async function monthSignals(aggregate: CurAggregate, payerAccountId: string, catalog: SupportCatalog): Promise<{ usage: Map<string, MoneySum>; billed: Map<string, string> }> {
+  const usage = new Map<string, MoneySum>();
+  const support: CurGroup[] = [];
+  for await (const batch of aggregate.groups) {
+    for (const g of batch) {
+      if (g.payerAccountId !== payerAccountId) continue;
+      const sum = usage.get(g.accountId) ?? new MoneySum();
+      sum.add(g.unblendedUsd);
+      usage.set(g.accountId, sum);
+      // The groups `detectPlans` reads: the catalog's support product codes.
+      if (Object.prototype.hasOwnProperty.call(catalog.productCodes, g.productCode)) support.push(g);
+    }
+  }
+  const billed = new Map<string, string>([...detectPlans(support, catalog)].map(([account, d]) => [account, d.plan]));
+  return { usage, billed };
+}
+
 export async function auditOrganization(deps: AuditOrganizationDeps, input: AuditOrganizationInput): Promise<OrganizationAudit> {
   const { payer, signal } = input;
   const accounts = await deps.organizations.listAccounts(signal);
   const invitations = await deps.organizations.listOpenInvitations(signal);
 
-  const usage = new Map<string, MoneySum>();
-  let billed = new Map<string, string>();
-  if (deps.cur && input.period) {
-    const aggregate = await deps.cur.aggregate({ period: input.period, listPrice: 'unblended', granularity: 'service', signal });
-    const groups = aggregate.groups.filter((g) => g.payerAccountId === payer.accountId);
-    for (const g of groups) {
-      const sum = usage.get(g.accountId) ?? new MoneySum();
-      sum.add(g.unblendedUsd);
-      usage.set(g.accountId, sum);
-    }
-    billed = new Map([...detectPlans(groups, deps.catalog)].map(([account, d]) => [account, d.plan]));
-  }
+  const { usage, billed } =
+    deps.cur && input.period
+      ? await monthSignals(await deps.cur.aggregate({ period: input.period, listPrice: 'unblended', granularity: 'service', signal }), payer.accountId, deps.catalog)
+      : { usage: new Map<string, MoneySum>(), billed: new Map<string, string>() };
   const members = accounts.map((a) => a.id).filter((id) => id !== payer.accountId);
   const detected = deps.detect ? await deps.detect(members, signal) : new Map<string, SeenPlan>();
 
