@@ -9,9 +9,12 @@ import { Readable } from 'node:stream';
 import ZipStream from 'zip-stream';
 import type { WorkbookDraft, WorkbookRecord, WorkbookShape, WorkbookWriter, WrittenWorkbook } from '../../app/ports.js';
 import { ConnectorError, coerceError } from '../../domain/errors.js';
-import { isDecimalText, Money, MoneySum, toExactText } from '../../domain/money.js';
+import { MoneySum, toExactText } from '../../domain/money.js';
 import { neutralise } from './neutralise.js';
-import { columnName, inlineStringTail, numberTail, packageParts, SHEET_END, SHEET_START, sheetPath, textRow } from './sheet-xml.js';
+import { CATEGORY_HEADER, type CellTail, knownColumns, recordHeader, toCellNumber } from './record-cells.js';
+import { columnName, packageParts, SHEET_END, SHEET_START, sheetPath, textRow } from './sheet-xml.js';
+
+export { CATEGORY_HEADER, RECORD_HEADER, recordHeader, toCellNumber } from './record-cells.js';
 
 /** Name of the sheet the connector writes records to unless configured otherwise. */
 export const DEFAULT_RECORDS_SHEET = 'usage_records';
@@ -21,148 +24,6 @@ export const CATEGORIES_SHEET = 'categories';
 export const XLSX_MAX_ROWS = 1_048_576;
 /** Records one records sheet holds: every row but the header. */
 export const MAX_RECORDS = XLSX_MAX_ROWS - 1;
-
-/** Header of the records sheet, in the order the platform expects, then the custom column. */
-export const RECORD_HEADER = [
-  'record_id',
-  'record_note',
-  'item_search_criteria',
-  'item_search_value',
-  'amount',
-  'quantity',
-  'start_time_utc',
-  'end_time_utc',
-  'asset_search_criteria',
-  'asset_search_value',
-  'item_name',
-  'item_mpn',
-  'item_precision',
-  'item_unit',
-  'category_id',
-  'asset_recon_id',
-  'tier',
-  'v.marketplace_service',
-] as const;
-
-/** Columns of the built-in header the connector always leaves empty (they describe an item to create; PR files have no tier). */
-const EMPTY_COLUMNS: ReadonlySet<string> = new Set(['item_name', 'item_mpn', 'item_precision', 'item_unit', 'asset_recon_id', 'tier']);
-/** The columns the connector fills for every record: kept even when a product's template lacks them. */
-const FILLED_COLUMNS = RECORD_HEADER.filter((c) => !EMPTY_COLUMNS.has(c));
-
-/**
- * The records header to write: the built-in `RECORD_HEADER`, or a product
- * template's columns in the template's order followed by the columns the
- * connector fills that the template lacks (the platform reads columns by
- * name). A template column the connector does not know stays empty.
- */
-export function recordHeader(columns?: readonly string[]): readonly string[] {
-  if (columns === undefined || columns.length === 0) return RECORD_HEADER;
-  return [...columns, ...FILLED_COLUMNS.filter((c) => !columns.includes(c))];
-}
-
-/** Header of the `categories` sheet. */
-export const CATEGORY_HEADER = ['category_id', 'category_name', 'category_description'] as const;
-
-/** Items are looked up by MPN (`item_search_value` carries `WorkbookRecord.itemMpn`). */
-const ITEM_SEARCH_CRITERIA = 'item.mpn';
-/** Price-rated records always carry quantity 1 (an empty numeric cell fails the upload). */
-const PRICE_RATED_QUANTITY = '1';
-
-/** Plain fixed-point text (what rounding produces), the common case of `toCellNumber`; short, so far from a double's limits. */
-const SHORT_DECIMAL = /^-?\d{1,17}(?:\.\d{1,17})?$/;
-/** Any decimal of at most this many significant digits survives a round trip through a double (DBL_DIG). */
-const DOUBLE_EXACT_DIGITS = 15;
-
-/** Digits of fixed-point `text` without its sign, point and leading zeros (an upper bound of its significant digits). */
-function significantDigits(text: string): number {
-  let digits = 0;
-  let leading = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57 || (leading && c === 48)) continue;
-    leading = false;
-    digits++;
-  }
-  return digits;
-}
-
-/**
- * The one place where a money amount becomes a JavaScript `number`: an xlsx
- * numeric cell holds an IEEE double. Converts the decimal string and proves the
- * conversion lossless (`String(n)` parses back to the same decimal); throws
- * `ConnectorError` `INTERNAL` naming the amount when `amount` is not decimal text
- * or has more significant digits than a double keeps (about 15–17).
- */
-export function toCellNumber(amount: string): number {
-  if (SHORT_DECIMAL.test(amount) && significantDigits(amount) <= DOUBLE_EXACT_DIGITS) {
-    const n = Number(amount); // 15 digits or fewer: the double's shortest text is this decimal
-    return n === 0 ? 0 : n;
-  }
-  if (!isDecimalText(amount) || amount.trim() !== amount) {
-    throw new ConnectorError('INTERNAL', `amount ${JSON.stringify(amount)} is not decimal text`, {
-      where: { column: 'amount', value: amount },
-    });
-  }
-  const n = Number(amount);
-  const back = String(n);
-  // Same text back is trivially the same decimal; otherwise compare exactly.
-  if (!Number.isFinite(n) || (back !== amount && !new Money(back).equals(new Money(amount)))) {
-    throw new ConnectorError(
-      'INTERNAL',
-      `amount ${amount} cannot be stored exactly in a spreadsheet number cell (it would read back as ${String(n)})`,
-      { where: { column: 'amount', value: amount } },
-    );
-  }
-  return n === 0 ? 0 : n; // never write -0
-}
-
-/**
- * One column of the records sheet: what follows the row number of its cell
- * (`" t="inlineStr">…</c>`), or `''` for no cell. `amount` is the amount cell's
- * text, computed once per record.
- */
-type CellTail = (record: WorkbookRecord, amount: string) => string;
-
-/** A text column, neutralised and escaped; the last value's XML is kept (most columns repeat). */
-function textColumn(pick: (record: WorkbookRecord) => string): CellTail {
-  let last: string | undefined;
-  let tail = '';
-  return (record) => {
-    const value = pick(record);
-    if (value !== last) {
-      last = value;
-      tail = value === '' ? '' : inlineStringTail(neutralise(value));
-    }
-    return tail;
-  };
-}
-
-function fixedColumn(tail: string): CellTail {
-  return () => tail;
-}
-
-/** The cell of every column the connector knows, for one draft (text columns keep a little state). */
-function knownColumns(): Record<string, CellTail> {
-  const marketplace = inlineStringTail('true');
-  const other = inlineStringTail('false');
-  return {
-    record_id: textColumn((r) => r.recordId),
-    record_note: textColumn((r) => r.note),
-    item_search_criteria: fixedColumn(inlineStringTail(ITEM_SEARCH_CRITERIA)),
-    item_search_value: textColumn((r) => r.itemMpn),
-    amount: (_, amount) => numberTail(amount),
-    quantity: fixedColumn(numberTail(PRICE_RATED_QUANTITY)),
-    start_time_utc: textColumn((r) => r.startTimeUtc),
-    end_time_utc: textColumn((r) => r.endTimeUtc),
-    asset_search_criteria: textColumn((r) => r.assetSearchCriteria),
-    asset_search_value: textColumn((r) => r.assetSearchValue),
-    category_id: textColumn((r) => r.categoryId),
-    'v.marketplace_service': (r) => (r.marketplaceService ? marketplace : other),
-    // item_name / item_mpn / item_precision / item_unit describe an item to create;
-    // the item is found by item_search_criteria = item.mpn, so they stay empty, as
-    // do asset_recon_id, tier (empty for PR) and a template's unknown columns.
-  };
-}
 
 /**
  * Why a spreadsheet would refuse `name` for the records sheet, or undefined:
