@@ -127,11 +127,11 @@ export function viewColumns(groups: FileGroup[]): CurColumn[] {
   return [...REQUIRED_COLUMNS, ...optional];
 }
 
-/** `CREATE OR REPLACE TEMP VIEW cur_input AS ...`: one SELECT per group, UNION ALL. */
+/** `CREATE OR REPLACE VIEW cur_input AS ...`: one SELECT per group, UNION ALL; not TEMP, so every connection of the engine (the streams) sees it. */
 export function buildViewSql(groups: FileGroup[]): string {
   const columns = viewColumns(groups);
   const selects = groups.map(
     (g) => `SELECT ${columns.map((c) => `${typedExpr(g, c)} AS ${c}`).join(', ')}\nFROM ${groupSource(g)}`,
   );
-  return `CREATE OR REPLACE TEMP VIEW ${VIEW_NAME} AS\n${selects.join('\nUNION ALL\n')}`;
+  return `CREATE OR REPLACE VIEW ${VIEW_NAME} AS\n${selects.join('\nUNION ALL\n')}`;
 }

@@ -2,14 +2,16 @@
  * `CurSource` over local CUR files (CSV, gzip CSV or Parquet; one file or a folder)
  * with the embedded DuckDB engine. The files are presented through one typed view
  * (`cur-view-sql.ts`) and the shared query of `app/cur-query.ts` runs on it
- * unchanged, in a single scan. Only when the engine rejects a value does a second
- * pass (row locator) find the first row at fault.
+ * unchanged, in a single scan whose result is streamed chunk by chunk (one batch
+ * of groups per engine chunk), so memory does not grow with the number of groups.
+ * Only when the engine rejects a value does a second pass (row locator) find the
+ * first row at fault.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { AMOUNT_COLUMNS, toSnakeCase, type CurColumn } from '../../domain/cur.js';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult } from '@duckdb/node-api';
+import { AMOUNT_COLUMNS, toSnakeCase, type CurColumn, type CurGroup } from '../../domain/cur.js';
 import { ConnectorError, coerceError } from '../../domain/errors.js';
-import { buildBareQuery, buildCurQuery, type ListPriceMode } from '../../app/cur-query.js';
-import { toCurGroups } from '../../app/cur-result.js';
+import { INVOICE_COLUMN, buildBareQuery, buildCurQuery, type ListPriceMode } from '../../app/cur-query.js';
+import { assertResultColumns, toCurGroup } from '../../app/cur-result.js';
 import type { CurAggregate, CurAggregateRequest, CurRowLocation, CurSource, Progress, RowTest } from '../../app/ports.js';
 import { discoverCurFiles, groupSchemas, mapColumns, readCsvHeader, type CurFile, type FileColumn, type FileGroup } from './cur-files.js';
 import { PERIOD_COLUMN, VIEW_NAME, buildViewSql, pathLiteral, viewColumns } from './cur-view-sql.js';
@@ -34,23 +36,31 @@ interface Prepared {
   bytes: number;
 }
 
+/** One streamed query: its own connection (so `locate` can run meanwhile) and the fetch in flight. */
+interface Stream {
+  connection: DuckDBConnection;
+  inflight: Promise<unknown> | undefined;
+  closed: boolean;
+}
+
 type Row = Record<string, unknown>;
 const text = (row: Row, key: string): string => (typeof row[key] === 'string' ? (row[key] as string) : '');
 
-/** A query result: column names and rows of values (VARCHAR values are strings, NULL is null). */
-interface Result {
-  columns: string[];
-  rows: unknown[][];
-}
+/** Per-connection settings (the instance-wide ones are set at creation). */
+const SESSION_SETTINGS = ['enable_progress_bar = true', 'enable_progress_bar_print = false', "TimeZone = 'UTC'"];
 
 /**
  * The adapter. Cheap to construct; the files are discovered and the view built on the
- * first call. Calls run one at a time. `close()` releases the engine.
+ * first call. `aggregate`, `locate` and `bareAggregation` run one at a time; the groups
+ * of an aggregate stream on a connection of their own, so `locate` may be called while
+ * they are being read. `close()` releases the engine, also after a partial read.
  */
 export class DuckDbCurSource implements CurSource {
   private instance: DuckDBInstance | undefined;
   private prepared: Promise<Prepared> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly streams = new Set<Stream>();
+  private closed = false;
 
   /** @param inputPath a CUR file or a folder of them (recursive). */
   constructor(
@@ -58,16 +68,20 @@ export class DuckDbCurSource implements CurSource {
     private readonly options: DuckDbCurSourceOptions = {},
   ) {}
 
-  /** Aggregates all rows with the shared query; see `CurSource.aggregate`. */
+  /**
+   * Prepares the view and returns the groups as a stream (see `CurAggregate`): the
+   * query starts on the first read of `groups`, which yields one batch per engine
+   * chunk (up to 2,048 groups) in the query's order. Errors of the scan (a bad value
+   * named by file, row and column; CUR_EMPTY when there is no row at all; an abort)
+   * surface while iterating. Local files cannot tell finality: `tellsFinality` false.
+   */
   aggregate(request: CurAggregateRequest): Promise<CurAggregate> {
     return this.exclusive(async () => {
+      request.signal?.throwIfAborted();
       const p = await this.prepare();
       if (request.listPrice === 'on-demand') requireOnDemandColumn(p.groups);
       const sql = buildCurQuery({ relation: VIEW_NAME, listPrice: request.listPrice, granularity: request.granularity, presentColumns: p.presentColumns });
-      const groups = toCurGroups(await this.query(p, sql, request.listPrice, request));
-      const rowsRead = groups.reduce((n, g) => n + g.rows, 0);
-      if (rowsRead === 0) throw new ConnectorError('CUR_EMPTY', `no CUR rows in ${this.inputPath}`, { where: { file: this.inputPath } });
-      return { groups, rowsRead, source: describe(this.inputPath, p) };
+      return { groups: readOnce(() => this.stream(p, sql, request)), source: describe(this.inputPath, p), tellsFinality: false };
     });
   }
 
@@ -80,17 +94,23 @@ export class DuckDbCurSource implements CurSource {
     });
   }
 
-  /** The benchmark's baseline: `buildBareQuery` over the same view. `rows` = result rows. */
+  /** The benchmark's old baseline: `buildBareQuery` over the same view. `rows` = result rows. */
   bareAggregation(): Promise<{ rows: number }> {
     return this.exclusive(async () => {
       const p = await this.prepare();
-      const result = await this.query(p, buildBareQuery(VIEW_NAME), 'unblended', {});
-      return { rows: result.rows.length };
+      try {
+        const reader = await p.connection.runAndReadAll(buildBareQuery(VIEW_NAME));
+        return { rows: reader.currentRowCount };
+      } catch (error) {
+        throw await this.explain(error, p, 'unblended', {});
+      }
     });
   }
 
-  /** Releases the engine. The adapter cannot be used afterwards. */
+  /** Releases the engine, interrupting any stream still open. The adapter cannot be used afterwards. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const stream of [...this.streams]) await closeStream(stream, this.streams);
     await this.tail.catch(() => undefined);
     const prepared = await this.prepared?.catch(() => undefined);
     prepared?.connection.closeSync();
@@ -105,6 +125,7 @@ export class DuckDbCurSource implements CurSource {
   }
 
   private prepare(): Promise<Prepared> {
+    if (this.closed) return Promise.reject(closedError());
     this.prepared ??= this.open();
     return this.prepared;
   }
@@ -117,11 +138,8 @@ export class DuckDbCurSource implements CurSource {
       preserve_insertion_order: 'false',
       autoinstall_known_extensions: 'false',
     });
-    const connection = await this.instance.connect();
+    const connection = await this.connect();
     try {
-      for (const setting of ['enable_progress_bar = true', 'enable_progress_bar_print = false', "TimeZone = 'UTC'"]) {
-        await connection.run(`SET ${setting}`);
-      }
       const schemas = [];
       for (const file of files) {
         const columns = file.format === 'csv' ? await readCsvHeader(file) : await describeParquet(connection, file);
@@ -129,7 +147,8 @@ export class DuckDbCurSource implements CurSource {
       }
       const groups = groupSchemas(schemas);
       await connection.run(buildViewSql(groups));
-      const presentColumns = new Set<string>(viewColumns(groups));
+      // Local files cannot tell finality (ports.ts): the query is not given an invoice id to count.
+      const presentColumns = new Set<string>(viewColumns(groups).filter((c: string) => c !== INVOICE_COLUMN));
       return { connection, files, groups, presentColumns, bytes: files.reduce((n, f) => n + f.bytes, 0) };
     } catch (error) {
       connection.closeSync();
@@ -137,9 +156,28 @@ export class DuckDbCurSource implements CurSource {
     }
   }
 
-  /** Runs `sql`, reporting scan progress in bytes of input, and translates engine errors. */
-  private async query(p: Prepared, sql: string, listPrice: ListPriceMode, request: Pick<CurAggregateRequest, 'signal' | 'onProgress'>): Promise<Result> {
+  private async connect(): Promise<DuckDBConnection> {
+    if (this.instance === undefined || this.closed) throw closedError();
+    const connection = await this.instance.connect();
+    try {
+      for (const setting of SESSION_SETTINGS) await connection.run(`SET ${setting}`);
+      return connection;
+    } catch (error) {
+      connection.closeSync();
+      throw error;
+    }
+  }
+
+  /**
+   * Streams `sql` on a connection of its own: one batch of groups per chunk, scan
+   * progress in bytes of input, abort through `interrupt`, engine errors translated
+   * (also when they surface after the first batch), CUR_EMPTY when no row was read.
+   */
+  private async *stream(p: Prepared, sql: string, request: CurAggregateRequest): AsyncGenerator<readonly CurGroup[]> {
     const { signal, onProgress } = request;
+    signal?.throwIfAborted();
+    const stream: Stream = { connection: await this.connect(), inflight: undefined, closed: false };
+    this.streams.add(stream);
     const total = p.bytes;
     let done = 0;
     const report = (value: number, always = false): void => {
@@ -148,27 +186,52 @@ export class DuckDbCurSource implements CurSource {
       done = next;
       onProgress?.({ phase: 'scan', done, total, unit: 'bytes' } satisfies Progress);
     };
-    signal?.throwIfAborted();
-    report(0, true);
     const timer = onProgress
       ? setInterval(() => {
-          const percentage = p.connection.progress.percentage;
+          if (stream.closed) return;
+          const percentage = stream.connection.progress.percentage;
           if (percentage > 0) report((total * percentage) / 100);
         }, this.options.progressIntervalMs ?? 500)
       : undefined;
-    const interrupt = (): void => p.connection.interrupt();
+    const interrupt = (): void => {
+      if (!stream.closed) stream.connection.interrupt();
+    };
     signal?.addEventListener('abort', interrupt, { once: true });
+    report(0, true);
+    /** Runs one engine step; its failure comes out translated. */
+    const step = async <T>(work: () => Promise<T>): Promise<T> => {
+      if (stream.closed || this.closed) throw closedError();
+      const pending = work();
+      stream.inflight = pending;
+      try {
+        return await pending;
+      } catch (error) {
+        signal?.throwIfAborted();
+        if (stream.closed || this.closed) throw closedError();
+        throw await this.exclusive(() => this.explain(error, p, request.listPrice, request));
+      } finally {
+        stream.inflight = undefined;
+      }
+    };
     try {
-      const reader = await p.connection.runAndReadAll(sql);
+      const result: DuckDBResult = await step(() => stream.connection.stream(sql));
+      const columns = result.columnNames();
+      assertResultColumns(columns);
+      let rows = 0;
+      for (;;) {
+        const chunk = await step(() => result.fetchChunk());
+        if (chunk === null || chunk.rowCount === 0) break;
+        const batch = toBatch(chunk, columns.length);
+        for (const group of batch) rows += group.rows;
+        signal?.throwIfAborted();
+        yield batch;
+      }
       report(total, true);
-      // Plain rows: far cheaper than row objects for tens of thousands of groups.
-      return { columns: reader.columnNames(), rows: reader.getRows() as unknown[][] };
-    } catch (error) {
-      signal?.throwIfAborted();
-      throw await this.explain(error, p, listPrice, request);
+      if (rows === 0) throw new ConnectorError('CUR_EMPTY', `no CUR rows in ${this.inputPath}`, { where: { file: this.inputPath } });
     } finally {
       clearInterval(timer);
       signal?.removeEventListener('abort', interrupt);
+      await closeStream(stream, this.streams);
     }
   }
 
@@ -249,4 +312,51 @@ function describe(path: string, p: Prepared): string {
   return p.files.length === 1 && p.files[0]!.path === path
     ? `${format} file ${path} (${p.bytes} bytes)`
     : `${p.files.length} ${format} files under ${path} (${p.bytes} bytes)`;
+}
+
+function closedError(): ConnectorError {
+  return new ConnectorError('INTERNAL', 'the CUR source is closed');
+}
+
+/**
+ * Ends a stream: interrupts the engine, waits for a fetch in flight to settle, then
+ * closes its connection. Idempotent, so `close()` and the stream's own end may both call it.
+ */
+async function closeStream(stream: Stream, open: Set<Stream>): Promise<void> {
+  if (stream.closed) return;
+  stream.connection.interrupt();
+  await stream.inflight?.catch(() => undefined);
+  if (stream.closed) return;
+  stream.closed = true;
+  open.delete(stream);
+  stream.connection.closeSync();
+}
+
+/**
+ * One engine chunk as a batch of groups, read column by column from the chunk's
+ * vectors (one value per group per column, no row objects); `toCurGroup` maps the
+ * values in `RESULT_COLUMNS` order.
+ */
+function toBatch(chunk: DuckDBDataChunk, width: number): CurGroup[] {
+  const vectors = Array.from({ length: width }, (_, c) => chunk.getColumnVector(c));
+  const count = chunk.rowCount;
+  const values: unknown[] = new Array<unknown>(width);
+  const batch = new Array<CurGroup>(count);
+  for (let i = 0; i < count; i += 1) {
+    for (let c = 0; c < width; c += 1) values[c] = vectors[c]!.getItem(i);
+    batch[i] = toCurGroup(values);
+  }
+  return batch;
+}
+
+/** An async iterable that can be iterated once (`CurAggregate.groups`); a second read is a bug. */
+function readOnce<T>(open: () => AsyncGenerator<T>): AsyncIterable<T> {
+  let used = false;
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      if (used) throw new ConnectorError('INTERNAL', 'the CUR groups of an aggregate can be read once');
+      used = true;
+      return open();
+    },
+  };
 }

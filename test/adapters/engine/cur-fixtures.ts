@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { onTestFinished } from 'vitest';
+import type { CurAggregate } from '../../../src/app/ports.js';
+import type { CurGroup } from '../../../src/domain/cur.js';
 
 /** One CUR row; absent keys are written as empty cells (or left out with `columns`). */
 export interface CurRow {
@@ -134,4 +136,26 @@ export function closingSources(): (path: string) => DuckDbCurSource {
     open.push(s);
     return s;
   };
+}
+
+/** An aggregate read to the end: every group in order, the batch sizes, the rows summed. */
+export interface ReadAggregate {
+  groups: CurGroup[];
+  batchSizes: number[];
+  /** Σ CurGroup.rows. */
+  rowsRead: number;
+  source: string;
+  tellsFinality: boolean;
+}
+
+/** Awaits `aggregate` and reads its groups to the end (errors of the scan reject here). */
+export async function readAll(aggregate: Promise<CurAggregate> | CurAggregate): Promise<ReadAggregate> {
+  const { groups: batches, source, tellsFinality } = await aggregate;
+  const groups: CurGroup[] = [];
+  const batchSizes: number[] = [];
+  for await (const batch of batches) {
+    batchSizes.push(batch.length);
+    groups.push(...batch);
+  }
+  return { groups, batchSizes, rowsRead: groups.reduce((n, g) => n + g.rows, 0), source, tellsFinality };
 }

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import type { CurAggregateRequest } from '../../../src/app/ports.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
-import { REQUIRED_FIELDS, csvText, duckdb, lit, row, tempDir, writeCsv } from './cur-fixtures.js';
+import { REQUIRED_FIELDS, csvText, duckdb, lit, row, tempDir, writeCsv, readAll } from './cur-fixtures.js';
 
 const open: DuckDbCurSource[] = [];
 afterEach(async () => {
@@ -18,7 +18,7 @@ const onDemand: CurAggregateRequest = { ...unblended, listPrice: 'on-demand' };
 async function failure(path: string, request: CurAggregateRequest = unblended): Promise<ConnectorError> {
   const source = new DuckDbCurSource(path, { memoryLimit: '256MB' });
   open.push(source);
-  const error = await source.aggregate(request).then(
+  const error = await readAll(source.aggregate(request)).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -58,7 +58,7 @@ describe('a value the engine cannot read', () => {
     const path = await writeCsv(join(dir, 'cur.csv'), [row(), row({ period: '2026-13-01T00:00:00Z' })]);
     const source = new DuckDbCurSource(path);
     open.push(source);
-    const result = await source.aggregate(unblended);
+    const result = await readAll(source.aggregate(unblended));
     expect([...new Set(result.groups.map((g) => g.periodStart))].sort()).toEqual(['2026-10-01', '2026-13-01']);
     const hit = await source.locate(result.groups[0]!.payerAccountId, { kind: 'period-not', period: '2026-10' });
     expect(hit).toEqual({ file: path, row: 2, column: 'bill/BillingPeriodStartDate', value: '2026-13-01T00:00:00Z' });
@@ -69,7 +69,7 @@ describe('a value the engine cannot read', () => {
     const path = await writeCsv(join(dir, 'cur.csv'), [row({ onDemand: 'n/a' })]);
     const source = new DuckDbCurSource(path);
     open.push(source);
-    expect((await source.aggregate(unblended)).rowsRead).toBe(1);
+    expect((await readAll(source.aggregate(unblended))).rowsRead).toBe(1);
     const error = await failure(path, onDemand);
     expect(error.where).toMatchObject({ row: 1, column: 'pricing/publicOnDemandCost', value: 'n/a' });
   });
@@ -94,7 +94,7 @@ describe('columns', () => {
     expect(error.where).toEqual({ file: path, column: 'pricing_public_on_demand_cost' });
     const source = new DuckDbCurSource(path);
     open.push(source);
-    expect((await source.aggregate(unblended)).rowsRead).toBe(1);
+    expect((await readAll(source.aggregate(unblended))).rowsRead).toBe(1);
   });
 
   it('rejects a row with the wrong number of cells, naming the file', async () => {

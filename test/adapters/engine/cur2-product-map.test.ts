@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
-import { duckdb, lit, tempDir } from './cur-fixtures.js';
+import { duckdb, lit, tempDir, readAll } from './cur-fixtures.js';
 
 const open: DuckDbCurSource[] = [];
 afterEach(async () => {
@@ -19,7 +19,7 @@ describe('DuckDbCurSource over CUR 2.0 Parquet with a product map', () => {
     );
     const source = new DuckDbCurSource(path);
     open.push(source);
-    const result = await source.aggregate({ period: '2026-10', listPrice: 'unblended', granularity: 'service' });
+    const result = await readAll(source.aggregate({ period: '2026-10', listPrice: 'unblended', granularity: 'service' }));
     expect(result.groups.map((g) => [g.productName, g.periodStart, g.unblendedUsd])).toEqual([['Amazon Elastic Compute Cloud', '2026-10-01', '0.100000000000']]);
   });
 });

@@ -5,7 +5,7 @@ import { runBareAggregation } from '../../../src/adapters/engine/duckdb-cur-sour
 import type { CurAggregateRequest, Progress } from '../../../src/app/ports.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import { Money } from '../../../src/domain/money.js';
-import { closingSources, REQUIRED_FIELDS, row, tempDir, writeCsv, type CurRow } from './cur-fixtures.js';
+import { closingSources, REQUIRED_FIELDS, row, tempDir, writeCsv, type CurRow, readAll } from './cur-fixtures.js';
 
 const source = closingSources();
 
@@ -26,8 +26,8 @@ describe('DuckDbCurSource.aggregate()', () => {
     const dir = await tempDir();
     const legacy = await writeCsv(join(dir, 'legacy.csv'), mixedRows, { style: 'legacy', extra: true });
     const snake = await writeCsv(join(dir, 'snake.csv'), mixedRows, { style: 'snake' });
-    const a = await source(legacy).aggregate(request);
-    const b = await source(snake).aggregate(request);
+    const a = await readAll(source(legacy).aggregate(request));
+    const b = await readAll(source(snake).aggregate(request));
     expect(sorted(a.groups)).toEqual(sorted(b.groups));
     expect(a.rowsRead).toBe(5);
     const ec2 = a.groups.find((g) => g.productCode === 'AmazonEC2' && g.lineItemType === 'Usage')!;
@@ -46,16 +46,16 @@ describe('DuckDbCurSource.aggregate()', () => {
     });
     // The RI-fee flag matters only in on-demand mode, and only that mode groups on it.
     expect(a.groups.find((g) => g.lineItemType === 'Fee')!.reservationFee).toBe(false);
-    const onDemand = await source(legacy).aggregate({ ...request, listPrice: 'on-demand' });
+    const onDemand = await readAll(source(legacy).aggregate({ ...request, listPrice: 'on-demand' }));
     expect(onDemand.groups.find((g) => g.lineItemType === 'Fee')!.reservationFee).toBe(true);
     expect(byProduct(a.groups, 'prod-abc')).toMatchObject({ billingEntity: 'AWS Marketplace', productName: 'Some "quoted", product' });
   });
 
   it('reads gzip-compressed CSV (.csv.gz and .gz)', async () => {
     const dir = await tempDir();
-    const plain = await source(await writeCsv(join(dir, 'plain.csv'), mixedRows)).aggregate(request);
-    const gz = await source(await writeCsv(join(dir, 'a.csv.gz'), mixedRows, { gzip: true })).aggregate(request);
-    const bareGz = await source(await writeCsv(join(dir, 'b.gz'), mixedRows, { gzip: true })).aggregate(request);
+    const plain = await readAll(source(await writeCsv(join(dir, 'plain.csv'), mixedRows)).aggregate(request));
+    const gz = await readAll(source(await writeCsv(join(dir, 'a.csv.gz'), mixedRows, { gzip: true })).aggregate(request));
+    const bareGz = await readAll(source(await writeCsv(join(dir, 'b.gz'), mixedRows, { gzip: true })).aggregate(request));
     expect(sorted(gz.groups)).toEqual(sorted(plain.groups));
     expect(sorted(bareGz.groups)).toEqual(sorted(plain.groups));
   });
@@ -70,7 +70,7 @@ describe('DuckDbCurSource.aggregate()', () => {
     });
     await writeCsv(join(dir, 'part-3.csv'), [row({ cost: '4.4', onDemand: '9' })], { columns: [...REQUIRED_FIELDS, 'onDemand', 'name'], extra: true });
     await writeFile(join(dir, '2026-10', 'manifest.json'), '{"not": "a cur file"}');
-    const result = await source(dir).aggregate({ ...request, listPrice: 'on-demand' });
+    const result = await readAll(source(dir).aggregate({ ...request, listPrice: 'on-demand' }));
     expect(result.rowsRead).toBe(4);
     expect(result.source).toContain('3 CSV files');
     expect(result.groups).toHaveLength(2); // currency code '' (part-2, part-3) vs 'USD' (part-1)
@@ -84,7 +84,7 @@ describe('DuckDbCurSource.aggregate()', () => {
   it('sums exactly: 10,000 × 0.1 and exponent notation', async () => {
     const dir = await tempDir();
     const rows = [...Array.from({ length: 10_000 }, () => row({ cost: '0.1' })), row({ cost: '1.304297E-4' }), row({ cost: '-3.0E-12' })];
-    const result = await source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate(request);
+    const result = await readAll(source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate(request));
     expect(result.groups).toHaveLength(1);
     expect(result.groups[0]!.unblendedUsd).toBe('1000.000130429697');
     expect(result.groups[0]!.rows).toBe(10_002);
@@ -93,7 +93,7 @@ describe('DuckDbCurSource.aggregate()', () => {
   it('reads an empty amount as zero', async () => {
     const dir = await tempDir();
     const rows = [row({ cost: '', onDemand: '' }), row({ cost: ' ', onDemand: '' }), row({ product: 'AmazonS3', cost: '2', onDemand: '' })];
-    const result = await source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate({ ...request, listPrice: 'on-demand' });
+    const result = await readAll(source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate({ ...request, listPrice: 'on-demand' }));
     expect(byProduct(result.groups, 'AmazonEC2')).toMatchObject({ rows: 2, unblendedUsd: '0.000000000000', onDemandListUsd: '0.000000000000', maxUnblendedUsd: '0.000000000000' });
     expect(byProduct(result.groups, 'AmazonS3')).toMatchObject({ unblendedUsd: '2.000000000000', onDemandListUsd: '2.000000000000' });
   });
@@ -101,14 +101,14 @@ describe('DuckDbCurSource.aggregate()', () => {
   it('uses the public on-demand cost when non-zero in on-demand mode', async () => {
     const dir = await tempDir();
     const rows = [row({ cost: '1', onDemand: '3' }), row({ cost: '1', onDemand: '0' }), row({ cost: '1', onDemand: '' })];
-    const result = await source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate({ ...request, listPrice: 'on-demand' });
+    const result = await readAll(source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate({ ...request, listPrice: 'on-demand' }));
     expect(result.groups[0]).toMatchObject({ unblendedUsd: '3.000000000000', onDemandListUsd: '5.000000000000' });
   });
 
   it('groups by usage type at usage-type granularity', async () => {
     const dir = await tempDir();
     const rows = [row({ usageType: 'A' }), row({ usageType: 'B' }), row({ usageType: 'B' })];
-    const result = await source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate({ ...request, granularity: 'usage-type' });
+    const result = await readAll(source(await writeCsv(join(dir, 'cur.csv'), rows)).aggregate({ ...request, granularity: 'usage-type' }));
     expect(result.groups.map((g) => [g.usageType, g.rows]).sort()).toEqual([['A', 1], ['B', 2]]);
   });
 
@@ -116,7 +116,7 @@ describe('DuckDbCurSource.aggregate()', () => {
     const dir = await tempDir();
     await writeCsv(join(dir, 'cur[1].csv'), [row({ cost: '1' })]);
     await writeCsv(join(dir, 'cur1.csv'), [row({ cost: '1000' })]);
-    const result = await source(join(dir, 'cur[1].csv')).aggregate(request);
+    const result = await readAll(source(join(dir, 'cur[1].csv')).aggregate(request));
     expect(result.groups[0]!.unblendedUsd).toBe('1.000000000000');
   });
 
@@ -124,7 +124,7 @@ describe('DuckDbCurSource.aggregate()', () => {
     const dir = await tempDir();
     const path = await writeCsv(join(dir, 'cur.csv'), mixedRows);
     const seen: Progress[] = [];
-    await source(path).aggregate({ ...request, onProgress: (p) => seen.push(p) });
+    await readAll(source(path).aggregate({ ...request, onProgress: (p) => seen.push(p) }));
     const size = (await stat(path)).size;
     expect(seen[0]).toEqual({ phase: 'scan', done: 0, total: size, unit: 'bytes' });
     expect(seen.at(-1)).toEqual({ phase: 'scan', done: size, total: size, unit: 'bytes' });

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import type { CurAggregateRequest } from '../../../src/app/ports.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
-import { closingSources, duckdb, lit, row, tempDir, writeCsv } from './cur-fixtures.js';
+import { closingSources, duckdb, lit, row, tempDir, writeCsv, readAll } from './cur-fixtures.js';
 
 const source = closingSources();
 
@@ -35,7 +35,7 @@ describe('DuckDbCurSource over Parquet', () => {
       ...Array.from({ length: 10 }, () => ({ product: 'AmazonS3', cost: '0.1' })),
       { product: 'AmazonS3', cost: '1.304297E-4' },
     ]);
-    const result = await source(path).aggregate(request);
+    const result = await readAll(source(path).aggregate(request));
     expect(result.rowsRead).toBe(12);
     expect(result.source).toContain('Parquet file');
     const ec2 = result.groups.find((g) => g.productCode === 'AmazonEC2')!;
@@ -51,8 +51,8 @@ describe('DuckDbCurSource over Parquet', () => {
     const parquet = join(dir, 'parquet', 'cur.parquet');
     await mkdir(join(dir, 'parquet'));
     await duckdb(`COPY (SELECT * FROM read_csv(${lit(csv)}, header = true, all_varchar = true)) TO ${lit(parquet)} (FORMAT parquet)`);
-    const fromCsv = await source(csv).aggregate(request);
-    const fromParquet = await source(parquet).aggregate(request);
+    const fromCsv = await readAll(source(csv).aggregate(request));
+    const fromParquet = await readAll(source(parquet).aggregate(request));
     expect(sorted(fromParquet.groups)).toEqual(sorted(fromCsv.groups));
   });
 
@@ -64,7 +64,7 @@ describe('DuckDbCurSource over Parquet', () => {
         `'Usage' AS line_item_line_item_type, '444455556666' AS line_item_usage_account_id, '2026-10-01' AS bill_billing_period_start_date, ` +
         `'111122223333' AS bill_payer_account_id, 'x' AS pricing_public_on_demand_cost, 'EC2' AS product_product_name) TO ${lit(join(dir, 'b.parquet'))} (FORMAT parquet)`,
     );
-    const result = await source(dir).aggregate({ ...request, listPrice: 'unblended' });
+    const result = await readAll(source(dir).aggregate({ ...request, listPrice: 'unblended' }));
     expect(result.rowsRead).toBe(2);
     const total = result.groups.map((g) => [g.currencyCode, g.productName, g.unblendedUsd]).sort();
     expect(total).toEqual([
@@ -79,7 +79,7 @@ describe('DuckDbCurSource over Parquet', () => {
       { product: 'AmazonEC2', cost: '1' },
       { product: 'AmazonEC2', cost: 'NaN' },
     ]);
-    const error = await source(path).aggregate(request).catch((e: unknown) => e);
+    const error = await readAll(source(path).aggregate(request)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectorError);
     expect((error as ConnectorError).code).toBe('CUR_INPUT');
     expect((error as ConnectorError).where).toEqual({ file: path, row: 2, column: 'line_item_unblended_cost', value: 'nan' });
@@ -94,7 +94,7 @@ describe('DuckDbCurSource over Parquet', () => {
       { product: 'AmazonS3', cost: '2', currency: 'EUR' },
     ]);
     const s = source(dir);
-    await s.aggregate(request);
+    await readAll(s.aggregate(request));
     expect(await s.locate('111122223333', { kind: 'period-not', period: '2026-10' })).toEqual({
       file: b,
       row: 2,

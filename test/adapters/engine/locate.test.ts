@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { closingSources, row, tempDir, writeCsv } from './cur-fixtures.js';
+import { closingSources, row, tempDir, writeCsv, readAll } from './cur-fixtures.js';
 
 const source = closingSources();
 
@@ -20,7 +20,7 @@ describe('DuckDbCurSource.locate()', () => {
   it('names the first row of the payer whose billing period is another month', async () => {
     const { dir, b } = await folder();
     const s = source(dir);
-    const result = await s.aggregate({ period: '2026-10', listPrice: 'unblended', granularity: 'service' });
+    const result = await readAll(s.aggregate({ period: '2026-10', listPrice: 'unblended', granularity: 'service' }));
     // The adapter reports other months as groups; the use case rejects them and asks locate() where.
     expect([...new Set(result.groups.map((g) => g.periodStart))].sort()).toEqual(['2026-09-01', '2026-10-01', '2026-11-01']);
     expect(await s.locate('111122223333', { kind: 'period-not', period: '2026-10' })).toEqual({

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import { Money, ZERO, money, type Money as MoneyValue } from '../../../src/domain/money.js';
+import { readAll } from './cur-fixtures.js';
 
 /** The FinOps Foundation's anonymised legacy CUR (shared/data/README.md). */
 const SAMPLE = '/work/shared/data/aws-cur-legacy-sample-2023-11.csv';
@@ -24,7 +25,7 @@ describe('the public legacy CUR sample (2023-11)', () => {
   afterAll(() => source.close());
 
   it('aggregates every row, and Σ unblended equals an exact sum computed apart', async () => {
-    const result = await source.aggregate({ period: '2023-11', listPrice: 'unblended', granularity: 'service' });
+    const result = await readAll(source.aggregate({ period: '2023-11', listPrice: 'unblended', granularity: 'service' }));
     const expected = await columnSum('lineItem/UnblendedCost');
     expect(expected.rows).toBe(1281);
     expect(result.rowsRead).toBe(1281);
