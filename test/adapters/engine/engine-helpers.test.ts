@@ -51,7 +51,8 @@ describe('buildViewSql()', () => {
     const sql = buildViewSql(groupSchemas([mapColumns(csvFile('a.csv'), hostile)]));
     expect(sql).not.toContain('DROP');
     expect(sql).toContain(
-      "COALESCE(TRY_CAST(NULLIF(replace(trim(c6), '_', '!'), '') AS DECIMAL(18, 12)), CAST(NULLIF(replace(trim(c6), '_', '!'), '') AS DECIMAL(38, 12))) AS line_item_unblended_cost",
+      "CASE WHEN contains(c6, '_') THEN CAST(replace(c6, '_', '!') AS DECIMAL(38, 12)) " +
+        "ELSE COALESCE(TRY_CAST(c6 AS DECIMAL(18, 12)), CAST(NULLIF(trim(c6), '') AS DECIMAL(38, 12))) END AS line_item_unblended_cost",
     );
   });
 
