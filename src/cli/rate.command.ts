@@ -26,6 +26,8 @@ export interface RateOptions {
   out?: string;
   payer?: string;
   json?: boolean;
+  /** The state database instead of `state.path` (tests, the demo); not a flag. */
+  statePath?: string;
 }
 
 export interface CommandIo {
@@ -81,8 +83,9 @@ export function selectPayers(loaded: LoadedConfig, payer: string | undefined): P
 }
 
 /** The runtime of a CLI month command: progress on stderr, the usage file's statuses on stdout. */
-export function cliMonthRuntime(loaded: LoadedConfig, env: MonthEnvironment, options: Pick<RateOptions, 'dryRun' | 'cur' | 'out'>, io: CommandIo): MonthRuntime {
+export function cliMonthRuntime(loaded: LoadedConfig, env: MonthEnvironment, options: Pick<RateOptions, 'dryRun' | 'cur' | 'out' | 'statePath'>, io: CommandIo): MonthRuntime {
   return composeMonth(loaded, env, {
+    ...(options.statePath === undefined ? {} : { statePath: options.statePath }),
     dryRun: options.dryRun === true,
     ...(options.cur === undefined ? {} : { cur: options.cur }),
     ...(options.out === undefined ? {} : { out: options.out }),
@@ -123,6 +126,8 @@ export async function runRate(options: RateOptions, io: CommandIo, env: MonthEnv
         if (details !== '') io.stdout(`${details}\n\n`);
       }
       io.stdout(`${monthTable(results, options.period, options.dryRun === true)}\n`);
+      const ok = results.filter(monthOk).length;
+      io.stdout(`${ok} payer(s) ok, ${results.length - ok} failed\n`);
     }
     return results;
   } finally {

@@ -15,7 +15,7 @@ import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import { ConnectUsageFiles } from '../adapters/connect/usage-files.js';
 import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
 import { FolderReportStore, FolderWorkbookStore } from '../adapters/files/folder-stores.js';
-import { ExcelWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
+import { StreamingWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
 import type { CurSource, Progress } from '../app/ports.js';
 import type { PlatformSettingsPort } from '../app/usage/platform-settings.js';
 import type { RunLease, RunLedger, UsageFile } from '../app/usage/ports.js';
@@ -51,6 +51,8 @@ export interface MonthComposeOptions {
   onNote?: (note: string) => void;
   /** An open state database to share (the daemon's); otherwise one is opened and closed with the runtime. */
   state?: StateDatabase;
+  /** The state database file instead of `state.path` (tests). */
+  statePath?: string;
 }
 
 /** How long a claim on a run holds without progress: a live process renews it at least three times within it. */
@@ -94,9 +96,7 @@ function curSourceOf(config: Config, env: MonthEnvironment, options: MonthCompos
       ...(athena.outputLocation ? { outputLocation: athena.outputLocation } : {}),
       ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
       ...(externalId ? { externalId } : {}),
-      ...(endpoints.athena ? { endpoint: endpoints.athena } : {}),
-      ...(endpoints.s3 ? { s3Endpoint: endpoints.s3 } : {}),
-      ...(endpoints.sts ? { stsEndpoint: endpoints.sts } : {}),
+      endpoints,
     });
   };
 }
@@ -123,7 +123,7 @@ export function composeMonth(loaded: LoadedConfig, env: MonthEnvironment, option
   const { config } = loaded;
   if (!options.dryRun && !env.apiKey) throw new ConnectorError('CONFIG_INVALID', 'CONNECT_API_KEY is not set: uploading a usage file needs the platform API key (or add --dry-run)', { where: { setting: 'environment' } });
   if (!options.dryRun && !config.connect) throw new ConnectorError('CONFIG_INVALID', 'the configuration has no "connect" section: uploading needs connect.apiUrl and connect.productIds', { where: { setting: 'connect' } });
-  const state = options.state ?? openStateDatabase(config.state.path);
+  const state = options.state ?? openStateDatabase(options.statePath ?? config.state.path);
   const ledger = new SqliteRunLedger(state.db, options.now);
   const lease = processLease();
   const outDir = options.out ?? (options.dryRun ? 'out' : config.state.outputDir);
@@ -136,7 +136,7 @@ export function composeMonth(loaded: LoadedConfig, env: MonthEnvironment, option
     ...(files ? { files } : {}),
     ...(platform ? { platform } : {}),
     cur: curSourceOf(config, env, options),
-    workbook: new ExcelWorkbookWriter(),
+    workbook: new StreamingWorkbookWriter(),
     workbooks: new FolderWorkbookStore(outDir),
     reports: new FolderReportStore(outDir),
     clock: { now: options.now },

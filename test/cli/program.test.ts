@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildProgram, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE } from '../../src/cli/program.js';
 import { showAmount } from '../../src/cli/summary.js';
@@ -24,14 +25,15 @@ const demo = ['rate', '--period', '2026-10', '--cur', 'fixtures/cur/demo-2026-10
 describe('native-rating rate exit status', () => {
   it('is 0 when every payer is rated', async () => {
     const out = await tempDir();
-    const r = await run([...demo, '--config', 'fixtures/demo.config.json', '--assets', 'fixtures/demo.assets.json', '--out', out]);
+    const config = await writeJson(out, 'c.json', { ...(JSON.parse(await readFile('fixtures/demo.config.json', 'utf8')) as object), state: { path: join(out, 'state.db') } });
+    const r = await run([...demo, '--config', config, '--assets', 'fixtures/demo.assets.json', '--out', out]);
     expect(r.code).toBe(EXIT_OK);
     expect(r.stdout).toContain('1 payer(s) ok, 0 failed');
   });
 
   it('is 1 when a payer failed, and says why', async () => {
     const dir = await tempDir();
-    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', marketplaceCurrency: 'EUR' }] });
+    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', marketplaceCurrency: 'EUR' }], state: { path: join(dir, 'state.db') } });
     const r = await run([...demo, '--config', config, '--bill-all-accounts', '--out', join(dir, 'out')]);
     expect(r.code).toBe(EXIT_PAYER_FAILED);
     expect(r.stdout).toContain('FAILED (no workbook)');

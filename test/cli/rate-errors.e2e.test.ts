@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir, writeJson } from '../support/run-cli.js';
+import { failureOf, runCli, tempDir, writeJson } from '../support/run-cli.js';
 
 const HEADER = ['bill/PayerAccountId', 'bill/BillingPeriodStartDate', 'lineItem/UsageAccountId', 'lineItem/LineItemType', 'lineItem/ProductCode', 'bill/BillingEntity', 'lineItem/UnblendedCost', 'lineItem/CurrencyCode'];
 type Row = Partial<Record<'payer' | 'start' | 'account' | 'type' | 'product' | 'entity' | 'cost' | 'currency', string>>;
@@ -31,18 +31,21 @@ describe('rate --dry-run with bad CUR input', () => {
     const { dir, config, out } = await setup();
     const cur = await curFile(dir, 'cur.csv', [{}, {}, { cost: '12,50' }]);
     const run = await runCli({ cur, config, billAllAccounts: true, out });
-    expect(run.error?.code).toBe('CUR_INPUT');
-    expect(run.error?.where).toMatchObject({ file: cur, row: 3, column: 'lineItem/UnblendedCost', value: '12,50' });
-    expect(run.error?.message).toContain('cur.csv');
-    expect(existsSync(join(out, '111111111111'))).toBe(false);
+    expect(failureOf(run)?.code).toBe('CUR_INPUT');
+    expect(failureOf(run)?.where).toMatchObject({ file: cur, row: 3, column: 'lineItem/UnblendedCost', value: '12,50' });
+    expect(failureOf(run)?.message).toContain('cur.csv');
+    // Nothing rated: no workbook, and the run's report says it failed and why.
+    expect(existsSync(join(out, '111111111111', '2026-10', 'usage.xlsx'))).toBe(false);
+    const report = JSON.parse(await readFile(join(out, '111111111111', '2026-10', 'report.json'), 'utf8')) as { status: string; errors: Array<{ code: string }> };
+    expect(report).toMatchObject({ status: 'failed', errors: [{ code: 'CUR_INPUT' }] });
   });
 
   it.each(['1_000', 'abc', '1,5', 'NaN', '--1'])('refuses the amount %j, naming it', async (bad) => {
     const { dir, config, out } = await setup();
     const cur = await curFile(dir, 'cur.csv', [{}, { cost: bad }]);
     const run = await runCli({ cur, config, billAllAccounts: true, out });
-    expect(run.error?.code).toBe('CUR_INPUT');
-    expect(run.error?.where).toMatchObject({ row: 2, column: 'lineItem/UnblendedCost', value: bad });
+    expect(failureOf(run)?.code).toBe('CUR_INPUT');
+    expect(failureOf(run)?.where).toMatchObject({ row: 2, column: 'lineItem/UnblendedCost', value: bad });
   });
 
   it('names a missing required column and the file', async () => {
@@ -51,9 +54,9 @@ describe('rate --dry-run with bad CUR input', () => {
     const path = join(dir, 'cur.csv');
     await writeFile(path, `${header.join(',')}\n111111111111,2026-10-01,222222222222,Usage,AmazonEC2,1,USD\n`);
     const run = await runCli({ cur: path, config, billAllAccounts: true, out });
-    expect(run.error?.code).toBe('CUR_INPUT');
-    expect(run.error?.message).toContain('bill_billing_entity');
-    expect(run.error?.where.file).toBe(path);
+    expect(failureOf(run)?.code).toBe('CUR_INPUT');
+    expect(failureOf(run)?.message).toContain('bill_billing_entity');
+    expect(failureOf(run)?.where.file).toBe(path);
   });
 
   it('fails the payer with a row of another month, naming file and row; the other payer is rated', async () => {
@@ -85,8 +88,8 @@ describe('rate --dry-run with bad CUR input', () => {
     const path = join(dir, 'empty.csv');
     await writeFile(path, '');
     const run = await runCli({ cur: path, config, billAllAccounts: true, out });
-    expect(run.error?.code).toBe('CUR_EMPTY');
-    expect(run.error?.message).toContain('empty.csv');
+    expect(failureOf(run)?.code).toBe('CUR_EMPTY');
+    expect(failureOf(run)?.message).toContain('empty.csv');
   });
 
   it('refuses a folder that mixes CSV and Parquet', async () => {
@@ -100,8 +103,8 @@ describe('rate --dry-run with bad CUR input', () => {
     connection.closeSync();
     instance.closeSync();
     const run = await runCli({ cur: folder, config, billAllAccounts: true, out });
-    expect(run.error?.code).toBe('CUR_INPUT');
-    expect(run.error?.message).toMatch(/CSV.*Parquet|Parquet.*CSV/i);
+    expect(failureOf(run)?.code).toBe('CUR_INPUT');
+    expect(failureOf(run)?.message).toMatch(/CSV.*Parquet|Parquet.*CSV/i);
   });
 });
 
@@ -124,21 +127,19 @@ describe('rate --dry-run with bad settings', () => {
     expect(run.result?.payers[0]?.errors[0]).toMatchObject({ code: 'FX_INVALID', where: { setting: 'fxRate' } });
   });
 
-  it('fails a payer that is in the CUR but not in the configuration', async () => {
+  it('names a payer that is in the CUR but not in the configuration, and rates the configured one', async () => {
     const { dir, config, out } = await setup([{ accountId: '111111111111' }]);
     const run = await runCli({ cur: await curFile(dir, 'cur.csv', [{}, { payer: '333333333333' }]), config, billAllAccounts: true, out });
-    expect(run.result?.payers.map((p) => [p.payerAccountId, p.ok, p.errors[0]?.code])).toEqual([
-      ['111111111111', true, undefined],
-      ['333333333333', false, 'PAYER_NOT_CONFIGURED'],
-    ]);
+    expect(run.result?.payers.map((p) => [p.payerAccountId, p.ok, p.errors[0]?.code])).toEqual([['111111111111', true, undefined]]);
+    expect(run.stderr).toContain("payer 333333333333 is in the CUR but not in the configuration's payers[]: its rows were not rated");
   });
 
   it('lists every configuration problem at once, naming the file and setting', async () => {
     const dir = await tempDir();
     const config = await writeJson(dir, 'config.json', { payers: [{ accountId: '12', fxRate: 0.92 }], rating: { listPrice: 'cheap', amountDecimals: -1 } });
     const run = await runCli({ cur: 'fixtures/cur/demo-2026-10', config, billAllAccounts: true, out: dir });
-    expect(run.error?.code).toBe('CONFIG_INVALID');
-    const message = run.error?.message ?? '';
+    expect(failureOf(run)?.code).toBe('CONFIG_INVALID');
+    const message = failureOf(run)?.message ?? '';
     expect(message).toContain('payers.0.accountId');
     expect(message).toContain('payers.0.fxRate: fxRate must be a quoted decimal string');
     expect(message).toContain('rating.listPrice');
@@ -146,9 +147,11 @@ describe('rate --dry-run with bad settings', () => {
     expect(message).toContain(config);
   });
 
-  it('needs exactly one of --assets and --bill-all-accounts', async () => {
-    const run = await runCli({ cur: 'fixtures/cur/demo-2026-10', config: 'fixtures/demo.config.json', out: await tempDir() });
-    expect(run.error?.message).toContain('exactly one of --assets');
+  it('takes at most one of --assets and --bill-all-accounts, and without either needs the platform', async () => {
+    const both = await runCli({ cur: 'fixtures/cur/demo-2026-10', config: 'fixtures/demo.config.json', assets: 'fixtures/demo.assets.json', billAllAccounts: true, out: await tempDir() });
+    expect(failureOf(both)?.message).toContain('at most one of --assets');
+    const neither = await runCli({ cur: 'fixtures/cur/demo-2026-10', config: 'fixtures/demo.config.json', out: await tempDir() });
+    expect(failureOf(neither)?.message).toContain('subscriptions come from the platform unless --assets or --bill-all-accounts is given');
   });
 
   it('names an assets file with two billable subscriptions for one account', async () => {

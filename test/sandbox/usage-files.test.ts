@@ -1,10 +1,11 @@
 import ExcelJS from 'exceljs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as XLSX from 'xlsx';
-import { ExcelWorkbookWriter, RECORD_HEADER } from '../../src/adapters/workbook/usage-workbook.writer.js';
+import { RECORD_HEADER } from '../../src/adapters/workbook/usage-workbook.writer.js';
+import { writeWorkbookBytes } from '../support/read-workbook.js';
 import type { UsageWorkbook } from '../../src/app/ports.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_TEMPLATE_USAGE_COLUMNS, type SeedInput } from '../../src/sandbox/seed.js';
@@ -154,8 +155,7 @@ async function judged(externalId: string, bytes: Uint8Array, over: Json = {}): P
 beforeAll(async () => {
   contract = await ConnectContract.load();
   dir = await mkdtemp(join(tmpdir(), 'usage-files-test-'));
-  await new ExcelWorkbookWriter().write(join(dir, 'valid.xlsx'), WORKBOOK);
-  writerBytes = new Uint8Array(await readFile(join(dir, 'valid.xlsx')));
+  writerBytes = await writeWorkbookBytes(WORKBOOK);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

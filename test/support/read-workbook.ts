@@ -3,6 +3,8 @@
  * wrote them, so a fault of the writer cannot hide behind a reader of its own.
  * Sheets are found by name; every value comes back as text.
  */
+import type { UsageWorkbook } from '../../src/app/ports.js';
+import { StreamingWorkbookWriter } from '../../src/adapters/workbook/usage-workbook.writer.js';
 import * as XLSX from 'xlsx';
 
 /** A usage workbook as text. */
@@ -75,4 +77,14 @@ function cellText(cell: XLSX.CellObject | undefined): string {
   if (cell.t === 'b') return cell.v ? 'true' : 'false';
   if (cell.t === 'n') return String(cell.v);
   return String(cell.v);
+}
+
+/** The bytes of `workbook` as the connector's writer makes them (for tests that need a real file). */
+export async function writeWorkbookBytes(workbook: UsageWorkbook): Promise<Uint8Array> {
+  const { records, ...shape } = workbook;
+  const draft = new StreamingWorkbookWriter().open(shape);
+  const bytes = readAll(draft.content);
+  for (const record of records) await draft.add(record);
+  await draft.finish();
+  return bytes;
 }

@@ -3,13 +3,32 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRate, type RateOptions } from '../../src/cli/rate.command.js';
-import type { RateMonthResult } from '../../src/app/rate-month.js';
+import type { ReportError } from '../../src/app/report.js';
+import type { RatedPayerSummary } from '../../src/domain/rating.js';
 import { coerceError, type ConnectorError } from '../../src/domain/errors.js';
+import type { MonthPayerResult } from '../../src/app/usage/run-month.js';
+import type { PayerConfig } from '../../src/config/schema.js';
 
 export const FIXED_NOW = new Date('2026-11-05T00:00:00Z');
 
+/** One payer's month as the tests read it. */
+export interface PayerOutcome {
+  payerAccountId: string;
+  /** Rated (and uploaded, for a live run). */
+  ok: boolean;
+  kind: string;
+  rated?: RatedPayerSummary;
+  records?: number;
+  /** The rating's refusals, or the error the run ended with. */
+  errors: ReportError[];
+  error?: ConnectorError;
+  workbookPath?: string;
+  reportPath?: string;
+}
+
 export interface CliRun {
-  result?: RateMonthResult;
+  /** `rowsRead`: CUR rows of the payers rated in this run. */
+  result?: { payers: PayerOutcome[]; results: Array<MonthPayerResult<PayerConfig>>; rowsRead: number };
   error?: ConnectorError;
   stdout: string;
   stderr: string;
@@ -25,15 +44,41 @@ export async function writeJson(dir: string, name: string, value: unknown): Prom
   return path;
 }
 
-/** Runs `rate` with the given options; never throws (the error is returned). */
+/** A month result in the tests' terms. */
+export function payerOutcome({ payer, result }: MonthPayerResult<PayerConfig>): PayerOutcome {
+  const rating = 'rating' in result ? result.rating : undefined;
+  const error = result.kind === 'failed' || result.kind === 'interrupted' ? result.error : undefined;
+  const errors = rating?.errors.length ? rating.errors : error ? [{ code: error.code, message: error.message, where: error.where }] : [];
+  return {
+    payerAccountId: payer.accountId,
+    ok: result.kind === 'done',
+    kind: result.kind,
+    ...(rating?.rated ? { rated: rating.rated, records: rating.records ?? 0 } : {}),
+    errors,
+    ...(error ? { error } : {}),
+    ...(result.run.workbookPath && result.kind === 'done' ? { workbookPath: result.run.workbookPath } : {}),
+    ...(result.run.reportPath ? { reportPath: result.run.reportPath } : {}),
+  };
+}
+
+/**
+ * Runs `rate` (a dry run unless told) with the given options and a state
+ * database in `out`; never throws (the error is returned).
+ */
 export async function runCli(options: Partial<RateOptions> & { config: string; out: string }): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), stderrIsTty: false, now: () => FIXED_NOW };
+  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined };
   try {
-    const result = await runRate({ period: '2026-10', dryRun: true, ...options }, io);
-    return { result, stdout, stderr };
+    const results = await runRate({ period: '2026-10', dryRun: true, statePath: join(options.out, '..', 'state.db'), ...options }, io, { variables: {} });
+    const rowsRead = results.reduce((n, { result }) => n + (('rating' in result ? result.rating?.rowsRead : undefined) ?? 0), 0);
+    return { result: { payers: results.map(payerOutcome), results, rowsRead }, stdout, stderr };
   } catch (error) {
     return { error: coerceError(error), stdout, stderr };
   }
+}
+
+/** The error a run ended with: the command's own, else the first payer's. */
+export function failureOf(run: CliRun): ConnectorError | undefined {
+  return run.error ?? run.result?.payers.find((p) => p.error !== undefined)?.error;
 }
