@@ -1,6 +1,8 @@
 /**
  * Synthetic CUR month for the benchmark: a legacy-header CUR CSV (optionally
- * gzip) with a realistic mix of accounts, services and line item types.
+ * gzip, or Parquet converted by DuckDB's COPY) with a realistic mix of accounts,
+ * services and line item types; or (`generateCurForGroups`) a CUR that yields a
+ * chosen number of result groups for one payer at `usage-type` granularity.
  *
  * - Deterministic: a seeded mulberry32 PRNG; the same options give the same bytes.
  * - Amounts are built as text from random integers (an integer count of
@@ -17,7 +19,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -37,9 +39,17 @@ export interface GenerateCurOptions {
   payer?: string;
   /** Billing period `YYYY-MM` (default `2026-10`). */
   period?: string;
-  /** gzip-compress the output (default false). */
+  /** gzip-compress the output (default false); same as `format: 'gzip'`. */
   gzip?: boolean;
+  /** `csv` (default), `gzip` (gzip-compressed CSV) or `parquet` (see `CurFileFormat`). */
+  format?: CurOutputFormat;
 }
+
+/**
+ * How a generated CUR is written: CSV, gzip-compressed CSV, or Parquet as AWS writes
+ * it (snake_case column names, amounts DOUBLE, the billing period TIMESTAMP).
+ */
+export type CurOutputFormat = 'csv' | 'gzip' | 'parquet';
 
 export interface GenerateCurResult {
   path: string;
@@ -432,16 +442,15 @@ export async function generateCur(options: GenerateCurOptions): Promise<Generate
   const pickService = (): Service => services[Math.min(int(serviceCount), int(serviceCount))]!;
 
   // ── output ─────────────────────────────────────────────────────────────────
-  const file = createWriteStream(options.path);
-  const gzip = options.gzip ? createGzip() : undefined;
-  const sink: Writable = gzip ?? file;
-  const done = gzip ? pipeline(gzip, file) : finished(file);
-  done.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
+  const format = outputFormat(options);
+  const out = openOutput(format === 'parquet' ? `${options.path}.tmp.csv` : options.path, format === 'gzip');
+  const sink = out.sink;
+  const done = out.done;
   let buf = `${GENERATED_CUR_HEADER.join(',')}\n`;
   const flush = async (): Promise<void> => {
     const chunk = buf;
     buf = '';
-    if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), done]);
+    await out.write(chunk);
   };
 
   const payerPeriod = `${payer},${period.start},${period.end}`;
@@ -585,10 +594,209 @@ export async function generateCur(options: GenerateCurOptions): Promise<Generate
     sink.end();
     await done;
   } catch (error) {
-    sink.destroy();
-    file.destroy();
+    out.destroy();
     throw error;
   }
-  const { size } = await stat(options.path);
-  return { path: options.path, bytes: size, rows: written };
+  return finishOutput(format, options.path, written);
+}
+
+function outputFormat(options: { gzip?: boolean; format?: CurOutputFormat }): CurOutputFormat {
+  const format = options.format ?? (options.gzip ? 'gzip' : 'csv');
+  if (format !== 'csv' && format !== 'gzip' && format !== 'parquet') throw new RangeError(`format must be csv, gzip or parquet, got ${JSON.stringify(format)}`);
+  return format;
+}
+
+interface Output {
+  sink: Writable;
+  /** Settles when the file is written and closed. */
+  done: Promise<void>;
+  /** Writes with backpressure. */
+  write(chunk: string): Promise<void>;
+  destroy(): void;
+}
+
+/** A file (through gzip when asked) written in chunks with backpressure. */
+function openOutput(path: string, gzipped: boolean): Output {
+  const file = createWriteStream(path);
+  const gzip = gzipped ? createGzip() : undefined;
+  const sink: Writable = gzip ?? file;
+  const done = gzip ? pipeline(gzip, file) : finished(file);
+  done.catch(() => undefined); // observed by the caller; avoid an unhandled rejection meanwhile
+  return {
+    sink,
+    done,
+    write: async (chunk) => {
+      if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), done]);
+    },
+    destroy: () => {
+      sink.destroy();
+      file.destroy();
+    },
+  };
+}
+
+/** Parquet: converts the temporary CSV by DuckDB's COPY, then removes it. Returns the result. */
+async function finishOutput(format: CurOutputFormat, path: string, rows: number): Promise<GenerateCurResult> {
+  if (format === 'parquet') {
+    const csv = `${path}.tmp.csv`;
+    try {
+      await csvToParquet(csv, path);
+    } finally {
+      await rm(csv, { force: true });
+    }
+  }
+  const { size } = await stat(path);
+  return { path, bytes: size, rows };
+}
+
+const PARQUET_DOUBLES = new Set(['lineItem/UsageAmount', 'lineItem/UnblendedCost', 'pricing/publicOnDemandCost']);
+const PARQUET_TIMESTAMPS = new Set(['bill/BillingPeriodStartDate', 'bill/BillingPeriodEndDate', 'lineItem/UsageStartDate', 'lineItem/UsageEndDate']);
+
+/** Rewrites a generated CSV as Parquet the way AWS types it (see `CurOutputFormat`). */
+async function csvToParquet(csv: string, parquet: string): Promise<void> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const lit = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+  const columns = GENERATED_CUR_HEADER.map((h, i) => {
+    const name = `"${toSnake(h)}"`;
+    if (PARQUET_DOUBLES.has(h)) return `CAST(c${i} AS DOUBLE) AS ${name}`;
+    if (PARQUET_TIMESTAMPS.has(h)) return `CAST(replace(c${i}, 'Z', '') AS TIMESTAMP) AS ${name}`;
+    return `c${i} AS ${name}`;
+  });
+  const types = GENERATED_CUR_HEADER.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '1GB', preserve_insertion_order: 'true' });
+  const connection = await instance.connect();
+  try {
+    await connection.run(
+      `COPY (SELECT ${columns.join(', ')} FROM read_csv(${lit(csv)}, header = true, auto_detect = false, columns = {${types}}, delim = ',', quote = '"', escape = '"')) ` +
+        `TO ${lit(parquet)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`,
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** `lineItem/UnblendedCost` → `line_item_unblended_cost` (as AWS names Parquet CUR columns). */
+function toSnake(header: string): string {
+  return header
+    .replace(/([A-Z])/g, '_$1')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+export interface GenerateCurForGroupsOptions {
+  /** Result groups wanted at `usage-type` granularity (≥ 1). */
+  groups: number;
+  /** Output file. */
+  path: string;
+  /** Payer account id, 12 digits (default `111111111111`); every account is linked to it. */
+  payer?: string;
+  /** PRNG seed (default 1). */
+  seed?: number;
+  /** Billing period `YYYY-MM` (default `2026-10`). */
+  period?: string;
+  /** `csv` (default), `gzip` or `parquet`. */
+  format?: CurOutputFormat;
+}
+
+export interface GenerateCurForGroupsResult extends GenerateCurResult {
+  /** Result groups the file yields at `usage-type` granularity (= `groups` asked). */
+  groups: number;
+  /** Linked accounts written. */
+  accounts: number;
+}
+
+/** Services and usage types per account in `generateCurForGroups`: 50 × 20 = 1,000 groups per account. */
+export const GROUPS_SERVICES = 50;
+export const GROUPS_USAGE_TYPES = 20;
+
+/**
+ * Writes a CUR of one payer that yields exactly `groups` result groups at
+ * `usage-type` granularity (payer, period, account, Usage, product, AWS, USD, usage
+ * type): group g is account ⌊g / 1,000⌋, service ⌊g / 20⌋ mod 50, usage type g mod 20,
+ * so 1,000,000 groups are 1,000 accounts × 50 services × 20 usage types. Each group
+ * has one row, and about half a second one (≈ 1.5 rows a group); the rows come in a
+ * scrambled order, as in a real CUR. Same header and row shape as `generateCur`.
+ */
+export async function generateCurForGroups(options: GenerateCurForGroupsOptions): Promise<GenerateCurForGroupsResult> {
+  const { groups } = options;
+  const payer = options.payer ?? '111111111111';
+  if (!Number.isSafeInteger(groups) || groups < 1) throw new RangeError(`groups must be a whole number >= 1, got ${groups}`);
+  if (!/^\d{12}$/.test(payer)) throw new RangeError(`payer must be 12 digits, got ${JSON.stringify(payer)}`);
+  const period = parsePeriod(options.period ?? '2026-10');
+  const rand = mulberry32(options.seed ?? 1);
+  const int = (n: number): number => rand() % n;
+  const perAccount = GROUPS_SERVICES * GROUPS_USAGE_TYPES;
+  const accountCount = Math.ceil(groups / perAccount);
+  // Account ids: the payer's own first, then distinct 12-digit ids in a fixed order.
+  const accounts = Array.from({ length: accountCount }, (_, i) => (i === 0 ? payer : String(200000000000 + i * 7919).padStart(12, '0')));
+  const services = Array.from({ length: GROUPS_SERVICES }, (_, i) => {
+    const entry = SERVICE_CATALOG[i % SERVICE_CATALOG.length]!;
+    const base = entry[2].split('|');
+    // 20 usage types: the 5 of the catalog in each of the 4 first regions.
+    const usageTypes = Array.from({ length: GROUPS_USAGE_TYPES }, (_, u) => `${REGIONS[Math.floor(u / base.length) % REGIONS.length]![1]}${base[u % base.length]!}`);
+    return { code: entry[0], name: csvField(entry[1]), usageTypes, operation: entry[3].split('|')[0]! };
+  });
+  const lineItemId = (): string => {
+    let s = '';
+    for (let k = 0; k < 8; k++) {
+      const x = rand();
+      s += BASE32_PAIRS[x & 1023]! + BASE32_PAIRS[(x >>> 10) & 1023]! + BASE32_PAIRS[(x >>> 20) & 1023]!;
+    }
+    return s + BASE32_PAIRS[rand() & 1023]!;
+  };
+  /** An amount of up to 3 integer digits and 10 decimals, trimmed as CUR writes it. */
+  const amount = (): string => {
+    const frac = String(int(100_000) * 100_000 + int(100_000)).padStart(10, '0').replace(/0+$/, '');
+    return `${int(1000)}.${frac || '0'}`;
+  };
+  const hours = period.hourStarts.length;
+  const payerPeriod = `${payer},${period.start},${period.end}`;
+  const line = (g: number): string => {
+    const account = accounts[Math.floor(g / perAccount)]!;
+    const service = services[Math.floor(g / GROUPS_USAGE_TYPES) % GROUPS_SERVICES]!;
+    const usageType = service.usageTypes[g % GROUPS_USAGE_TYPES]!;
+    const hour = int(hours);
+    const cost = amount();
+    return `${lineItemId()},AWS,Anniversary,${payerPeriod},${account},Usage,${period.hourStarts[hour]!},${period.hourEnds[hour]!},${service.code},${usageType},${service.operation},,${int(5000)}.${String(int(10000)).padStart(4, '0')},USD,${cost},${service.name},us-east-1,${cost},\n`;
+  };
+  // A full-period permutation g → (g·step + offset) mod groups scrambles the order in O(1) memory.
+  const coprime = (n: number, from: number): number => {
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    let step = from % n || 1;
+    while (gcd(step, n) !== 1) step += 1;
+    return step;
+  };
+  const passes = [
+    { step: coprime(groups, 2_654_435_761 % 1_000_003), offset: int(groups) },
+    { step: coprime(groups, 40_503), offset: int(groups) },
+  ];
+
+  const format = outputFormat(options);
+  const out = openOutput(format === 'parquet' ? `${options.path}.tmp.csv` : options.path, format === 'gzip');
+  let buf = `${GENERATED_CUR_HEADER.join(',')}\n`;
+  let written = 0;
+  try {
+    for (const [p, { step, offset }] of passes.entries()) {
+      for (let i = 0; i < groups; i++) {
+        // The second pass writes a second row for about half the groups.
+        if (p === 1 && int(2) === 0) continue;
+        buf += line((i * step + offset) % groups);
+        written++;
+        if (buf.length >= 1 << 20) {
+          await out.write(buf);
+          buf = '';
+        }
+      }
+    }
+    await out.write(buf);
+    out.sink.end();
+    await out.done;
+  } catch (error) {
+    out.destroy();
+    throw error;
+  }
+  return { ...(await finishOutput(format, options.path, written)), groups, accounts: accountCount };
 }

@@ -10,7 +10,7 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult } from '@duckdb/node-api';
 import { AMOUNT_COLUMNS, toSnakeCase, type CurColumn, type CurGroup } from '../../domain/cur.js';
 import { ConnectorError, coerceError } from '../../domain/errors.js';
-import { INVOICE_COLUMN, buildBareQuery, buildCurQuery, type ListPriceMode } from '../../app/cur-query.js';
+import { INVOICE_COLUMN, buildCurQuery, type ListPriceMode } from '../../app/cur-query.js';
 import { assertResultColumns, toCurGroup } from '../../app/cur-result.js';
 import type { CurAggregate, CurAggregateRequest, CurRowLocation, CurSource, Progress, RowTest } from '../../app/ports.js';
 import { discoverCurFiles, groupSchemas, mapColumns, readCsvHeader, type CurFile, type FileColumn, type FileGroup } from './cur-files.js';
@@ -51,7 +51,7 @@ const SESSION_SETTINGS = ['enable_progress_bar = true', 'enable_progress_bar_pri
 
 /**
  * The adapter. Cheap to construct; the files are discovered and the view built on the
- * first call. `aggregate`, `locate` and `bareAggregation` run one at a time; the groups
+ * first call. `aggregate` and `locate` run one at a time; the groups
  * of an aggregate stream on a connection of their own, so `locate` may be called while
  * they are being read. `close()` releases the engine, also after a partial read.
  */
@@ -94,19 +94,6 @@ export class DuckDbCurSource implements CurSource {
     });
   }
 
-  /** The benchmark's old baseline: `buildBareQuery` over the same view. `rows` = result rows. */
-  bareAggregation(): Promise<{ rows: number }> {
-    return this.exclusive(async () => {
-      const p = await this.prepare();
-      try {
-        const reader = await p.connection.runAndReadAll(buildBareQuery(VIEW_NAME));
-        return { rows: reader.currentRowCount };
-      } catch (error) {
-        throw await this.explain(error, p, 'unblended', {});
-      }
-    });
-  }
-
   /** Releases the engine, interrupting any stream still open. The adapter cannot be used afterwards. */
   async close(): Promise<void> {
     this.closed = true;
@@ -132,12 +119,7 @@ export class DuckDbCurSource implements CurSource {
 
   private async open(): Promise<Prepared> {
     const files = await discoverCurFiles(this.inputPath);
-    this.instance = await DuckDBInstance.create(':memory:', {
-      threads: String(this.options.threads ?? 2),
-      memory_limit: this.options.memoryLimit ?? '600MB',
-      preserve_insertion_order: 'false',
-      autoinstall_known_extensions: 'false',
-    });
+    this.instance = await createEngine(this.options);
     const connection = await this.connect();
     try {
       const schemas = [];
@@ -266,20 +248,18 @@ export class DuckDbCurSource implements CurSource {
   }
 }
 
-/**
- * Runs the bare aggregation (`buildBareQuery`) over the files at `path` through the
- * same view, for the benchmark; `rows` is the number of result rows.
- */
-export async function runBareAggregation(path: string, options?: DuckDbCurSourceOptions): Promise<{ rows: number }> {
-  const source = new DuckDbCurSource(path, options);
-  try {
-    return await source.bareAggregation();
-  } finally {
-    await source.close();
-  }
+/** An in-memory engine with the adapter's settings (`memory_limit`, `threads`, no insertion order kept). */
+export function createEngine(options: DuckDbCurSourceOptions = {}): Promise<DuckDBInstance> {
+  return DuckDBInstance.create(':memory:', {
+    threads: String(options.threads ?? 2),
+    memory_limit: options.memoryLimit ?? '600MB',
+    preserve_insertion_order: 'false',
+    autoinstall_known_extensions: 'false',
+  });
 }
 
-async function describeParquet(connection: DuckDBConnection, file: CurFile): Promise<FileColumn[]> {
+/** The columns of a Parquet file (name and engine type); CUR_INPUT naming the file when it is not Parquet. */
+export async function describeParquet(connection: DuckDBConnection, file: CurFile): Promise<FileColumn[]> {
   try {
     const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${pathLiteral(file.path)})`);
     return reader.getRowObjectsJson().map((row) => ({ name: text(row, 'column_name'), type: text(row, 'column_type') }));

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { stat, writeFile } from 'node:fs/promises';
-import { runBareAggregation } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import type { CurAggregateRequest, Progress } from '../../../src/app/ports.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import { Money } from '../../../src/domain/money.js';
@@ -134,13 +133,5 @@ describe('DuckDbCurSource.aggregate()', () => {
     const dir = await tempDir();
     const path = await writeCsv(join(dir, 'cur.csv'), mixedRows);
     await expect(source(path).aggregate({ ...request, signal: AbortSignal.abort() })).rejects.toThrow('aborted');
-  });
-});
-
-describe('runBareAggregation()', () => {
-  it('runs the bare query over the same files and counts its result rows', async () => {
-    const dir = await tempDir();
-    const path = await writeCsv(join(dir, 'cur.csv'), mixedRows, { style: 'legacy' });
-    expect(await runBareAggregation(path, { memoryLimit: '256MB' })).toEqual({ rows: 4 });
   });
 });
