@@ -13,6 +13,7 @@ const run = (fields: Partial<RunRecord>): RunRecord => ({
   payerAccountId: PAYER,
   period: '2026-02',
   version: 1,
+  dryRun: false,
   step: 'done',
   outcome: 'succeeded',
   trigger: 'schedule',
@@ -228,6 +229,40 @@ describe('startAdminServer(): POST /reprocess', () => {
     const res = await post(GOOD);
     expect([res.status, await res.json()]).toEqual([422, { error: { code: 'PAYER_NOT_CONFIGURED', message: 'payer 123456789012 has no settings' } }]);
     expect(await (await fetch(`${url}/metrics`)).text()).toContain('native_rating_errors_total{code="PAYER_NOT_CONFIGURED"} 1');
+  });
+
+  it.each([
+    ['ABORTED', 503],
+    ['STATE', 500],
+    ['INTERNAL', 500],
+    ['PLATFORM_UNREACHABLE', 502],
+    ['PLATFORM_RESPONSE', 502],
+    ['AWS_THROTTLED', 502],
+    ['CUR_EMPTY', 422],
+    ['CONFIG_INVALID', 422],
+  ] as const)('answers a reprocess that failed with %s with status %i, its code and message', async (code, status) => {
+    const message = `payer ${PAYER} 2026-02: the run failed (${code})`;
+    const { post, metrics } = await start({
+      reprocess: async () => {
+        throw new ConnectorError(code, message, { where: { payer: PAYER } });
+      },
+    });
+    const res = await post(GOOD);
+    expect([res.status, await res.json()]).toEqual([status, { error: { code, message } }]);
+    expect(await metrics.text()).toContain(`native_rating_errors_total{code="${code}"} 1`);
+  });
+
+  it('answers 500 INTERNAL with the message when the handler throws a plain Error, and reports it', async () => {
+    const errors: string[] = [];
+    const { post } = await start({
+      reprocess: async () => {
+        throw new Error('a bug');
+      },
+      onError: (error) => errors.push(`${error.code}: ${error.message}`),
+    });
+    const res = await post(GOOD);
+    expect([res.status, await res.json()]).toEqual([500, { error: { code: 'INTERNAL', message: 'a bug' } }]);
+    expect(errors).toEqual(['INTERNAL: a bug']);
   });
 
   it('aborts the reprocess signal on close', async () => {

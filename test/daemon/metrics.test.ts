@@ -35,6 +35,7 @@ const run = (fields: Partial<RunRecord>): RunRecord => ({
   payerAccountId: '123456789012',
   period: '2026-02',
   version: 1,
+  dryRun: false,
   step: 'done',
   outcome: 'succeeded',
   trigger: 'schedule',

@@ -1,13 +1,14 @@
 /**
  * `rate` in production form: the CUR from Athena (a scripted stand-in on nock,
- * reached through AWS_ENDPOINT_URL_ATHENA as the SDK allows), the usage file to
- * the sandbox platform. Athena's result is read back page by page (no S3 output
- * location: managed query results).
+ * reached through AWS_ENDPOINT_URL_ATHENA, read from the environment the command
+ * is given), the usage file to the sandbox platform. Athena's result is read
+ * back page by page (no S3 output location: managed query results); the table's
+ * columns come first from GetTableMetadata, and finality from the same scan.
  */
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runMonthCommand } from '../../src/cli/month.command.js';
+import { runRate } from '../../src/cli/rate.command.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
 import { ATHENA_ENDPOINT, FakeAthena, HEADER, resultRow } from '../adapters/aws/athena-fixtures.js';
@@ -64,13 +65,18 @@ describe('rate --period --config (Athena and the platform)', () => {
       connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
       state: { path: join(dir, 'state.db') },
     });
-    const [entry] = await runMonthCommand(
+    const results = await runRate(
       { period: '2026-10', config, billAllAccounts: true, out: join(dir, 'out') },
       { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined },
-      { apiKey: sandbox.apiKey, variables: {} },
+      { apiKey: sandbox.apiKey, variables: process.env },
     );
+    expect(results.map((r) => r.payer.accountId)).toEqual(['111111111111']);
+    const [entry] = results;
     // 170 USD of usage × 1.2, plus the business plan's 100 USD minimum per account × 1.2 (RATING.md §4): 204 + 240.
-    expect(entry?.result).toMatchObject({ kind: 'done', run: { billedTotal: '444.00', currency: 'USD', step: 'done' } });
+    expect(entry?.result).toMatchObject({ kind: 'done', run: { version: 1, dryRun: false, outcome: 'succeeded', billedTotal: '444.00', currency: 'USD', step: 'done' } });
+    // The table is read first (its columns), then one scan: no second query for finality.
+    expect(athena.calls.filter((c) => c.operation === 'GetTableMetadata').map((c) => [c.body.DatabaseName, c.body.TableName])).toEqual([['cid_data_export', 'cur2']]);
+    expect(athena.queries()).toHaveLength(1);
     const aggregation = athena.queries().find((q) => q.includes('GROUP BY')) ?? '';
     expect(aggregation).toContain(`FROM "cid_data_export"."cur2"`);
     expect(aggregation).toContain(`billing_period = '2026-10'`);

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateCur } from '../../bench/generate-cur.js';
-import { runMonthCommand } from '../../src/cli/month.command.js';
+import { runRate } from '../../src/cli/rate.command.js';
 import { money, sum, toFixedText } from '../../src/domain/money.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
@@ -30,18 +30,18 @@ describe('a month of two payers', () => {
       connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
       state: { path: join(dir, 'state.db') },
     });
-    const results = await runMonthCommand(
+    const results = await runRate(
       { period: '2026-10', cur, billAllAccounts: true, config, out: join(dir, 'out') },
       { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined },
       { apiKey: sandbox.apiKey, variables: {} },
     );
-    expect(results.map((r) => [r.payer, r.result.kind, r.result.run.currency])).toEqual([
+    expect(results.map((r) => [r.payer.accountId, r.result.kind, r.result.run.currency])).toEqual([
       ['111111111111', 'done', 'EUR'],
       ['222222222222', 'done', 'USD'],
     ]);
     const files = sandbox.platform.state.usageFiles();
     expect(files.map((f) => f.externalId).sort()).toEqual(['111111111111-2026-10-v1', '222222222222-2026-10-v1']);
-    for (const { payer, result } of results) {
+    for (const { payer: { accountId: payer }, result } of results) {
       const file = files.find((f) => f.externalId.startsWith(payer));
       const records = sandbox.platform.state.usageFileRecords(file?.id ?? '')?.records ?? [];
       const report = JSON.parse(await readFile(result.run.reportPath ?? '', 'utf8')) as { billedTotal: string; markups: Record<string, { applied: string }> };

@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runMonthCommand } from '../../src/cli/month.command.js';
+import { runRate } from '../../src/cli/rate.command.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
 import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
@@ -45,12 +45,12 @@ describe('a month with a reseller on its own payer', () => {
       connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
       state: { path: join(dir, 'state.db') },
     });
-    const results = await runMonthCommand(
+    const results = await runRate(
       { period: '2026-10', cur, config, out: join(dir, 'out') },
       { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined },
       { apiKey: sandbox.apiKey, variables: {} },
     );
-    expect(results.map((r) => [r.payer, r.result.kind, r.result.run.currency])).toEqual([
+    expect(results.map((r) => [r.payer.accountId, r.result.kind, r.result.run.currency])).toEqual([
       ['111111111111', 'done', 'EUR'],
       ['999999999999', 'done', 'USD'],
     ]);

@@ -6,11 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runMonthCommand } from '../../src/cli/month.command.js';
+import { runRate } from '../../src/cli/rate.command.js';
 import { runReprocess } from '../../src/cli/reprocess.command.js';
 import { money, sum, toFixedText } from '../../src/domain/money.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_TEMPLATE_USAGE_COLUMNS, loadSeed } from '../../src/sandbox/seed.js';
+import { readWorkbookText } from '../support/read-workbook.js';
 import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
@@ -40,23 +41,29 @@ function only<T>(entries: T[]): T {
 
 const io = () => ({ stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined });
 const options = async (fx?: string) => ({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json', config: await config(fx), out: join(dir, 'out') });
+const env = () => ({ apiKey: sandbox.apiKey, variables: {} });
+const readJson = async <T>(path: string | undefined): Promise<T> => JSON.parse(await readFile(path ?? '', 'utf8')) as T;
 
 describe('rate without --dry-run, against the sandbox platform', () => {
   it('uploads and submits one usage file whose records add up to the report', async () => {
-    const { result } = only(await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} }));
-    expect(result).toMatchObject({ kind: 'done', run: { version: 1, step: 'done', usageFileStatus: 'pending', billedTotal: '17839.26' } });
+    const { result } = only(await runRate(await options(), io(), env()));
+    expect(result).toMatchObject({ kind: 'done', run: { version: 1, dryRun: false, outcome: 'succeeded', step: 'done', usageFileStatus: 'pending', billedTotal: '17839.26' } });
     const files = sandbox.platform.state.usageFiles();
     expect(files.map((f) => [f.externalId, f.status])).toEqual([['111111111111-2026-10-v1', 'pending']]);
     const content = sandbox.platform.state.usageFileRecords(files[0]?.id ?? '');
-    const report = JSON.parse(await readFile(result.run.reportPath ?? '', 'utf8')) as { billedTotal: string; records: number };
+    const report = await readJson<{ billedTotal: string; records: number; status: string }>(result.run.reportPath);
+    expect(report.status).toBe('ok');
     expect(content?.records).toHaveLength(report.records);
     expect(toFixedText(sum((content?.records ?? []).map((r) => money(r.amount ?? '0'))), 2)).toBe(report.billedTotal);
+    // The workbook kept on disk is the one the platform received.
+    const kept = readWorkbookText(new Uint8Array(await readFile(result.run.workbookPath ?? '')));
+    expect(kept.records.map((r) => r.amount)).toEqual((content?.records ?? []).map((r) => r.amount));
   });
 
   it('shows the file passing through uploaded and processing to ready, then pending, in the product template\'s columns', async () => {
     const printed: string[] = [];
     const watch = { ...io(), stdout: (t: string) => void printed.push(t) };
-    const { result } = only(await runMonthCommand(await options(), watch, { apiKey: sandbox.apiKey, variables: {} }));
+    const { result } = only(await runRate(await options(), watch, env()));
     expect(result.kind).toBe('done');
     const statuses = printed.join('').split('\n').filter((l) => l.includes('· usage file ')).map((l) => l.split(': ').pop());
     expect(statuses).toEqual(['draft', 'uploading', 'uploaded', 'processing', 'ready', 'pending']);
@@ -68,16 +75,27 @@ describe('rate without --dry-run, against the sandbox platform', () => {
   });
 
   it('does nothing the second time for the same period', async () => {
-    await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
-    const { result } = only(await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} }));
-    expect(result.kind).toBe('already-done');
+    only(await runRate(await options(), io(), env()));
+    const { result } = only(await runRate(await options(), io(), env()));
+    expect(result).toMatchObject({ kind: 'already-done', run: { version: 1, outcome: 'succeeded' } });
     expect(sandbox.platform.state.usageFiles()).toHaveLength(1);
   });
 
+  it('a dry run after the live month rates it again without touching the live month or the platform', async () => {
+    only(await runRate(await options(), io(), env()));
+    const dry = only(await runRate({ ...(await options()), dryRun: true, out: join(dir, 'dry') }, io(), env()));
+    // Dry runs are a version sequence of their own: v1, never the live month's.
+    expect(dry.result).toMatchObject({ kind: 'done', run: { version: 1, dryRun: true, outcome: 'succeeded', billedTotal: '17839.26' } });
+    expect(dry.result.run.reportPath).toContain(join(dir, 'dry'));
+    const again = only(await runRate(await options(), io(), env()));
+    expect(again.result).toMatchObject({ kind: 'already-done', run: { version: 1, dryRun: false } });
+    expect(sandbox.platform.state.usageFiles().map((f) => [f.externalId, f.status])).toEqual([['111111111111-2026-10-v1', 'pending']]);
+  });
+
   it('reprocesses after an fx change: v2 submitted, the pending v1 deleted', async () => {
-    await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
-    const { result } = only(await runMonthCommand({ ...(await options('0.95')), reprocess: true }, io(), { apiKey: sandbox.apiKey, variables: {} }));
-    expect(result).toMatchObject({ kind: 'done', run: { version: 2, billedTotal: '18420.98' } });
+    only(await runRate(await options(), io(), env()));
+    const { result } = await runReprocess({ ...(await options('0.95')), payer: '111111111111' }, io(), env());
+    expect(result).toMatchObject({ kind: 'done', run: { version: 2, dryRun: false, outcome: 'succeeded', billedTotal: '18420.98' } });
     expect(sandbox.platform.state.usageFiles().map((f) => [f.externalId, f.status])).toEqual([
       ['111111111111-2026-10-v1', 'deleted'],
       ['111111111111-2026-10-v2', 'pending'],
@@ -85,26 +103,33 @@ describe('rate without --dry-run, against the sandbox platform', () => {
   });
 
   it('reprocess without --dry-run submits v2 and prints and stores the diff with fx as the cause', async () => {
-    await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} });
+    only(await runRate(await options(), io(), env()));
     let printed = '';
-    const result = await runReprocess(
-      { ...(await options('0.95')), payer: '111111111111' },
-      { ...io(), stdout: (t: string) => void (printed += t) },
-      undefined,
-      { apiKey: sandbox.apiKey, variables: {} },
-    );
-    expect(result).toMatchObject({ ok: true, version: 2, previousVersion: 1 });
-    expect(result.diff?.changes).toEqual(['fxRate 0.92 → 0.95']);
-    expect(result.diff?.rows.every((r) => r.causes.join() === 'fx')).toBe(true);
+    const outcome = await runReprocess({ ...(await options('0.95')), payer: '111111111111' }, { ...io(), stdout: (t: string) => void (printed += t) }, env());
+    expect(outcome).toMatchObject({ payer: { accountId: '111111111111' }, result: { kind: 'done', run: { version: 2, outcome: 'succeeded' } }, previousVersion: 1 });
+    expect(outcome.diff?.changes).toEqual(['fxRate 0.92 → 0.95']);
+    expect(outcome.diff?.rows.length).toBeGreaterThan(0);
+    expect(outcome.diff?.rows.every((r) => r.causes.join() === 'fx')).toBe(true);
     expect(printed).toContain('Changes v1 → v2 of payer 111111111111');
+    // Stored beside v2, as printed.
+    expect(outcome.diffPath).toContain(join('111111111111', '2026-10', 'v2'));
+    expect(printed).toContain(`diff: ${outcome.diffPath ?? ''}`);
+    expect(await readJson<{ from: number; to: number; changes: string[] }>(outcome.diffPath)).toMatchObject({ from: 1, to: 2, changes: ['fxRate 0.92 → 0.95'] });
   });
 
   it('refuses a reprocess once the platform accepted the file, explaining why', async () => {
-    const first = only(await runMonthCommand(await options(), io(), { apiKey: sandbox.apiKey, variables: {} }));
+    const first = only(await runRate(await options(), io(), env()));
     await fetch(`${sandbox.platformUrl}/__sandbox/usage-files/${first.result.run.usageFileId ?? ''}/accept`, { method: 'POST' });
-    const { result } = only(await runMonthCommand({ ...(await options('0.95')), reprocess: true }, io(), { apiKey: sandbox.apiKey, variables: {} }));
-    expect(result.kind).toBe('failed');
-    if (result.kind === 'failed') expect(result.error.message).toMatch(/accepted/);
+    const { result, diff } = await runReprocess({ ...(await options('0.95')), payer: '111111111111' }, io(), env());
+    expect(result).toMatchObject({ kind: 'failed', run: { version: 2, outcome: 'failed' } });
+    if (result.kind !== 'failed') throw new Error(`expected failed, got ${result.kind}`);
+    expect(result.error.message).toMatch(/accepted/);
+    expect(result.run.error).toMatch(/accepted/);
+    expect(diff).toBeUndefined();
+    // The failed version's report says so.
+    const report = await readJson<{ status: string; errors: Array<{ code: string; message: string }> }>(result.run.reportPath);
+    expect(report.status).toBe('failed');
+    expect(report.errors.map((e) => e.message).join()).toMatch(/accepted/);
     expect(sandbox.platform.state.usageFiles().map((f) => [f.externalId, f.status])).toEqual([['111111111111-2026-10-v1', 'accepted']]);
   });
 
@@ -119,7 +144,7 @@ describe('rate without --dry-run, against the sandbox platform', () => {
     // No payers[].usage: the usage file's contract is the assets' contract.
     const base = JSON.parse(await readFile(fromPlatform.config, 'utf8')) as { payers: Array<Record<string, unknown>> };
     const config = await writeJson(dir, 'no-usage.json', { ...base, payers: base.payers.map(({ usage: _usage, ...p }) => p) });
-    const { result } = only(await runMonthCommand({ ...fromPlatform, config }, io(), { apiKey: sandbox.apiKey, variables: {} }));
+    const { result } = only(await runRate({ ...fromPlatform, config }, io(), env()));
     // The same three subscriptions as fixtures/demo.assets.json: the same bill.
     if (result.kind === 'failed') throw result.error;
     expect(result).toMatchObject({ kind: 'done', run: { billedTotal: '17839.26', records: 29 } });
@@ -138,13 +163,14 @@ describe('rate without --dry-run, against the sandbox platform', () => {
         connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
         state: { path: join(dir, `state-${Object.keys(extra).length}.db`) },
       });
-    const run = async (config: string) => only(await runMonthCommand({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', config, out: join(dir, `out-${config.length}`), dryRun: true }, io(), { apiKey: sandbox.apiKey, variables: {} }));
+    const run = async (config: string) => only(await runRate({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', config, out: join(dir, `out-${config.length}`), dryRun: true }, io(), env()));
     // The fixture marketplace: customMarkup 1.1, customMarkupMarketplace 1.05, fxRate 0.92, EUR.
     expect((await run(await bare({}))).result.run).toMatchObject({ billedTotal: '17839.26', currency: 'EUR' });
     expect((await run(await bare({ fxRate: '0.95' }))).result.run).toMatchObject({ billedTotal: '18420.98', currency: 'EUR' });
   });
 
   it('refuses without CONNECT_API_KEY, naming it', async () => {
-    await expect(runMonthCommand(await options(), io(), { variables: {} })).rejects.toThrow(/CONNECT_API_KEY is not set/);
+    await expect(runRate(await options(), io(), { variables: {} })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/CONNECT_API_KEY is not set/) });
+    expect(sandbox.platform.state.usageFiles()).toEqual([]);
   });
 });

@@ -13,7 +13,9 @@ import { runDaemon, runProcessOnce, type OrdersIo } from '../../src/cli/orders.c
 import type { SignalSource } from '../../src/daemon/shutdown.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
-import { writeJson } from '../support/run-cli.js';
+import { openStateDatabase } from '../../src/store/database.js';
+import { SqliteRunLedger } from '../../src/store/run-ledger.store.js';
+import { runCli, writeJson } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -218,10 +220,14 @@ describe('daemon with the admin endpoint', () => {
         body: JSON.stringify({ period: '2026-10', payer: '111111111111', dryRun: true }),
       });
       seen.withToken = withToken.status;
+      seen.withTokenBody = await withToken.json();
       seen.runsAfter = await (await fetch(`${admin}/runs?payer=111111111111`)).json();
       signals.emit('SIGTERM');
     };
     const config = await configFile({ admin: { host: '127.0.0.1', port: 0 }, state: { path: join(dir, 'state.db'), outputDir: join(dir, 'runs') } });
+    // A dry run of October from local files first, on the daemon's state database: what a reprocess compares against.
+    const rated = await runCli({ config, out: join(dir, 'out'), cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json' });
+    expect(rated.result?.payers).toMatchObject([{ payerAccountId: '111111111111', ok: true, kind: 'done' }]);
     const result = await runDaemon({ config }, run);
     expect(result.forced).toBe(false);
     expect(seen.health).toBe(200);
@@ -229,9 +235,22 @@ describe('daemon with the admin endpoint', () => {
     expect(seen.metrics).toMatch(/native_rating_requests_total\{outcome="approved"\} 5/);
     expect(seen.runs).toEqual({ runs: [] });
     expect(seen.noToken).toBe(401);
-    expect(seen.withToken).toBe(200);
-    // The payer has no Athena settings and the daemon gives no --cur: the run is recorded as failed, saying why.
-    expect(seen.runsAfter).toEqual({ runs: [expect.objectContaining({ payerAccountId: '111111111111', period: '2026-10', outcome: 'failed', trigger: 'admin' })] });
-    expect(JSON.stringify(seen.runsAfter)).toContain('payers[].athena');
+    // The payer has no Athena settings and the daemon gives no --cur: the reprocess fails, and the endpoint says why (non-2xx, the run's error).
+    expect(seen.withToken).toBe(422);
+    expect(seen.withTokenBody).toEqual({ error: { code: 'CONFIG_INVALID', message: expect.stringContaining('payers[].athena') } });
+    // /runs lists the live runs: a dry run is never the month's run.
+    expect(seen.runsAfter).toEqual({ runs: [] });
+    // The failed dry run is recorded as v2 after the CLI's v1, saying why.
+    const state = openStateDatabase(join(dir, 'state.db'));
+    try {
+      const dry = new SqliteRunLedger(state.db).list({ payerAccountId: '111111111111', dryRun: true });
+      expect(dry.map((r) => [r.version, r.outcome, r.trigger])).toEqual([
+        [2, 'failed', 'admin'],
+        [1, 'succeeded', 'cli'],
+      ]);
+      expect(dry[0]?.error).toContain('payers[].athena');
+    } finally {
+      state.close();
+    }
   });
 });
