@@ -15,7 +15,8 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
 import { openStateDatabase } from '../../src/store/database.js';
 import { SqliteRunLedger } from '../../src/store/run-ledger.store.js';
-import { runCli, writeJson } from '../support/run-cli.js';
+import { runRate } from '../../src/cli/rate.command.js';
+import { FIXED_NOW, writeJson } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -226,8 +227,12 @@ describe('daemon with the admin endpoint', () => {
     };
     const config = await configFile({ admin: { host: '127.0.0.1', port: 0 }, state: { path: join(dir, 'state.db'), outputDir: join(dir, 'runs') } });
     // A dry run of October from local files first, on the daemon's state database: what a reprocess compares against.
-    const rated = await runCli({ config, out: join(dir, 'out'), cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json' });
-    expect(rated.result?.payers).toMatchObject([{ payerAccountId: '111111111111', ok: true, kind: 'done' }]);
+    const rated = await runRate(
+      { period: '2026-10', dryRun: true, config, out: join(dir, 'out'), cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json' },
+      { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW },
+      { variables: {} },
+    );
+    expect(rated.map((r) => [r.payer.accountId, r.result.kind, r.result.run.version, r.result.run.dryRun])).toEqual([['111111111111', 'done', 1, true]]);
     const result = await runDaemon({ config }, run);
     expect(result.forced).toBe(false);
     expect(seen.health).toBe(200);
