@@ -106,8 +106,8 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
   const apiKey = io.env.CONNECT_API_KEY?.trim();
   const env = { ...(apiKey ? { apiKey } : {}), variables: io.env };
   const now = (): Date => runtime.deps.clock.now();
-  const monthRuntime = composeMonth(loaded, env, { dryRun: false, now, state: runtime.state, onNote: (note) => log.warn({ detail: note }, 'month note') });
-  const audit = composeAudit(loaded, env, { now, organizations: runtime.organizations, state: runtime.state });
+  const monthRuntime = composeMonth(loaded, env, { dryRun: false, now, state: runtime.state, http: runtime.http, onNote: (note) => log.warn({ detail: note }, 'month note') });
+  const audit = composeAudit(loaded, env, { now, organizations: runtime.organizations, state: runtime.state, http: runtime.http });
   try {
     month = await startMonthJobs({
       loaded,

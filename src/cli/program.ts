@@ -6,14 +6,12 @@
 import { Command, Option } from 'commander';
 import { coerceError } from '../domain/errors.js';
 import { loadConfig } from '../config/load.js';
-import { runAudit } from './audit.command.js';
-import { checkCycles, runDemo } from './demo.command.js';
-import { runJournal } from './journal.command.js';
-import { runManualActions } from './manual-actions.command.js';
-import { runDaemon, runProcessOnce, type OrdersIo } from './orders.command.js';
-import { monthOk, runRate, type MonthEnvironment, type RateOptions } from './rate.command.js';
-import { reprocessOk, runReprocess, type ReprocessOptions } from './reprocess.command.js';
-import { startSandboxCommand, type SandboxOptions } from './sandbox.command.js';
+import type { OrdersIo } from './orders.command.js';
+import type { MonthEnvironment, RateOptions } from './rate.command.js';
+import type { ReprocessOptions } from './reprocess.command.js';
+import type { SandboxOptions } from './sandbox.command.js';
+
+// Each command's code is loaded when it runs (the AWS SDK, DuckDB, the sandbox...): a command pays only for what it uses.
 
 export const EXIT_OK = 0;
 export const EXIT_PAYER_FAILED = 1;
@@ -85,6 +83,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the run result as JSON instead of tables')
     .action((options: RateOptions) =>
       withSignals(async (signal) => {
+        const { monthOk, runRate } = await import('./rate.command.js');
         const results = await runRate(options, cliIo(), monthEnv(), signal);
         // Non-zero unless every payer's month was rated (and uploaded): a failure, an interruption, or another live run holding it.
         return results.every(monthOk) ? EXIT_OK : EXIT_PAYER_FAILED;
@@ -104,7 +103,10 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'the folder of the versions (default: out for a dry run, state.outputDir otherwise)')
     .option('--json', 'print the run result as JSON')
     .action((options: ReprocessOptions) =>
-      withSignals(async (signal) => ((reprocessOk(await runReprocess(options, cliIo(), monthEnv(), signal))) ? EXIT_OK : EXIT_PAYER_FAILED)),
+      withSignals(async (signal) => {
+        const { reprocessOk, runReprocess } = await import('./reprocess.command.js');
+        return reprocessOk(await runReprocess(options, cliIo(), monthEnv(), signal)) ? EXIT_OK : EXIT_PAYER_FAILED;
+      }),
     );
 
   const ordersIo = (): OrdersIo => ({
@@ -123,6 +125,7 @@ export function buildProgram(): Command {
     .option('--once', 'run one poll cycle and exit (without it: the same loop as `daemon`)')
     .action((options: { config: string; once?: boolean }) =>
       exitWith(async () => {
+        const { runDaemon, runProcessOnce } = await import('./orders.command.js');
         if (!options.once) return daemonExit(await runDaemon({ config: options.config }, ordersIo()));
         const result = await runProcessOnce({ config: options.config }, ordersIo());
         const troubled = result.listErrors.length > 0 || [...result.requests, ...result.tierConfigs].some((r) => r.kind === 'error');
@@ -134,7 +137,12 @@ export function buildProgram(): Command {
     .command('daemon')
     .description('process orders every pollIntervalMs until SIGTERM (the first signal finishes the requests in hand and exits 0, a second forces)')
     .requiredOption('--config <config.json>', 'configuration file')
-    .action((options: { config: string }) => exitWith(async () => daemonExit(await runDaemon({ config: options.config }, ordersIo()))));
+    .action((options: { config: string }) =>
+      exitWith(async () => {
+        const { runDaemon } = await import('./orders.command.js');
+        return daemonExit(await runDaemon({ config: options.config }, ordersIo()));
+      }),
+    );
 
   program
     .command('manual-actions')
@@ -147,6 +155,7 @@ export function buildProgram(): Command {
     .action((options: { config: string; done?: string[]; by?: string; all?: boolean; json?: boolean }) =>
       exitWith(async () => {
         const { config } = await loadConfig(options.config);
+        const { runManualActions } = await import('./manual-actions.command.js');
         await runManualActions(
           { statePath: config.state.path, done: options.done, by: options.by, all: options.all, json: options.json },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), now: () => new Date() },
@@ -164,6 +173,7 @@ export function buildProgram(): Command {
     .action((options: { config: string; errors?: boolean; json?: boolean }) =>
       exitWith(async () => {
         const { config } = await loadConfig(options.config);
+        const { runJournal } = await import('./journal.command.js');
         runJournal({ statePath: config.state.path, errors: options.errors, json: options.json }, { stdout: (t) => process.stdout.write(t), now: () => new Date() });
         return EXIT_OK;
       }),
@@ -182,6 +192,7 @@ export function buildProgram(): Command {
     .option('--no-detect', "skip the Support API: compare the ordered and billed plans only")
     .action((options: { payer: string; config: string; period?: string; format?: string; out?: string; cur?: string; assets?: string; detect?: boolean }) =>
       exitWith(async () => {
+        const { runAudit } = await import('./audit.command.js');
         const audit = await runAudit(
           options,
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },
@@ -202,6 +213,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--aws-port <port>', 'port of AWS Organizations (0: any free)').default('0'))
     .action((options: SandboxOptions) =>
       exitWith(async () => {
+        const { startSandboxCommand } = await import('./sandbox.command.js');
         const sandbox = await startSandboxCommand(options, (t) => process.stdout.write(t));
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
@@ -220,6 +232,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--cycles <n>', 'poll cycles to run against the sandbox').default('3'))
     .action((options: { out: string; cycles: string; config?: string }) =>
       exitWith(async () => {
+        const { checkCycles, runDemo } = await import('./demo.command.js');
         const result = await runDemo(
           { out: options.out, cycles: checkCycles(options.cycles), config: options.config },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },

@@ -14,6 +14,7 @@ import { payerCredentials } from '../adapters/aws/credentials.js';
 import { AwsOrganizationsFactory } from '../adapters/aws/organizations-factory.js';
 import { SupportPlanDetector } from '../adapters/aws/support-plans.adapter.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
+import type { ConnectHttpClient } from '../adapters/connect/http-client.js';
 import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
 import type { OrganizationsFactory } from '../app/orders/ports.js';
 import type { CurSource } from '../app/ports.js';
@@ -49,6 +50,8 @@ export interface AuditComposeOptions {
   now: () => Date;
   /** The Organizations factory to share (the daemon's, with its call limiter); otherwise one is built for this runtime. */
   organizations?: OrganizationsFactory;
+  /** The platform's HTTP client to share (the daemon's); otherwise one is built. */
+  http?: ConnectHttpClient;
   /** An open state database to share (the daemon's): never closed here. Otherwise the configured one is opened at the first detection and closed by `close()`. */
   state?: StateDatabase;
   /** A remark for a person (the audit goes on): e.g. auditing without subscriptions. */
@@ -110,7 +113,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
   const organizations = options.organizations ?? new AwsOrganizationsFactory({ ...(env.organizationsEndpoint ? { endpoint: env.organizationsEndpoint } : {}) });
   const connect = config.connect;
   const platform =
-    connect && env.apiKey ? new ConnectMonthPlatform({ apiUrl: connect.apiUrl, apiKey: env.apiKey, timeoutMs: connect.timeoutMs, retries: connect.retries }) : undefined;
+    options.http ? new ConnectMonthPlatform(options.http) : connect && env.apiKey ? new ConnectMonthPlatform({ apiUrl: connect.apiUrl, apiKey: env.apiKey, timeoutMs: connect.timeoutMs, retries: connect.retries }) : undefined;
 
   let opened: StateDatabase | undefined;
   let store: SqliteSupportPlanStore | undefined;

@@ -9,11 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
 import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
+import { ConnectHttpClient } from '../adapters/connect/http-client.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import { ConnectUsageFiles } from '../adapters/connect/usage-files.js';
-import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
 import { FolderReportStore, FolderWorkbookStore } from '../adapters/files/folder-stores.js';
 import { StreamingWorkbookWriter } from '../adapters/workbook/usage-workbook.writer.js';
 import type { CurSource, Progress } from '../app/ports.js';
@@ -51,6 +50,8 @@ export interface MonthComposeOptions {
   onNote?: (note: string) => void;
   /** An open state database to share (the daemon's); otherwise one is opened and closed with the runtime. */
   state?: StateDatabase;
+  /** The platform's HTTP client to share (the daemon's); otherwise one is built for the month. */
+  http?: ConnectHttpClient;
   /** The state database file instead of `state.path` (tests). */
   statePath?: string;
 }
@@ -74,37 +75,58 @@ export function processLease(ttlMs = RUN_LEASE_MS): RunLease {
   return { owner: randomUUID(), holder: `pid ${process.pid} on ${hostname()}`, ttlMs };
 }
 
+/** A CUR source built on first use: its adapter's code (DuckDB, or the AWS SDK) is loaded only when the month reads a CUR. */
+function lazySource(load: () => Promise<CurSource & { close?: () => unknown }>): CurSource & { close: () => Promise<void> } {
+  let source: Promise<CurSource & { close?: () => unknown }> | undefined;
+  const get = (): Promise<CurSource & { close?: () => unknown }> => (source ??= load());
+  return {
+    aggregate: async (request) => (await get()).aggregate(request),
+    locate: async (payer, test) => (await get()).locate?.(payer, test),
+    close: async () => {
+      if (source) await (await source).close?.();
+    },
+  };
+}
+
 /** The payer's CUR for one version: the local files, or its Athena table. */
 function curSourceOf(config: Config, env: MonthEnvironment, options: MonthComposeOptions): (payer: PayerConfig, version: number) => CurSource & { close?: () => unknown } {
   const externalIds = externalIdsOf(env.variables, config);
   const endpoints = awsEndpoints(env.variables);
   return (payer, version) => {
-    if (options.cur !== undefined) return new DuckDbCurSource(options.cur, { memoryLimit: config.engine.memoryLimit, threads: config.engine.threads });
+    const local = options.cur;
+    if (local !== undefined) {
+      return lazySource(async () => {
+        const { DuckDbCurSource } = await import('../adapters/engine/duckdb-cur-source.js');
+        return new DuckDbCurSource(local, { memoryLimit: config.engine.memoryLimit, threads: config.engine.threads });
+      });
+    }
     const athena = payer.athena;
     if (!athena) {
       throw new ConnectorError('CONFIG_INVALID', `payer ${payer.accountId} has no Athena settings (payers[].athena) and no --cur was given`, { where: { payer: payer.accountId, setting: 'payers[].athena' } });
     }
     const externalId = externalIds.get(payer.accountId) ?? payer.externalId;
-    return new AthenaCurSource({
-      payerAccountId: payer.accountId,
-      database: athena.database,
-      table: athena.table,
-      layout: athena.layout,
-      region: athena.region,
-      runVersion: version,
-      ...(athena.workgroup ? { workgroup: athena.workgroup } : {}),
-      ...(athena.outputLocation ? { outputLocation: athena.outputLocation } : {}),
-      ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
-      ...(externalId ? { externalId } : {}),
-      endpoints,
+    return lazySource(async () => {
+      const { AthenaCurSource } = await import('../adapters/aws/athena-cur-source.js');
+      return new AthenaCurSource({
+        payerAccountId: payer.accountId,
+        database: athena.database,
+        table: athena.table,
+        layout: athena.layout,
+        region: athena.region,
+        runVersion: version,
+        ...(athena.workgroup ? { workgroup: athena.workgroup } : {}),
+        ...(athena.outputLocation ? { outputLocation: athena.outputLocation } : {}),
+        ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
+        ...(externalId ? { externalId } : {}),
+        endpoints,
+      });
     });
   };
 }
 
 /** The platform reads of a month: assets, marketplace settings, resellers' tier configurations. */
-function platformOf(config: Config, env: MonthEnvironment): PlatformSettingsPort | undefined {
-  if (!config.connect || !env.apiKey) return undefined;
-  const http = { apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries };
+function platformOf(http: ConnectHttpClient | undefined): PlatformSettingsPort | undefined {
+  if (!http) return undefined;
   const month = new ConnectMonthPlatform(http);
   const orders = new ConnectPlatform(http);
   return {
@@ -127,9 +149,10 @@ export function composeMonth(loaded: LoadedConfig, env: MonthEnvironment, option
   const ledger = new SqliteRunLedger(state.db, options.now);
   const lease = processLease();
   const outDir = options.out ?? (options.dryRun ? 'out' : config.state.outputDir);
-  const files =
-    options.dryRun || !config.connect ? undefined : new ConnectUsageFiles({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey ?? '', timeoutMs: config.connect.timeoutMs, retries: config.connect.retries });
-  const platform = platformOf(config, env);
+  // One HTTP client for every platform call of the month (assets, settings, usage files).
+  const http = options.http ?? (config.connect && env.apiKey ? new ConnectHttpClient({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries }) : undefined);
+  const files = options.dryRun || !http ? undefined : new ConnectUsageFiles(http);
+  const platform = platformOf(http);
   const deps: MonthDeps<PayerConfig> = {
     ledger,
     lease,

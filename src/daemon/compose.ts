@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { AwsOrganizationsFactory, type AwsOrganizationsFactoryOptions } from '../adapters/aws/organizations-factory.js';
 import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
+import { ConnectHttpClient } from '../adapters/connect/http-client.js';
 import type { CycleDeps } from '../app/orders/process-cycle.js';
 import type { OrderPayer } from '../app/orders/request-work.js';
 import type { OrdersEnvironment } from '../config/env.js';
@@ -23,6 +24,8 @@ export interface OrdersRuntime {
   pollIntervalMs: number;
   statePath: string;
   organizations: AwsOrganizationsFactory;
+  /** The platform's HTTP client: the month and the audit share it. */
+  http: ConnectHttpClient;
   /** The state database (the run ledger shares it). */
   state: StateDatabase;
   close(): void;
@@ -52,7 +55,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
   if (!connect) {
     throw new ConnectorError('CONFIG_INVALID', 'the configuration has no "connect" section: set connect.productIds (and connect.apiUrl) to process orders', { where: { setting: 'connect' } });
   }
-  const platform = new ConnectPlatform({
+  const http = new ConnectHttpClient({
     apiUrl: overrides.apiUrl ?? connect.apiUrl,
     apiKey: env.apiKey,
     timeoutMs: connect.timeoutMs,
@@ -60,6 +63,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     retries: connect.retries,
     onRetry: (attempt, reason, delayMs) => log.warn({ attempt, reason, delayMs }, 'platform call retried'),
   });
+  const platform = new ConnectPlatform(http);
   const organizations = new AwsOrganizationsFactory({
     region: config.aws.region,
     maxAttempts: config.aws.maxAttempts,
@@ -91,6 +95,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     pollIntervalMs: config.pollIntervalMs ?? connect.pollIntervalMs ?? 60_000,
     statePath,
     organizations,
+    http,
     state,
     close: () => state.close(),
   };

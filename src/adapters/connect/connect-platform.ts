@@ -28,8 +28,9 @@ export class ConnectPlatform implements PlatformPort {
   private readonly http: ConnectHttpClient;
   private readonly conversations = new Map<string, string>();
 
-  constructor(options: ConnectPlatformOptions) {
-    this.http = new ConnectHttpClient(options);
+  /** Builds its own HTTP client from `options`, or shares the given one (one client per process, one retry policy). */
+  constructor(options: ConnectPlatformOptions | ConnectHttpClient) {
+    this.http = options instanceof ConnectHttpClient ? options : new ConnectHttpClient(options);
   }
 
   /**

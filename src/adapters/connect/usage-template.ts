@@ -3,7 +3,6 @@
  * product has one): the header names, in order, of its `usage_records` sheet.
  * The sheet is found by name, never by position.
  */
-import ExcelJS from 'exceljs';
 import { ConnectorError } from '../../domain/errors.js';
 
 /** The records sheet of a template. */
@@ -18,6 +17,8 @@ const HEADER_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  * a duplicate, or a cell that is not a plain column name (a formula, a number).
  */
 export async function templateHeader(bytes: Uint8Array, what: string): Promise<string[]> {
+  // Loaded on first use: only a product with a template needs a workbook reader (about 0.5 s of start-up otherwise).
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.load(Buffer.from(bytes) as unknown as ArrayBuffer);
