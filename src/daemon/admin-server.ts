@@ -172,6 +172,14 @@ function listRuns(all: RunRecord[], filter: RunFilter): RunRecord[] {
     .slice(0, filter.limit);
 }
 
+/** The process holding a run, when the handler's result names it (`result.run.holder`). */
+function heldBy(result: unknown): string | undefined {
+  const inner = typeof result === 'object' && result !== null && 'result' in result ? (result as { result?: unknown }).result : undefined;
+  const run = typeof inner === 'object' && inner !== null && 'run' in inner ? (inner as { run?: unknown }).run : undefined;
+  const holder = typeof run === 'object' && run !== null && 'holder' in run ? (run as { holder?: unknown }).holder : undefined;
+  return typeof holder === 'string' ? holder : undefined;
+}
+
 function reprocessStatus(result: unknown): number {
   if (typeof result !== 'object' || result === null || !('started' in result)) return 200;
   if (result.started === false) return 409;
@@ -224,7 +232,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
         }
         const status = reprocessStatus(result);
         if (status === 409) {
-          return send(res, 409, { error: { code: 'ALREADY_RUNNING', message: `a run of payer ${input.payerAccountId} for ${input.period} is already running` }, result });
+          const holder = heldBy(result);
+          const message = `a run of payer ${input.payerAccountId} for ${input.period} is already running${holder ? ` (held by ${holder})` : ''}`;
+          return send(res, 409, { error: { code: 'ALREADY_RUNNING', message }, result });
         }
         return send(res, status, result ?? null);
       }

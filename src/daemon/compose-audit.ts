@@ -141,6 +141,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
       ...(payerCreds ? { credentials: payerCreds } : {}),
       ...(endpoints.sts ? { stsEndpoint: endpoints.sts } : {}),
       ...(support ? { supportEndpoint: support } : {}),
+      maxAttempts: loaded.config.aws.maxAttempts,
       now: options.now,
     });
     detectors.set(payer.accountId, detector);

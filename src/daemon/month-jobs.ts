@@ -57,7 +57,8 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
   const productId = config.connect?.productIds[0];
 
   const record = (run: RunRecord, kind: string, error: ConnectorError | undefined, trigger: string): void => {
-    metrics.runFinished(run);
+    // Only a run this process took part in is counted: a month held elsewhere or already done is not a run here.
+    if (kind !== 'held' && kind !== 'already-done') metrics.runFinished(run);
     if (error) metrics.error(error.code);
     const fields = { payer: run.payerAccountId, period: run.period, version: run.version, outcome: kind, step: run.step, trigger, ...(error ? { code: error.code, error: error.message } : {}), ...(run.holder && kind === 'held' ? { holder: run.holder } : {}) };
     if (error) log.error(fields, 'month run finished');

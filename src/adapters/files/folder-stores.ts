@@ -8,6 +8,7 @@
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -80,12 +81,9 @@ export class FolderWorkbookStore implements WorkbookStore {
 /** Where the streamed accounts go in the report text. */
 const ACCOUNTS_MARK = '@@native-rating:accounts@@';
 
-/** Writes `text` to a stream, waiting when the stream is full. */
+/** Writes `text` to a stream, waiting when the stream is full (an error while waiting rejects). */
 async function put(stream: WriteStream, text: string): Promise<void> {
-  if (!stream.write(text)) await new Promise<void>((resolve, reject) => {
-    stream.once('drain', resolve);
-    stream.once('error', reject);
-  });
+  if (!stream.write(text)) await once(stream, 'drain');
 }
 
 async function closeStream(stream: WriteStream): Promise<void> {

@@ -178,7 +178,12 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
   } catch (error) {
     const e = signal.aborted && !(error instanceof ConnectorError && error.code === 'ABORTED') ? new ConnectorError('ABORTED', `the month of payer ${payer} was stopped by a signal`, { where: { payer }, cause: error }) : coerceError(error);
     const current = ledger.get(payer, period, run.version, { dryRun });
-    if (current === undefined || current.outcome === 'succeeded' || current.outcome === 'failed') return { kind: 'failed', run: current ?? run, error: e, ...(rating ? { rating } : {}) };
+    if (current === undefined || current.outcome === 'succeeded') return { kind: 'failed', run: current ?? run, error: e, ...(rating ? { rating } : {}) };
+    if (current.outcome === 'failed') {
+      // A step already ended the run (the platform refused the product, or an accepted file): the report still says so.
+      await writeFailure(deps.reports, key, current, e, clock.now());
+      return { kind: 'failed', run: current, error: e, ...(rating ? { rating } : {}) };
+    }
     // An abort, or a failure worth retrying (the platform or AWS busy, the CUR being updated), leaves the run to resume at once.
     if (e.code === 'ABORTED' || e.retryable) {
       run = ledger.interrupt(ref, `${e.code}: ${e.message}`, clock.now());
