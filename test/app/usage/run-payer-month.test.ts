@@ -12,7 +12,7 @@ import * as XLSX from 'xlsx';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbCurSource } from '../../../src/adapters/engine/duckdb-cur-source.js';
 import { FolderReportStore, FolderWorkbookStore } from '../../../src/adapters/files/folder-stores.js';
-import { ExcelWorkbookWriter } from '../../../src/adapters/workbook/usage-workbook.writer.js';
+import { StreamingWorkbookWriter } from '../../../src/adapters/workbook/usage-workbook.writer.js';
 import type { CurSource } from '../../../src/app/ports.js';
 import type { RunLease } from '../../../src/app/usage/ports.js';
 import { runPayerMonth, type PayerMonthDeps, type PayerMonthInput } from '../../../src/app/usage/run-payer-month.js';
@@ -56,7 +56,7 @@ async function setup(fxRate = '0.92') {
     lease: lease('a'),
     files,
     cur,
-    workbook: new ExcelWorkbookWriter(),
+    workbook: new StreamingWorkbookWriter(),
     workbooks: new FolderWorkbookStore(out),
     reports: new FolderReportStore(out),
     subscriptions: (payer) => subscriptionsFor(assets, payer, '2026-10'),

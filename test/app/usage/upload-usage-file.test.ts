@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunLedger, RunRecord, RunStep } from '../../../src/app/usage/ports.js';
+import type { RunLedger, RunStep } from '../../../src/app/usage/ports.js';
 import { uploadUsageFile, type UploadUsageFileDeps, type UploadUsageFileInput } from '../../../src/app/usage/upload-usage-file.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
 import { openStateDatabase, type StateDatabase } from '../../../src/store/database.js';
