@@ -6,10 +6,11 @@
  * stops the others; each payer's CUR source is closed before the next opens, so
  * memory stays one payer's.
  */
-import { ConnectorError } from '../../domain/errors.js';
+import { coerceError, ConnectorError } from '../../domain/errors.js';
 import { diffReports, type DiffReport, type ReportDiff } from '../../domain/report-diff.js';
 import type { PayerParameters } from '../../domain/rating.js';
 import type { CurSource, OutputKey } from '../ports.js';
+import type { PayerReport } from '../report.js';
 import { subscriptionsFor, type AssetLike } from '../subscriptions.js';
 import { readPlatformSettings, withPlatformSettings, type PayerSettingsLike, type PlatformSettingsPort } from './platform-settings.js';
 import type { RunRecord } from './ports.js';
@@ -140,7 +141,14 @@ export async function reprocessMonth<P extends MonthPayer>(deps: MonthDeps<P>, i
   const key = (version: number): OutputKey => ({ payerAccountId: payer.accountId, period: input.period, version });
   const previous = deps.ledger.get(payer.accountId, input.period, previousVersion, { dryRun });
   if (previous?.outcome !== 'succeeded') return { ...entry, previousVersion, noDiff: `version ${previousVersion} had ${previous?.outcome ?? 'no run'}: nothing to compare against` };
-  const [old, next] = await Promise.all([deps.reports.read(key(previousVersion)), deps.reports.read(key(run.version))]);
+  let reports: [PayerReport | undefined, PayerReport | undefined];
+  try {
+    reports = [await deps.reports.read(key(previousVersion)), await deps.reports.read(key(run.version))];
+  } catch (error) {
+    // The new version stands (rated, uploaded); only the comparison is missing, and says why.
+    return { ...entry, previousVersion, noDiff: `the reports could not be compared: ${coerceError(error).message}` };
+  }
+  const [old, next] = reports;
   if (old === undefined || next === undefined || old.status !== 'ok') return { ...entry, previousVersion, noDiff: `the report of version ${previousVersion} is not there or not ok: nothing to compare against` };
   const diff = diffReports(old as unknown as DiffReport, next as unknown as DiffReport);
   const diffPath = await deps.reports.writeDiff(key(run.version), { from: previousVersion, to: run.version, ...diff });
