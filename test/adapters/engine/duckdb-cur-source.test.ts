@@ -97,6 +97,16 @@ describe('DuckDbCurSource.aggregate()', () => {
     expect(byProduct(result.groups, 'AmazonS3')).toMatchObject({ unblendedUsd: '2.000000000000', onDemandListUsd: '2.000000000000' });
   });
 
+  it('reads empty text cells, quoted or not, as empty', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'cur.csv');
+    const header = 'bill/PayerAccountId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,bill/BillingEntity,lineItem/UnblendedCost,lineItem/CurrencyCode,product/ProductName';
+    await writeFile(path, `${header}\n1,2026-10-01,2,Usage,AmazonEC2,AWS,1,"",""\n1,2026-10-01,2,Usage,AmazonEC2,AWS,2,,\n`);
+    const { groups } = await readAll(source(path).aggregate(request));
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({ currencyCode: '', productName: '', rows: 2, unblendedUsd: '3.000000000000' });
+  });
+
   it('uses the public on-demand cost when non-zero in on-demand mode', async () => {
     const dir = await tempDir();
     const rows = [row({ cost: '1', onDemand: '3' }), row({ cost: '1', onDemand: '0' }), row({ cost: '1', onDemand: '' })];
