@@ -62,6 +62,13 @@ describe('DuckDbCurSource.aggregate() groups, streamed', () => {
     expect(runs).toEqual(expected);
   });
 
+  it('keeps any text of a group intact: quotes, backslashes, control characters, accents, emoji', async () => {
+    const name = 'a "b" \\ c\u001fd\tè 😀 [1,2]';
+    const path = await writeCsv(join(await tempDir(), 'cur.csv'), [row({ name, usageType: 'x\\"y' })]);
+    const [group] = (await readAll(source(path).aggregate(byUsageType))).groups;
+    expect(group).toMatchObject({ productName: name, usageType: 'x\\"y', rows: 1, unblendedUsd: '1.500000000000' });
+  });
+
   it('can be read once', async () => {
     const path = await writeCsv(join(await tempDir(), 'cur.csv'), [row()]);
     const aggregate = await source(path).aggregate(byUsageType);
