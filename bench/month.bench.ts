@@ -34,6 +34,10 @@ const { values } = parseArgs({
 interface ChildFigures {
   kind: string;
   seconds: number;
+  /** Until the usage file was created: the rating (scan, rate, workbook, report). */
+  ratedSeconds: number;
+  /** From the file's creation to its verdict: the upload and the platform's check (the sandbox's, not ours). */
+  platformSeconds: number;
   records: number;
   billed: string;
   status: string;
@@ -44,14 +48,29 @@ interface ChildFigures {
 /** The child: one month through the `rate` command's code, the connector alone in this process. */
 async function child(config: string, cur: string): Promise<void> {
   const { runRate } = await import('../src/cli/rate.command.js');
-  const io = { stdout: () => undefined, stderr: (t: string) => void process.stderr.write(t), stderrIsTty: false, now: () => new Date(), sleep: async () => undefined };
   const t0 = performance.now();
+  // The usage file's statuses come on stdout as the run reaches them: their times split the month in two.
+  const seen = new Map<string, number>();
+  const io = {
+    stdout: (t: string) => {
+      const status = / usage file [^:]+: (\w+)$/m.exec(t)?.[1];
+      if (status !== undefined && !seen.has(status)) seen.set(status, performance.now());
+    },
+    stderr: (t: string) => void process.stderr.write(t),
+    stderrIsTty: false,
+    now: () => new Date(),
+    sleep: async () => undefined,
+  };
   const [entry] = await runRate({ period: '2026-10', cur, billAllAccounts: true, config }, io, { apiKey: process.env.BENCH_API_KEY ?? '', variables: {} });
   const seconds = (performance.now() - t0) / 1000;
   const run = entry?.result.run;
+  const created = seen.get('draft') ?? t0;
+  const judged = seen.get('ready') ?? seen.get('invalid') ?? created;
   const figures: ChildFigures = {
     kind: entry?.result.kind ?? '-',
     seconds,
+    ratedSeconds: (created - t0) / 1000,
+    platformSeconds: (judged - created) / 1000,
     records: run?.records ?? 0,
     billed: `${run?.billedTotal ?? '-'} ${run?.currency ?? ''}`,
     status: run?.usageFileStatus ?? '-',
@@ -100,8 +119,22 @@ async function parent(): Promise<void> {
         proc.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`the month of ${groups} groups exited with ${String(code)}`))));
       });
       const f = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as ChildFigures;
-      const perRecordUs = f.records > 0 ? (f.seconds * 1e6) / f.records : 0;
-      rows.push([groups.toLocaleString('en-US'), f.kind, f.records.toLocaleString('en-US'), `${f.seconds.toFixed(2)} s`, `${perRecordUs.toFixed(2)} µs`, `${(f.workbookBytes / 1048576).toFixed(1)} MiB`, `${f.peakRssMiB.toFixed(0)} MiB`, f.billed, f.status]);
+      const us = (seconds: number): string => `${f.records > 0 ? ((seconds * 1e6) / f.records).toFixed(1) : '0'} µs`;
+      const ours = f.seconds - f.platformSeconds;
+      rows.push([
+        groups.toLocaleString('en-US'),
+        f.kind,
+        f.records.toLocaleString('en-US'),
+        `${f.seconds.toFixed(2)} s`,
+        `${f.ratedSeconds.toFixed(2)} s`,
+        `${f.platformSeconds.toFixed(2)} s`,
+        us(ours),
+        us(f.seconds),
+        `${(f.workbookBytes / 1048576).toFixed(1)} MiB`,
+        `${f.peakRssMiB.toFixed(0)} MiB`,
+        f.billed,
+        f.status,
+      ]);
     }
   } finally {
     await sandbox.close();
@@ -113,10 +146,24 @@ async function parent(): Promise<void> {
   } catch {
     cpu = '?';
   }
-  process.stdout.write(`Month benchmark: one payer, usage-type records, engine for Athena, sandbox for the platform (${cpu} cores)\n\n`);
+  process.stdout.write(`Month benchmark: one payer, usage-type records, engine for Athena, sandbox for the platform (${cpu} cores)\n`);
+  process.stdout.write(`rating: scan, rate, workbook and report until the usage file is created; upload+check: the upload and the sandbox's own check of the file (SheetJS, in the parent process); ours/record: the month less that check; peak RSS: the connector's process alone\n\n`);
   process.stdout.write(
     `${renderTable(
-      [{ header: 'groups', align: 'right' }, { header: 'outcome' }, { header: 'records', align: 'right' }, { header: 'time', align: 'right' }, { header: 'per record', align: 'right' }, { header: 'workbook', align: 'right' }, { header: 'peak RSS', align: 'right' }, { header: 'billed', align: 'right' }, { header: 'file' }],
+      [
+        { header: 'groups', align: 'right' },
+        { header: 'outcome' },
+        { header: 'records', align: 'right' },
+        { header: 'month', align: 'right' },
+        { header: 'rating', align: 'right' },
+        { header: 'upload+check', align: 'right' },
+        { header: 'ours/record', align: 'right' },
+        { header: 'all/record', align: 'right' },
+        { header: 'workbook', align: 'right' },
+        { header: 'peak RSS', align: 'right' },
+        { header: 'billed', align: 'right' },
+        { header: 'file' },
+      ],
       rows,
     )}\n`,
   );

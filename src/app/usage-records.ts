@@ -34,9 +34,13 @@ function mpnOf(kind: RecordKind, items: ItemMpns): string {
   return kind === 'marketplace' ? items.marketplaceUsageMpn : kind === 'support' ? items.supportMpn : items.awsUsageMpn;
 }
 
+/** The last period's record times: a month's records all share them (one computation, not one per record). */
+let timesOf: { period: string; times: { start: string; end: string } } | undefined;
+
 /** One workbook row per record; the asset is found by id when known, else by its aws_account_id parameter. */
 export function toWorkbookRecord(record: RatedRecord, period: string, items: ItemMpns): WorkbookRecord {
-  const { start, end } = periodTimes(period);
+  if (timesOf?.period !== period) timesOf = { period, times: periodTimes(period) };
+  const { start, end } = timesOf.times;
   return {
     recordId: record.recordId,
     note: record.note,

@@ -28,6 +28,14 @@ import { BodyError, CallStats, closeServer, delay, listen, origin, parseJsonBody
 import { isMultipart, parseMultipart, type MultipartPart } from './multipart.util.js';
 import { platformRoutes, reply } from './platform.routes.js';
 import type { PlatformState } from './platform.state.js';
+
+/**
+ * The largest upload the stand-in takes. The platform documents no limit on a
+ * usage file's size (docs/performance.md); a workbook of 1,048,575 records (an
+ * xlsx sheet's most) is about 75 MiB, so this leaves room while still refusing
+ * a runaway body.
+ */
+const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 import { isUsageMedia, serveUsageMedia, usageFileAdminRoutes, usageFileRoutes } from './usage-files.routes.js';
 
 /** The API's base path; the platform URL ends with it. */
@@ -157,7 +165,7 @@ export async function startPlatformServer(state: PlatformState, options: Platfor
       if (match === undefined) return problemReply(404, 'NTF_001', `No route ${method} ${path}.`);
       if (match === 'method') return problemReply(405, 'VAL_001', `Method ${method} is not allowed on ${path}.`);
       if (method !== 'GET' && isMultipart(req.headers['content-type'])) {
-        const parts: MultipartPart[] = parseMultipart(await readBytes(req), req.headers['content-type'] ?? '');
+        const parts: MultipartPart[] = parseMultipart(await readBytes(req, MAX_UPLOAD_BYTES), req.headers['content-type'] ?? '');
         seen.multipartFields = parts.map((p) => p.name);
         return await match.handler({ state, query, body: {}, parts }, match.params);
       }
