@@ -173,7 +173,7 @@ describe('the daemon month jobs', () => {
     const res = await post({ period: '2026-10', payer: PAYER });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({
-      error: { code: 'ALREADY_RUNNING', message: `a run of payer ${PAYER} for 2026-10 is already running` },
+      error: { code: 'ALREADY_RUNNING', message: `a run of payer ${PAYER} for 2026-10 is already running (held by pid 4242 on host-b)` },
       result: { started: false, result: { kind: 'held', version: 1, run: { version: 1, outcome: 'running', holder: 'pid 4242 on host-b' } } },
     });
     // Nothing was rated or uploaded here; the other process's run is as it left it.
