@@ -2,11 +2,14 @@
  * The cells of the usage workbook's records (CONNECT.md "The workbook"): the
  * header, and for each column the connector fills the XML of its cell. Text is
  * neutralised (nothing becomes a formula), amount and quantity are numbers.
+ * Text that repeats goes to the shared strings table; `record_id`, unique per
+ * record, stays an inline string (sharing it would only grow the file).
  */
 import type { WorkbookRecord } from '../../app/ports.js';
 import { ConnectorError } from '../../domain/errors.js';
 import { isDecimalText, Money } from '../../domain/money.js';
 import { neutralise } from './neutralise.js';
+import type { SharedStrings } from './shared-strings.js';
 import { inlineStringTail, numberTail } from './sheet-xml.js';
 
 /** Header of the records sheet, in the order the platform expects, then the custom column. */
@@ -105,13 +108,15 @@ export function toCellNumber(amount: string): number {
 
 /**
  * One column of the records sheet: what follows the row number of its cell
- * (`" t="inlineStr">…</c>`), or `''` for no cell. `amount` is the amount cell's
- * text, computed once per record.
+ * (`" t="s"><v>…</v></c>`, `" t="inlineStr">…</c>`), or `''` for no cell.
+ * `amount` is the amount cell's text, computed once per record. A shared
+ * column counts each cell it makes in the table (`count`), so call it once per
+ * cell written.
  */
 export type CellTail = (record: WorkbookRecord, amount: string) => string;
 
-/** A text column, neutralised and escaped; the last value's XML is kept (most columns repeat). */
-function textColumn(pick: (record: WorkbookRecord) => string): CellTail {
+/** A text column, neutralised and escaped, inline; the last value's XML is kept. */
+function inlineColumn(pick: (record: WorkbookRecord) => string): CellTail {
   let last: string | undefined;
   let tail = '';
   return (record) => {
@@ -124,27 +129,49 @@ function textColumn(pick: (record: WorkbookRecord) => string): CellTail {
   };
 }
 
+/**
+ * A text column, neutralised, in the shared strings table while it has room;
+ * the last value's XML is kept (most columns repeat), and each cell made from
+ * it counted.
+ */
+function sharedColumn(strings: SharedStrings, pick: (record: WorkbookRecord) => string): CellTail {
+  let last: string | undefined;
+  let tail = '';
+  let shared = false;
+  return (record) => {
+    const value = pick(record);
+    if (value === last) {
+      if (shared) strings.reuse();
+      return tail;
+    }
+    last = value;
+    const cell = value === '' ? { tail: '', shared: false } : strings.cell(neutralise(value));
+    tail = cell.tail;
+    shared = cell.shared;
+    return tail;
+  };
+}
+
 function fixedColumn(tail: string): CellTail {
   return () => tail;
 }
 
-/** The cell of every column the connector knows, for one draft (text columns keep a little state). */
-export function knownColumns(): Record<string, CellTail> {
-  const marketplace = inlineStringTail('true');
-  const other = inlineStringTail('false');
+/** The cell of every column the connector knows, for one draft (text columns keep a little state, shared text in `strings`). */
+export function knownColumns(strings: SharedStrings): Record<string, CellTail> {
+  const text = (pick: (record: WorkbookRecord) => string): CellTail => sharedColumn(strings, pick);
   return {
-    record_id: textColumn((r) => r.recordId),
-    record_note: textColumn((r) => r.note),
-    item_search_criteria: fixedColumn(inlineStringTail(ITEM_SEARCH_CRITERIA)),
-    item_search_value: textColumn((r) => r.itemMpn),
+    record_id: inlineColumn((r) => r.recordId),
+    record_note: text((r) => r.note),
+    item_search_criteria: text(() => ITEM_SEARCH_CRITERIA),
+    item_search_value: text((r) => r.itemMpn),
     amount: (_, amount) => numberTail(amount),
     quantity: fixedColumn(numberTail(PRICE_RATED_QUANTITY)),
-    start_time_utc: textColumn((r) => r.startTimeUtc),
-    end_time_utc: textColumn((r) => r.endTimeUtc),
-    asset_search_criteria: textColumn((r) => r.assetSearchCriteria),
-    asset_search_value: textColumn((r) => r.assetSearchValue),
-    category_id: textColumn((r) => r.categoryId),
-    'v.marketplace_service': (r) => (r.marketplaceService ? marketplace : other),
+    start_time_utc: text((r) => r.startTimeUtc),
+    end_time_utc: text((r) => r.endTimeUtc),
+    asset_search_criteria: text((r) => r.assetSearchCriteria),
+    asset_search_value: text((r) => r.assetSearchValue),
+    category_id: text((r) => r.categoryId),
+    'v.marketplace_service': text((r) => (r.marketplaceService ? 'true' : 'false')),
     // item_name / item_mpn / item_precision / item_unit describe an item to create;
     // the item is found by item_search_criteria = item.mpn, so they stay empty, as
     // do asset_recon_id, tier (empty for PR) and a template's unknown columns.

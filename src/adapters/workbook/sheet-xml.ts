@@ -1,9 +1,10 @@
 /**
  * The SpreadsheetML the usage workbook is made of, written by hand because it is
  * tiny: the fixed parts of an .xlsx package (content types, relationships, the
- * workbook, one default style) and the rows of a worksheet, text as inline
- * strings (`t="inlineStr"`) so nothing grows with the records (no shared
- * strings table). Pure: strings in, strings out.
+ * workbook, one default style, the shared strings table) and the rows of a
+ * worksheet, text either as a reference to the shared strings table
+ * (`t="s"`) or as an inline string (`t="inlineStr"`). Pure: strings in,
+ * strings out.
  */
 
 const MAIN_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
@@ -58,16 +59,45 @@ export function columnName(index: number): string {
 }
 
 /**
- * What follows a cell's row number for an inline string cell holding `text`:
- * `" t="inlineStr"><is><t>text</t></is></c>`. Leading or trailing whitespace is
- * kept with `xml:space="preserve"`.
+ * The `<t>` element of a string holding `text`, escaped; leading or trailing
+ * whitespace is kept with `xml:space="preserve"`. The same for an inline string
+ * and an item of the shared strings table.
  */
-export function inlineStringTail(text: string): string {
+function textElement(text: string): string {
   const first = text.charCodeAt(0);
   const last = text.charCodeAt(text.length - 1);
   const open = first <= 32 || last <= 32 ? '<t xml:space="preserve">' : '<t>';
-  return `" t="inlineStr"><is>${open}${escapeText(text)}</t></is></c>`;
+  return `${open}${escapeText(text)}</t>`;
 }
+
+/**
+ * What follows a cell's row number for an inline string cell holding `text`:
+ * `" t="inlineStr"><is><t>text</t></is></c>`.
+ */
+export function inlineStringTail(text: string): string {
+  return `" t="inlineStr"><is>${textElement(text)}</is></c>`;
+}
+
+/** What follows a cell's row number for a cell holding the shared string `index` (0-based): `" t="s"><v>index</v></c>`. */
+export function sharedStringTail(index: number): string {
+  return `" t="s"><v>${index}</v></c>`;
+}
+
+/** Path of the shared strings table inside the package. */
+export const SHARED_STRINGS_PATH = 'xl/sharedStrings.xml';
+
+/** Start of the shared strings table: `count` cells refer to its `uniqueCount` items. */
+export function sharedStringsStart(count: number, uniqueCount: number): string {
+  return `${XML_DECL}<sst xmlns="${MAIN_NS}" count="${count}" uniqueCount="${uniqueCount}">`;
+}
+
+/** One item of the shared strings table holding `text`. */
+export function sharedStringItem(text: string): string {
+  return `<si>${textElement(text)}</si>`;
+}
+
+/** End of the shared strings table. */
+export const SHARED_STRINGS_END = '</sst>';
 
 /** What follows a cell's row number for a number cell; `number` is the text of the value (`String(n)`). */
 export function numberTail(number: string): string {
@@ -80,8 +110,8 @@ export const SHEET_START = `${XML_DECL}<worksheet xmlns="${MAIN_NS}"><sheetData>
 export const SHEET_END = '</sheetData></worksheet>';
 
 /**
- * One whole row of text cells (a header, a category): empty text leaves its
- * cell out. `row` is 1-based.
+ * One whole row of inline text cells (a header, a category): empty text leaves
+ * its cell out. `row` is 1-based.
  */
 export function textRow(row: number, texts: readonly string[]): string {
   let xml = `<row r="${row}">`;
@@ -96,7 +126,12 @@ export function sheetPath(n: number): string {
   return `xl/worksheets/sheet${n}.xml`;
 }
 
-/** The fixed parts of a package whose worksheets are `sheetNames`, in order, by path. */
+/**
+ * The fixed parts of a package whose worksheets are `sheetNames`, in order, by
+ * path. The package also has a shared strings table (`SHARED_STRINGS_PATH`),
+ * named here in the content types and the workbook's relationships and written
+ * by the caller (after the sheets: readers find parts by these, not by order).
+ */
 export function packageParts(sheetNames: readonly string[]): Array<[path: string, xml: string]> {
   const sheets = sheetNames.map((_, i) => i + 1);
   const contentTypes =
@@ -108,6 +143,7 @@ export function packageParts(sheetNames: readonly string[]): Array<[path: string
       .map((n) => `<Override PartName="/${sheetPath(n)}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`)
       .join('') +
     '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>' +
+    `<Override PartName="/${SHARED_STRINGS_PATH}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>` +
     '</Types>';
   const rootRels =
     `${XML_DECL}<Relationships xmlns="${PKG_REL_NS}">` +
@@ -119,7 +155,8 @@ export function packageParts(sheetNames: readonly string[]): Array<[path: string
   const workbookRels =
     `${XML_DECL}<Relationships xmlns="${PKG_REL_NS}">` +
     sheets.map((n) => `<Relationship Id="rId${n}" Type="${REL_NS}/worksheet" Target="worksheets/sheet${n}.xml"/>`).join('') +
-    `<Relationship Id="rId${sheets.length + 1}" Type="${REL_NS}/styles" Target="styles.xml"/></Relationships>`;
+    `<Relationship Id="rId${sheets.length + 1}" Type="${REL_NS}/styles" Target="styles.xml"/>` +
+    `<Relationship Id="rId${sheets.length + 2}" Type="${REL_NS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`;
   const styles =
     `${XML_DECL}<styleSheet xmlns="${MAIN_NS}">` +
     '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>' +

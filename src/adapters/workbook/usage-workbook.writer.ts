@@ -1,7 +1,8 @@
 /**
  * Writes the price-rated (`PR`) usage workbook that is uploaded to Connect
  * (CONNECT.md "The workbook", RATING.md §9) as a stream, record by record, in
- * bounded memory: the records sheet, then `categories`. The proof of what was
+ * bounded memory: the records sheet, then `categories`, then the shared strings
+ * table of the records' repeating text (bounded too: `SHARED_STRINGS_MAX`). The proof of what was
  * written is made in the same pass: the exact decimal sum of the amount cells'
  * text as serialised into the sheet, and the count of record rows.
  */
@@ -12,9 +13,11 @@ import { ConnectorError, coerceError } from '../../domain/errors.js';
 import { MoneySum, toExactText } from '../../domain/money.js';
 import { neutralise } from './neutralise.js';
 import { CATEGORY_HEADER, type CellTail, knownColumns, recordHeader, toCellNumber } from './record-cells.js';
-import { columnName, packageParts, SHEET_END, SHEET_START, sheetPath, textRow } from './sheet-xml.js';
+import { SHARED_STRINGS_MAX, SharedStrings } from './shared-strings.js';
+import { columnName, packageParts, SHARED_STRINGS_PATH, SHEET_END, SHEET_START, sheetPath, textRow } from './sheet-xml.js';
 
 export { CATEGORY_HEADER, RECORD_HEADER, recordHeader, toCellNumber } from './record-cells.js';
+export { SHARED_STRINGS_MAX } from './shared-strings.js';
 
 /** Name of the sheet the connector writes records to unless configured otherwise. */
 export const DEFAULT_RECORDS_SHEET = 'usage_records';
@@ -62,6 +65,11 @@ export interface StreamingWorkbookWriterOptions {
   compressionLevel?: number;
   /** Records a workbook may hold: at most (and by default) `MAX_RECORDS`, what an xlsx sheet holds. */
   maxRecords?: number;
+  /**
+   * Distinct texts the shared strings table of a workbook holds (default
+   * `SHARED_STRINGS_MAX`); a text first seen once it is full is written inline.
+   */
+  sharedStringsMax?: number;
 }
 
 /**
@@ -72,10 +80,12 @@ export interface StreamingWorkbookWriterOptions {
 export class StreamingWorkbookWriter implements WorkbookWriter {
   private readonly compressionLevel: number;
   private readonly maxRecords: number;
+  private readonly sharedStringsMax: number;
 
   constructor(options: StreamingWorkbookWriterOptions = {}) {
     this.compressionLevel = options.compressionLevel ?? 1;
     this.maxRecords = Math.min(options.maxRecords ?? MAX_RECORDS, MAX_RECORDS);
+    this.sharedStringsMax = Math.max(0, options.sharedStringsMax ?? SHARED_STRINGS_MAX);
   }
 
   /**
@@ -86,7 +96,7 @@ export class StreamingWorkbookWriter implements WorkbookWriter {
   open(shape: WorkbookShape): WorkbookDraft {
     const sheetName = shape.recordsSheetName === '' ? DEFAULT_RECORDS_SHEET : shape.recordsSheetName;
     checkShape(shape, sheetName);
-    return new StreamingDraft(shape, sheetName, this.compressionLevel, this.maxRecords);
+    return new StreamingDraft(shape, sheetName, this.compressionLevel, this.maxRecords, new SharedStrings(this.sharedStringsMax));
   }
 }
 
@@ -123,9 +133,10 @@ class StreamingDraft implements WorkbookDraft {
     private readonly sheetName: string,
     compressionLevel: number,
     private readonly maxRecords: number,
+    strings: SharedStrings,
   ) {
     this.header = recordHeader(shape.columns);
-    const known = knownColumns();
+    const known = knownColumns(strings);
     this.cells = this.header.flatMap((column, i) => {
       const tail = Object.hasOwn(known, column) ? known[column] : undefined;
       return tail === undefined ? [] : [{ ref: `<c r="${columnName(i)}`, tail }];
@@ -139,19 +150,24 @@ class StreamingDraft implements WorkbookDraft {
 
     this.sheet = new Readable({ highWaterMark: SHEET_BUFFER_BYTES, read: () => this.wake() });
     this.sheet.on('error', () => undefined); // the zip sees it; the draft reports through `content`
+    // The header and the categories, written once, stay inline: in the table they would
+    // only push the records' repeating texts to longer indices.
     this.pending = SHEET_START + textRow(1, this.header);
 
     const archive = new ZipStream({ zlib: { level: compressionLevel, chunkSize: 256 * 1024 } });
-    const entries: Array<[path: string, source: string | Readable]> = [
-      ...packageParts([sheetName, CATEGORIES_SHEET]),
-      [sheetPath(1), this.sheet],
-      [sheetPath(2), categoriesSheet(shape)],
+    const categoriesSheet = categoriesSheetXml(shape);
+    // The table last: it is complete only once both sheets are (the zip reaches it after them).
+    const entries: Array<[path: string, source: () => string | Readable]> = [
+      ...packageParts([sheetName, CATEGORIES_SHEET]).map(([path, xml]): [string, () => string] => [path, () => xml]),
+      [sheetPath(1), () => this.sheet],
+      [sheetPath(2), () => categoriesSheet],
+      [SHARED_STRINGS_PATH, () => strings.content()],
     ];
     const next = (error: Error | null): void => {
       if (error !== null) return this.abort(coerceError(error));
       const entry = entries.shift();
       if (entry === undefined) return archive.finalize();
-      archive.entry(entry[1], { name: entry[0], date: ENTRY_DATE }, next);
+      archive.entry(entry[1](), { name: entry[0], date: ENTRY_DATE }, next);
     };
     next(null);
 
@@ -275,7 +291,7 @@ class StreamingDraft implements WorkbookDraft {
 }
 
 /** The whole `categories` sheet: its header and one row per category, text neutralised. */
-function categoriesSheet(shape: WorkbookShape): string {
+function categoriesSheetXml(shape: WorkbookShape): string {
   const rows = shape.categories.map((c, i) => textRow(i + 2, [neutralise(c.id), neutralise(c.name), neutralise(c.description)]));
   return SHEET_START + textRow(1, CATEGORY_HEADER) + rows.join('') + SHEET_END;
 }

@@ -9,6 +9,7 @@ import {
   StreamingWorkbookWriter,
   toCellNumber,
 } from '../../../src/adapters/workbook/usage-workbook.writer.js';
+import { neutralise } from '../../../src/adapters/workbook/neutralise.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
 import { Money } from '../../../src/domain/money.js';
 import { checkWorkbook } from '../../../src/sandbox/usage-files.check.js';
@@ -80,6 +81,46 @@ async function part(bytes: Uint8Array, path: string): Promise<string> {
 
 function cell(sheet: XLSX.WorkSheet, address: string): XLSX.CellObject | undefined {
   return sheet[address] as XLSX.CellObject | undefined;
+}
+
+/** The shared strings table as written: its attributes and its texts (read by SheetJS's XML decoding rules, through the sheet). */
+async function sharedStrings(bytes: Uint8Array): Promise<{ count: number; uniqueCount: number; items: string[] }> {
+  const xml = await part(bytes, 'xl/sharedStrings.xml');
+  const attribute = (name: string): number => Number(new RegExp(`<sst [^>]*\\b${name}="(\\d+)"`).exec(xml)?.[1] ?? NaN);
+  const items = [...xml.matchAll(/<si><t(?: xml:space="preserve")?>(.*?)<\/t><\/si>/gs)].map((m) =>
+    (m[1] ?? '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#13;/g, '\r').replace(/&amp;/g, '&'),
+  );
+  return { count: attribute('count'), uniqueCount: attribute('uniqueCount'), items };
+}
+
+/** The records and categories as exceljs reads them: text as SheetJS gives it (numbers as `String(n)`) and each cell's value type. */
+async function readWithExcelJs(bytes: Uint8Array): Promise<{
+  header: string[];
+  records: Array<{ text: Record<string, string>; types: Record<string, string> }>;
+  categories: Record<string, string>[];
+}> {
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(Buffer.from(bytes) as unknown as ArrayBuffer);
+  const rows = (name: string): { header: string[]; rows: Array<{ text: Record<string, string>; types: Record<string, string> }> } => {
+    const ws = book.getWorksheet(name);
+    if (ws === undefined) throw new Error(`no sheet ${name}`);
+    const header = (ws.getRow(1).values as unknown[]).slice(1).map(String);
+    const out: Array<{ text: Record<string, string>; types: Record<string, string> }> = [];
+    for (let r = 2; r <= ws.rowCount; r++) {
+      const row = ws.getRow(r);
+      const text: Record<string, string> = {};
+      const types: Record<string, string> = {};
+      header.forEach((key, i) => {
+        const value = row.getCell(i + 1).value;
+        text[key] = value === null || value === undefined ? '' : String(value);
+        types[key] = typeof value;
+      });
+      out.push({ text, types });
+    }
+    return { header, rows: out };
+  };
+  const records = rows('usage_records');
+  return { header: records.header, records: records.rows, categories: rows('categories').rows.map((r) => r.text) };
 }
 
 function thrown(fn: () => unknown): ConnectorError {
@@ -177,13 +218,21 @@ describe('StreamingWorkbookWriter: what the workbook holds', () => {
     expect(await part(bytes, 'xl/worksheets/sheet1.xml')).not.toContain('<v>-0</v>');
   });
 
-  it('writes text as inline strings (no shared strings table) and v.marketplace_service as the text true or false', async () => {
+  it('writes v.marketplace_service as the text true or false', async () => {
     const { bytes } = await write(RECORDS);
     const sheet = sheetOf(readBook(bytes), 'usage_records');
     const flags = RECORDS.map((_, i) => cell(sheet, `R${i + 2}`));
     expect(flags.map((c) => [c?.t, c?.v])).toEqual(['false', 'false', 'true', 'false', 'false', 'false'].map((v) => ['s', v]));
-    expect(Object.keys((await JSZip.loadAsync(bytes)).files)).not.toContain('xl/sharedStrings.xml');
-    expect(await part(bytes, 'xl/worksheets/sheet1.xml')).toContain('t="inlineStr"');
+  });
+
+  it('writes record_id as an inline string and the other text of a record as shared strings', async () => {
+    const { bytes } = await write(RECORDS);
+    const row2 = /<row r="2">(.*?)<\/row>/.exec(await part(bytes, 'xl/worksheets/sheet1.xml'))?.[1] ?? '';
+    const types = [...row2.matchAll(/<c r="([A-Z]+)2"( t="(\w+)")?/g)].map((m) => [m[1], m[3] ?? 'n']);
+    expect(types).toEqual([
+      ['A', 'inlineStr'], ['B', 's'], ['C', 's'], ['D', 's'], ['E', 'n'], ['F', 'n'], ['G', 's'], ['H', 's'],
+      ['I', 's'], ['J', 's'], ['O', 's'], ['R', 's'],
+    ]);
   });
 
   it("keeps a product template's columns and order, fills the known ones, leaves unknown ones empty and adds only the filled columns it lacks", async () => {
@@ -265,6 +314,17 @@ describe('StreamingWorkbookWriter: what the workbook holds', () => {
     expect(readWorkbookText(bytes).sheetNames).toEqual(['usage_records', 'categories']);
   });
 
+  it('is read by exceljs with the same cells as SheetJS: text identical, numbers numeric', async () => {
+    const records = [...RECORDS, record({ recordId: 'r-escapes', note: 'a & b <c> "d"', itemMpn: ' MPN ', assetSearchValue: '=1+2' })];
+    const { bytes } = await write(records);
+    const sheetjs = readWorkbookText(bytes);
+    const exceljs = await readWithExcelJs(bytes);
+    expect(exceljs.header).toEqual(sheetjs.header);
+    expect(exceljs.records.map((r) => r.text)).toEqual(sheetjs.records);
+    expect(exceljs.records.map((r) => [r.types['amount'], r.types['quantity']])).toEqual(records.map(() => ['number', 'number']));
+    expect(exceljs.categories).toEqual(sheetjs.categories);
+  });
+
   it('is read the same by exceljs: sheets, header, number amounts and text', async () => {
     const { bytes } = await write(RECORDS);
     const book = new ExcelJS.Workbook();
@@ -297,6 +357,104 @@ describe('StreamingWorkbookWriter: what the workbook holds', () => {
     const first = await write(RECORDS);
     const second = await write(RECORDS);
     expect(Buffer.from(second.bytes).equals(Buffer.from(first.bytes))).toBe(true);
+  });
+});
+
+describe('StreamingWorkbookWriter: the shared strings table', () => {
+  it('names the table in the content types and the workbook relationships', async () => {
+    const { bytes } = await write(RECORDS);
+    const types = await part(bytes, '[Content_Types].xml');
+    expect(types).toContain(
+      '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>',
+    );
+    const rels = await part(bytes, 'xl/_rels/workbook.xml.rels');
+    const ids = [...rels.matchAll(/Id="(\w+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(rels).toMatch(
+      /<Relationship Id="rId\d+" Type="http:\/\/schemas\.openxmlformats\.org\/officeDocument\/2006\/relationships\/sharedStrings" Target="sharedStrings\.xml"\/>/,
+    );
+    expect(Object.keys((await JSZip.loadAsync(bytes)).files)).toContain('xl/sharedStrings.xml');
+  });
+
+  it('counts every cell that refers to the table (count) and each distinct text once (uniqueCount)', async () => {
+    const { bytes } = await write(RECORDS);
+    const table = await sharedStrings(bytes);
+    const references = [await part(bytes, 'xl/worksheets/sheet1.xml'), await part(bytes, 'xl/worksheets/sheet2.xml')]
+      .flatMap((xml) => [...xml.matchAll(/t="s"><v>(\d+)<\/v>/g)].map((m) => Number(m[1])));
+    expect(table.count).toBe(references.length);
+    expect(table.uniqueCount).toBe(table.items.length);
+    expect(new Set(table.items).size).toBe(table.items.length);
+    expect(new Set(references).size).toBe(table.items.length); // every text is used
+    expect(Math.max(...references)).toBe(table.items.length - 1);
+    expect(table.items.slice(0, 3)).toEqual(['Amazon Elastic Compute Cloud', 'item.mpn', 'AWS-USAGE']); // the records' texts, in the order first seen
+    expect(table.items).not.toContain('record_id'); // the header stays inline, as do the categories
+  });
+
+  it('shares text that needs escaping or neutralising, and it reads back right', async () => {
+    const texts = ['a & b <c> "d"', ' leading and trailing ', 'carriage\rreturn', 'bell\u0007', '_x0041_ stays', 'ünïcödé € 😀'];
+    const records = texts.map((text, i) => record({ recordId: `r${i}`, note: text, itemMpn: `=${text}`, assetSearchValue: `@${text}` }));
+    const { bytes } = await write(records);
+    const content = readWorkbookText(bytes);
+    expect(content.records.map((r) => [r['record_note'], r['item_search_value'], r['asset_search_value']])).toEqual(
+      texts.map((text) => [text, `'=${text}`, `'@${text}`]),
+    );
+    const table = await part(bytes, 'xl/sharedStrings.xml');
+    expect(table).toContain('<si><t xml:space="preserve"> leading and trailing </t></si>');
+    expect(table).toContain('<si><t>a &amp; b &lt;c&gt; "d"</t></si>');
+    expect(table).toContain('<si><t>carriage&#13;return</t></si>');
+    expect(table).toContain('<si><t>_x005F_x0041_ stays</t></si>');
+    expect(table).not.toContain('<si><t>=');
+    const book = readBook(bytes);
+    const cells = Object.entries(sheetOf(book, 'usage_records')).filter(([key]) => !key.startsWith('!'));
+    expect(cells.filter(([, c]) => (c as XLSX.CellObject).f !== undefined)).toEqual([]);
+    const exceljs = await readWithExcelJs(bytes);
+    expect(exceljs.records.map((r) => r.text)).toEqual(content.records);
+  });
+
+  it('stops growing at its cap and writes later texts inline, which still read back', async () => {
+    const cap = 20;
+    const records = Array.from({ length: 60 }, (_, i) =>
+      record({ recordId: `r${i}`, assetSearchValue: i < 30 ? String(100000000000 + i) : ` @${i} & <odd> `, note: i % 2 === 0 ? 'Amazon S3' : '=SUM(A1)' }),
+    );
+    const { bytes, proof } = await write(records, SHAPE, new StreamingWorkbookWriter({ sharedStringsMax: cap }));
+    const table = await sharedStrings(bytes);
+    expect(table.uniqueCount).toBe(cap);
+    expect(table.items).toHaveLength(cap);
+    const sheet = await part(bytes, 'xl/worksheets/sheet1.xml');
+    const accounts = records.map((_, i) => new RegExp(`<c r="J${i + 2}" t="(\\w+)">`).exec(sheet)?.[1]);
+    const firstInline = accounts.indexOf('inlineStr');
+    expect(firstInline).toBeGreaterThan(0);
+    expect(accounts.slice(0, firstInline).every((t) => t === 's')).toBe(true);
+    expect(accounts.slice(firstInline).every((t) => t === 'inlineStr')).toBe(true);
+    expect(table.items).not.toContain(records[firstInline]?.assetSearchValue);
+    // a text already in the table stays shared after the table is full
+    expect(new RegExp(`<c r="C${records.length + 1}" t="s">`).test(sheet)).toBe(true);
+    expect(table.count).toBe([...sheet.matchAll(/t="s">/g)].length + [...(await part(bytes, 'xl/worksheets/sheet2.xml')).matchAll(/t="s">/g)].length);
+
+    const content = readWorkbookText(bytes);
+    expect(content.records.map((r) => [r['asset_search_value'], r['record_note']])).toEqual(records.map((r) => [r.assetSearchValue, neutralise(r.note)]));
+    expect(content.records.map((r) => r['record_id'])).toEqual(records.map((r) => r.recordId));
+    expect(proof.rows).toBe(60);
+    const exceljs = await readWithExcelJs(bytes);
+    expect(exceljs.records.map((r) => r.text)).toEqual(content.records);
+  });
+
+  it('writes every text inline with a cap of 0, and the file reads the same', async () => {
+    const shared = await write(RECORDS);
+    const inline = await write(RECORDS, SHAPE, new StreamingWorkbookWriter({ sharedStringsMax: 0 }));
+    expect(await part(inline.bytes, 'xl/worksheets/sheet1.xml')).not.toContain('t="s"');
+    expect(await sharedStrings(inline.bytes)).toEqual({ count: 0, uniqueCount: 0, items: [] });
+    expect(readWorkbookText(inline.bytes)).toEqual(readWorkbookText(shared.bytes));
+    expect(inline.proof.total).toBe(shared.proof.total);
+  });
+
+  it('makes the records sheet far smaller than with every text inline', async () => {
+    const records = Array.from({ length: 2_000 }, (_, i) =>
+      record({ recordId: `PAYER1-2026-10-${String(100000000000 + (i % 300))}-svc${i}`, assetSearchValue: String(100000000000 + (i % 300)) }),
+    );
+    const shared = (await part((await write(records)).bytes, 'xl/worksheets/sheet1.xml')).length;
+    const inline = (await part((await write(records, SHAPE, new StreamingWorkbookWriter({ sharedStringsMax: 0 }))).bytes, 'xl/worksheets/sheet1.xml')).length;
+    expect(shared / inline).toBeLessThan(0.65);
   });
 });
 
