@@ -143,7 +143,10 @@ function cellText(cell: XLSX.CellObject | undefined, date1904: boolean): string 
 /** A sheet as text: row 1 is the header; rows with no value are left out; formula cells are listed. */
 function sheetText(sheet: XLSX.WorkSheet, name: string, date1904: boolean): SheetText {
   const range = XLSX.utils.decode_range(sheet['!ref'] ?? 'A1:A1');
-  const at = (r: number, c: number): XLSX.CellObject | undefined => sheet[XLSX.utils.encode_cell({ r, c })] as XLSX.CellObject | undefined;
+  // Dense sheets (read with `dense: true`): rows of cells, `!data` in newer SheetJS, the sheet itself as an array in 0.18.
+  const dense = ((sheet as { '!data'?: unknown })['!data'] ?? (Array.isArray(sheet) ? sheet : undefined)) as Array<Array<XLSX.CellObject | undefined> | undefined> | undefined;
+  const at = (r: number, c: number): XLSX.CellObject | undefined =>
+    dense ? dense[r]?.[c] : (sheet[XLSX.utils.encode_cell({ r, c })] as XLSX.CellObject | undefined);
   const header: string[] = [];
   for (let c = 0; c <= range.e.c; c++) header.push(cellText(at(0, c), date1904).trim());
   while (header.length > 0 && header[header.length - 1] === '') header.pop();
@@ -182,7 +185,8 @@ export function readWorkbook(bytes: Uint8Array, fileName: string): { ok: true; v
   if (!looksLikeZip(bytes)) return { ok: false, error: `cannot read workbook ${fileName}: it is not an .xlsx file (no zip signature)` };
   let book: XLSX.WorkBook;
   try {
-    book = XLSX.read(Buffer.from(bytes), { type: 'buffer', cellNF: true, cellFormula: true, cellDates: false });
+    // Dense: a million-record sheet as rows of cells, not a million × 18 keyed cells (which SheetJS builds far more slowly).
+    book = XLSX.read(Buffer.from(bytes), { type: 'buffer', dense: true, cellNF: true, cellFormula: true, cellDates: false });
   } catch (error) {
     return { ok: false, error: `cannot read workbook ${fileName}: ${error instanceof Error ? error.message : String(error)}` };
   }
