@@ -40,6 +40,8 @@ export interface RunFilter {
   payerAccountId?: string;
   period?: string;
   limit: number;
+  /** `?dryRun=true`: the dry runs instead of the live ones; `?dryRun=all`: both. Default: live runs. */
+  dryRun?: boolean | 'all';
 }
 
 export interface AdminServerOptions {
@@ -162,12 +164,15 @@ function runFilter(query: URLSearchParams): RunFilter {
   if (payer !== undefined && !PAYER.test(payer)) throw badField('payer', 'must be a 12-digit AWS payer account id');
   if (period !== undefined && !PERIOD.test(period)) throw badField('period', 'must be a month as YYYY-MM');
   if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000) throw badField('limit', 'must be a whole number from 1 to 1000');
-  return { payerAccountId: payer, period, limit: Number(limitText) };
+  const dryText = query.get('dryRun') ?? 'false';
+  if (!['true', 'false', 'all'].includes(dryText)) throw badField('dryRun', 'must be true, false or all');
+  return { payerAccountId: payer, period, limit: Number(limitText), ...(dryText === 'false' ? {} : { dryRun: dryText === 'all' ? 'all' : true }) };
 }
 
 function listRuns(all: RunRecord[], filter: RunFilter): RunRecord[] {
   return all
     .filter((r) => (filter.payerAccountId === undefined || r.payerAccountId === filter.payerAccountId) && (filter.period === undefined || r.period === filter.period))
+    .filter((r) => filter.dryRun === 'all' || (filter.dryRun === true) === (r.dryRun === true))
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.version - a.version)
     .slice(0, filter.limit);
 }

@@ -26,6 +26,7 @@ const RUNS = [
   run({ period: '2026-01', startedAt: '2026-02-05T00:00:00.000Z' }),
   run({ version: 2, trigger: 'admin', startedAt: '2026-03-09T10:00:00.000Z' }),
   run({ payerAccountId: '210987654321' }),
+  run({ version: 1, dryRun: true, trigger: 'cli', startedAt: '2026-03-10T08:00:00.000Z' }),
 ];
 
 let server: AdminServer | undefined;
@@ -85,6 +86,18 @@ describe('startAdminServer(): reads', () => {
     expect(all.runs.map((r) => r.startedAt)).toEqual(['2026-03-09T10:00:00.000Z', '2026-03-05T00:00:00.000Z', '2026-02-05T00:00:00.000Z']);
     const some = (await (await fetch(`${url}/runs?payer=${PAYER}&period=2026-02&limit=1`)).json()) as { runs: RunRecord[] };
     expect(some.runs.map((r) => [r.payerAccountId, r.period, r.version])).toEqual([[PAYER, '2026-02', 2]]);
+  });
+
+  it('lists the live runs unless asked for the dry runs (?dryRun=true) or both (?dryRun=all)', async () => {
+    const { url } = await start();
+    const get = async (query: string) => ((await (await fetch(`${url}/runs${query}`)).json()) as { runs: RunRecord[] }).runs.map((r) => [r.startedAt, r.dryRun]);
+    expect(await get('?dryRun=true')).toEqual([['2026-03-10T08:00:00.000Z', true]]);
+    expect((await get('?dryRun=all'))[0]).toEqual(['2026-03-10T08:00:00.000Z', true]);
+    expect(await get('?dryRun=all')).toHaveLength(4);
+    expect((await get('')).every(([, dry]) => dry === false)).toBe(true);
+    const res = await fetch(`${url}/runs?dryRun=maybe`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^dryRun:/);
   });
 
   it('refuses a malformed runs filter with 400 naming it', async () => {
