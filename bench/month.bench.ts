@@ -53,6 +53,7 @@ async function child(config: string, cur: string): Promise<void> {
   const seen = new Map<string, number>();
   const io = {
     stdout: (t: string) => {
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(2)} s ${t}`);
       const status = / usage file [^:]+: (\w+)$/m.exec(t)?.[1];
       if (status !== undefined && !seen.has(status)) seen.set(status, performance.now());
     },

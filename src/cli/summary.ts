@@ -18,6 +18,11 @@ export function showAmount(text: string, decimals = 2): string {
   return `${fixed.startsWith('-') ? '-' : ''}${grouped}${fraction === undefined ? '' : `.${fraction}`}`;
 }
 
+/** How many accounts the table shows, and items each list: the rest is in report.json (a big distributor has thousands). */
+const LISTED_ACCOUNTS = 50;
+const LISTED = 10;
+const more = (total: number): string => (total > LISTED ? ` … and ${total - LISTED} more (report.json has them all)` : '');
+
 function planCell(a: RatedPayerSummary['accounts'][number]): string {
   const s = a.support;
   return s.ordered === s.detected ? s.billed : `${s.billed} (ordered ${s.ordered}, detected ${s.detected})`;
@@ -25,7 +30,7 @@ function planCell(a: RatedPayerSummary['accounts'][number]): string {
 
 function ratedPayerText(rated: RatedPayerSummary, records: number, decimals: number): string {
   const cur = rated.currency.currency;
-  const rows = rated.accounts.map((a) => [
+  const rows = rated.accounts.slice(0, LISTED_ACCOUNTS).map((a) => [
     a.accountId,
     a.assetId ?? '-',
     planCell(a),
@@ -33,6 +38,7 @@ function ratedPayerText(rated: RatedPayerSummary, records: number, decimals: num
     showAmount(a.support.feeUsd ?? '0'),
     showAmount(a.billedTotal, decimals),
   ]);
+  if (rated.accounts.length > LISTED_ACCOUNTS) rows.push([`… ${rated.accounts.length - LISTED_ACCOUNTS} more accounts`, '', '', '', '', '']);
   rows.push(['total', '', '', showAmount(rated.reconciliation.ratedListUsd), '', showAmount(rated.billedTotal, decimals)]);
   const table = renderTable(
     [
@@ -57,8 +63,12 @@ function ratedPayerText(rated: RatedPayerSummary, records: number, decimals: num
     `  markups: customMarkup ${rated.markups.customMarkup.applied}, customMarkupMarketplace ${rated.markups.customMarkupMarketplace.applied}; fxRate ${rated.currency.fxRateText} USD→${cur}`,
     `  billed: ${showAmount(rated.billedTotal, decimals)} ${cur} in ${records} records (${rated.droppedZeroRecords} zero records left out)`,
   ];
-  if (rated.unassigned.length > 0) lines.push(`  unassigned (no subscription): ${rated.unassigned.map((u) => `${u.accountId} ${showAmount(u.unblendedUsd)}`).join(', ')}`);
-  for (const m of rated.supportPlanMismatches) lines.push(`  support plan mismatch: ${m.accountId} ordered ${m.ordered}, detected ${m.detected}`);
+  if (rated.unassigned.length > 0) {
+    const shown = rated.unassigned.slice(0, LISTED).map((u) => `${u.accountId} ${showAmount(u.unblendedUsd)}`);
+    lines.push(`  unassigned (no subscription): ${shown.join(', ')}${more(rated.unassigned.length)}`);
+  }
+  for (const m of rated.supportPlanMismatches.slice(0, LISTED)) lines.push(`  support plan mismatch: ${m.accountId} ordered ${m.ordered}, detected ${m.detected}`);
+  if (rated.supportPlanMismatches.length > LISTED) lines.push(`  support plan mismatches: ${more(rated.supportPlanMismatches.length).trim()}`);
   for (const w of rated.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }
