@@ -11,7 +11,7 @@
  * resumes at the next step; an abort leaves the run `interrupted`, resumable; a
  * failure ends it `failed` with its report saying so.
  */
-import { coerceError, ConnectorError } from '../../domain/errors.js';
+import { coerceError, ConnectorError, type ErrorCode } from '../../domain/errors.js';
 import type { PayerParameters, RatedPayerSummary, RatingSettings, Subscription } from '../../domain/rating.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
 import type { CurSource, OutputKey, Progress, ReportStore, WorkbookStore, WorkbookWriter } from '../ports.js';
@@ -87,6 +87,9 @@ export type PayerMonthResult =
   | { kind: 'interrupted'; run: RunRecord; error: ConnectorError; rating?: PayerMonthRating }
   | { kind: 'failed'; run: RunRecord; error: ConnectorError; rating?: PayerMonthRating };
 
+/** The codes a rating refusal carries (`RatingProblem` codes and the workbook's proof): the run's error keeps the first one's. */
+const RATING_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>(['MARKUP_INVALID', 'FX_INVALID', 'CONFIG_INVALID', 'PERIOD_MISMATCH', 'CURRENCY_NOT_USD', 'SUPPORT_TABLE_MISSING', 'RECONCILIATION_FAILED', 'CUR_EMPTY', 'CUR_INPUT']);
+
 const reached = (run: RunRecord, step: RunStep): boolean => RUN_STEPS.indexOf(run.step) >= RUN_STEPS.indexOf(step);
 
 export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput): Promise<PayerMonthResult> {
@@ -134,8 +137,9 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
         const message = outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
         run = ledger.advance(ref, run.step, { reportPath: outcome.reportPath }, clock.now());
         run = ledger.finish(ref, 'failed', message, clock.now());
-        const code = outcome.errors[0]?.code === 'CUR_EMPTY' ? 'CUR_EMPTY' : 'RECONCILIATION_FAILED';
-        return { kind: 'failed', run, error: new ConnectorError(code, `payer ${payer} was not rated: ${message}`, { where: { payer } }), rating };
+        const first = outcome.errors[0];
+        const code: ErrorCode = first !== undefined && RATING_REFUSALS.has(first.code) ? (first.code as ErrorCode) : 'RECONCILIATION_FAILED';
+        return { kind: 'failed', run, error: new ConnectorError(code, `payer ${payer} was not rated: ${message}`, { where: { payer, ...first?.where } }), rating };
       }
       rating = { rated: outcome.rated, records: outcome.written.rows, rowsRead: outcome.rowsRead, source: outcome.source, errors: [], otherPayers: outcome.otherPayers };
       run = ledger.advance(ref, 'rated', {

@@ -226,6 +226,8 @@ describe('runPayerMonth()', () => {
     expect(v2.run.workbookPath).toBe(join(out, PAYER, '2026-10', 'v2', 'usage.xlsx'));
     const bad = await runPayerMonth(deps, input({ reprocess: true }, 'abc'));
     expect(bad.kind).toBe('failed');
+    // The run's error keeps the refusal's own code and where it is.
+    if (bad.kind === 'failed') expect(bad.error).toMatchObject({ code: 'FX_INVALID', where: { payer: PAYER, setting: 'fxRate' } });
     expect(existsSync(join(out, PAYER, '2026-10', 'v3', 'usage.xlsx'))).toBe(false);
     expect(existsSync(join(out, PAYER, '2026-10', 'v3', 'report.json'))).toBe(true);
   });
