@@ -69,7 +69,8 @@ export async function runMonth<P extends MonthPayer>(deps: MonthDeps<P>, input: 
   const results: Array<MonthPayerResult<P>> = [];
   const unconfigured = new Set<string>();
   for (const configured of input.payers) {
-    signal.throwIfAborted();
+    // Stopped by a signal: the payers done so far are reported; the rest were not started.
+    if (signal.aborted) break;
     const payer = withPlatformSettings(configured, settings.get(configured.accountId));
     const opened: Array<CurSource & { close?: () => unknown }> = [];
     const productId = payer.usage?.productId ?? input.defaultProductId;
