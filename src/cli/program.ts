@@ -86,7 +86,7 @@ export function buildProgram(): Command {
         const { monthOk, runRate } = await import('./rate.command.js');
         const results = await runRate(options, cliIo(), monthEnv(), signal);
         // Non-zero unless every payer's month was rated (and uploaded): a failure, an interruption, or another live run holding it.
-        return results.every(monthOk) ? EXIT_OK : EXIT_PAYER_FAILED;
+        return !signal.aborted && results.every(monthOk) ? EXIT_OK : EXIT_PAYER_FAILED;
       }),
     );
 
