@@ -31,6 +31,26 @@ describe('native-rating rate exit status', () => {
     expect(r.stdout).toContain('1 payer(s) ok, 0 failed');
   });
 
+  it('is 1 when another live process holds the month, and says which', async () => {
+    const out = await tempDir();
+    const statePath = join(out, 'state.db');
+    const config = await writeJson(out, 'c.json', { ...(JSON.parse(await readFile('fixtures/demo.config.json', 'utf8')) as object), state: { path: statePath } });
+    const { openStateDatabase } = await import('../../src/store/database.js');
+    const { SqliteRunLedger } = await import('../../src/store/run-ledger.store.js');
+    const state = openStateDatabase(statePath);
+    try {
+      // Another process, alive (its lease runs for an hour), holds the dry run of this month.
+      const claim = new SqliteRunLedger(state.db).claim({ payerAccountId: '111111111111', period: '2026-10', trigger: 'cli', reprocess: false, dryRun: true }, { owner: 'other', holder: 'pid 4242 on host-b', ttlMs: 3_600_000 }, new Date());
+      expect(claim.kind).toBe('claimed');
+    } finally {
+      state.close();
+    }
+    const r = await run([...demo, '--config', config, '--assets', 'fixtures/demo.assets.json', '--out', out]);
+    expect(r.code).toBe(EXIT_PAYER_FAILED);
+    expect(r.stdout).toContain('not run: pid 4242 on host-b holds this month');
+    expect(r.stdout).toContain('0 payer(s) ok, 1 failed');
+  });
+
   it('is 1 when a payer failed, and says why', async () => {
     const dir = await tempDir();
     const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', marketplaceCurrency: 'EUR' }], state: { path: join(dir, 'state.db') } });
