@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { ConnectorError, type ErrorCode } from '../domain/errors.js';
 import { catalogProblems, type SupportCatalog } from '../domain/support-fee.js';
 import { assetsSchema, configSchema, supportCatalogSchema, type AssetRecord, type Config } from './schema.js';
+import { issueLines } from './setting-names.js';
 
 /** The package folder: the nearest parent of this module with a package.json (works from src/ and dist/src/). */
 /** The folder of this package (where package.json is), for bundled files. */
@@ -22,11 +23,6 @@ export function packageRoot(): string {
 
 /** The bundled fee tables: `<package>/config/support-plans.json`. */
 export const BUNDLED_SUPPORT_PLANS = join(packageRoot(), 'config', 'support-plans.json');
-
-/** Formats zod issues as `file: path.to.setting: message` lines. */
-function issueLines(file: string, error: z.ZodError): string[] {
-  return error.issues.map((i) => `${file}: ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
-}
 
 async function readJson(file: string, code: ErrorCode): Promise<unknown> {
   let text: string;
@@ -45,7 +41,7 @@ async function readJson(file: string, code: ErrorCode): Promise<unknown> {
 function parseWith<T>(schema: z.ZodType<T>, value: unknown, file: string, code: ErrorCode, what: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const lines = issueLines(file, parsed.error);
+    const lines = issueLines(file, schema, parsed.error);
     throw new ConnectorError(code, `${what} has ${lines.length} problem(s):\n  ${lines.join('\n  ')}`, { where: { file } });
   }
   return parsed.data;

@@ -70,7 +70,8 @@ export const payerSchema = z
     /** The support plan members get without a manual step. */
     defaultSupportLevel: z.enum(['basic', 'developer', 'business', 'enterprise-on-ramp', 'enterprise', 'business-plus', 'unified-operations']).default('business'),
   })
-  .loose()
+  // Strict: a misspelt money setting (`marketplaceCurency`, `fxrate`) must stop the run, not bill in USD at markup 1.
+  .strict()
   .superRefine((payer, ctx) => {
     if (payer.externalId !== undefined && payer.externalIdEnv !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'give externalId or externalIdEnv, not both' });

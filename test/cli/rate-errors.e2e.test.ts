@@ -140,8 +140,8 @@ describe('rate --dry-run with bad settings', () => {
     const run = await runCli({ cur: 'fixtures/cur/demo-2026-10', config, billAllAccounts: true, out: dir });
     expect(failureOf(run)?.code).toBe('CONFIG_INVALID');
     const message = failureOf(run)?.message ?? '';
-    expect(message).toContain('payers.0.accountId');
-    expect(message).toContain('payers.0.fxRate: fxRate must be a quoted decimal string');
+    expect(message).toContain('payers[0].accountId');
+    expect(message).toContain('payers[0].fxRate: fxRate must be a quoted decimal string');
     expect(message).toContain('rating.listPrice');
     expect(message).toContain('rating.amountDecimals');
     expect(message).toContain(config);

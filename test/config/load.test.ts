@@ -1,3 +1,4 @@
+import type { ConnectorError } from '../../src/domain/errors.js';
 import { describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ describe('loadConfig()', () => {
     expect(good.config.payers[0]?.athena).toEqual({ database: 'cid_data_export', table: 'cur2', workgroup: 'primary', outputLocation: 's3://bucket/athena/', region: 'us-east-1', layout: 'cur2' });
     expect(good.config.admin).toBeUndefined();
     const bad = loadConfig(await writeJson(dir, 'b.json', { payers: [{ accountId: '111111111111', athena: { database: 'db', table: 'cur; DROP TABLE x' } }] }));
-    await expect(bad).rejects.toThrow(/payers\.0\.athena\.table: must be \[A-Za-z0-9_\]\+/);
+    await expect(bad).rejects.toThrow(/payers\[0\]\.athena\.table: must be \[A-Za-z0-9_\]\+/);
   });
 
   it("takes issue 5's payer settings, the account model in either case, and refuses a bad support role name", async () => {
@@ -46,7 +47,7 @@ describe('loadConfig()', () => {
     );
     expect(good.config.payers[0]).toMatchObject({ accountModel: 'spam', supportPlan: 'business', deliveryModel: 'resold', supportRole: { name: 'PartnerReadOnlySupportRole', externalId: 'ext-1234' } });
     const bad = loadConfig(await writeJson(dir, 'b5.json', { payers: [{ accountId: '111111111111', supportRole: { name: 'bad role!' } }] }));
-    await expect(bad).rejects.toThrow(/payers\.0\.supportRole\.name: must be an IAM role name/);
+    await expect(bad).rejects.toThrow(/payers\[0\]\.supportRole\.name: must be an IAM role name/);
   });
 
   it('takes the order settings of issue 3 and names each bad one', async () => {
@@ -68,8 +69,8 @@ describe('loadConfig()', () => {
         pollIntervalMs: 10,
       }),
     );
-    await expect(bad).rejects.toThrow(/payers\.0\.roleArn: must be an IAM role ARN/);
-    await expect(bad).rejects.toThrow(/payers\.0\.providerDomains: the spam account model needs/);
+    await expect(bad).rejects.toThrow(/payers\[0\]\.roleArn: must be an IAM role ARN/);
+    await expect(bad).rejects.toThrow(/payers\[0\]\.providerDomains: the spam account model needs/);
     await expect(bad).rejects.toThrow(/connect\.activationTemplateId: must be a template id/);
     await expect(bad).rejects.toThrow(/pollIntervalMs/);
   });
@@ -77,12 +78,35 @@ describe('loadConfig()', () => {
   it('refuses a payer listed twice, an unknown setting and a JSON error, naming each', async () => {
     const dir = await tempDir();
     const twice = loadConfig(await writeJson(dir, 'a.json', { payers: [{ accountId: '111111111111' }, { accountId: '111111111111' }], rating: { markup: 2 } }));
-    await expect(twice).rejects.toThrow(/payers\.1\.accountId: payer 111111111111 is listed twice/);
-    await expect(twice).rejects.toThrow(/rating: Unrecognized key: "markup"/);
+    await expect(twice).rejects.toThrow(/payers\[1\]\.accountId: payer 111111111111 is listed twice/);
+    await expect(twice).rejects.toThrow(/rating\.markup: unknown setting \(known here: listPrice, /);
     const broken = join(dir, 'b.json');
     await writeFile(broken, '{"payers": [');
     await expect(loadConfig(broken)).rejects.toThrow(/b\.json is not valid JSON/);
     await expect(loadConfig(join(dir, 'missing.json'))).rejects.toThrow(/cannot read .*missing\.json/);
+  });
+
+  it.each([
+    ['marketplaceCurency', 'marketplaceCurrency'],
+    ['fxrate', 'fxRate'],
+    ['customMarkupp', 'customMarkup'],
+    ['customMarkupMarketPlace', 'customMarkupMarketplace'],
+  ])('refuses the misspelt payer setting %s, naming the setting it means (%s)', async (typo, meant) => {
+    const dir = await tempDir();
+    const file = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', [typo]: '0.9' }] });
+    const error = await loadConfig(file).catch((e: unknown) => e as ConnectorError);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', where: { file } });
+    expect(error.message).toContain(`${file}: payers[0].${typo}: unknown setting; did you mean ${meant}?`);
+  });
+
+  it('names an unknown setting at any depth, and every one at once', async () => {
+    const dir = await tempDir();
+    const file = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', athena: { database: 'd', table: 't', regoin: 'us-east-1' } }], ratingg: {}, state: { paht: 'x.db' } });
+    const error = await loadConfig(file).catch((e: unknown) => e as ConnectorError);
+    expect(error.message).toContain('configuration has 3 problem(s)');
+    expect(error.message).toContain('payers[0].athena.regoin: unknown setting; did you mean region?');
+    expect(error.message).toContain('ratingg: unknown setting; did you mean rating?');
+    expect(error.message).toContain('state.paht: unknown setting; did you mean path?');
   });
 
   it('refuses fee tables that overlap', async () => {
@@ -99,7 +123,7 @@ describe('loadAssets()', () => {
     const dir = await tempDir();
     const path = await writeJson(dir, 'assets.json', [{ assetId: 'AS-1', accountId: '12', status: 'active' }, { accountId: '222222222222' }]);
     const error = loadAssets(path);
-    await expect(error).rejects.toThrow(/0\.accountId: must be 12 digits/);
-    await expect(error).rejects.toThrow(/1\.assetId/);
+    await expect(error).rejects.toThrow(/\[0\]\.accountId: must be 12 digits/);
+    await expect(error).rejects.toThrow(/\[1\]\.assetId/);
   });
 });
