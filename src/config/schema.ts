@@ -89,6 +89,16 @@ export const ratingSchema = z
     supportPlanSource: z.enum(['ordered', 'detected']).default('ordered'),
     recordGranularity: z.enum(['service', 'usage-type']).default('service'),
     amountDecimals: z.number().int().min(0).max(6).default(2),
+    /** The largest markup billed: a larger customMarkup or customMarkupMarketplace is refused as a likely mistake (raise it on purpose). */
+    maxMarkup: z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal string such as "5"').default('5'),
+    /** The fx rates billed (USD → the payer's currency), both ends included: a rate outside is refused as a likely mistake. */
+    fxRange: z
+      .object({
+        min: z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal string such as "0.0001"'),
+        max: z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal string such as "100000"'),
+      })
+      .strict()
+      .default({ min: '0.0001', max: '100000' }),
   })
   .strict();
 

@@ -25,14 +25,41 @@ export interface AppliedMarkup {
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: ParameterProblem };
 
 /**
+ * How far a typed money parameter may go before it is refused as a likely
+ * mistake (`1000` for `1.000`, an fx rate the wrong way round). Raised on purpose
+ * in the configuration (`rating.maxMarkup`, `rating.fxRange`), never guessed.
+ */
+export interface ParameterLimits {
+  /** The largest markup billed (decimal text). Absent: no bound. */
+  maxMarkup?: string | undefined;
+  /** The fx rates billed, both ends included (decimal text). Absent: any rate above 0. */
+  fxRange?: { min: string; max: string } | undefined;
+}
+
+/** The limits of a run whose configuration names none (`rating.maxMarkup`, `rating.fxRange`). */
+export const DEFAULT_LIMITS: Required<ParameterLimits> = { maxMarkup: '5', fxRange: { min: '0.0001', max: '100000' } };
+
+/**
+ * A money parameter as a person types it: digits with an optional sign and one
+ * dot. No exponent (`1e3` is a thousand, not a typo one can see), no thousands
+ * separator, no spaces inside.
+ */
+const PLAIN_DECIMAL = /^[+-]?\d+(\.\d+)?$/;
+
+function plainDecimal(given: string): Money | undefined {
+  const t = given.trim();
+  return PLAIN_DECIMAL.test(t) ? parseDecimal(t) : undefined;
+}
+
+/**
  * A markup parameter: missing or empty → 1; a number ≤ 0 → 1 (noted); a value
  * between 0 and 1 is a discount; anything that is not a decimal number is an error.
  */
-export function parseMarkup(setting: string, given: string | undefined): Parsed<AppliedMarkup> {
+export function parseMarkup(setting: string, given: string | undefined, limits: ParameterLimits = {}): Parsed<AppliedMarkup> {
   if (given === undefined || given.trim() === '') {
     return { ok: true, value: { given, applied: '1', value: ONE, note: `${setting} is empty: 1 applied` } };
   }
-  const value = parseDecimal(given);
+  const value = plainDecimal(given);
   if (value === undefined) {
     return {
       ok: false,
@@ -40,12 +67,24 @@ export function parseMarkup(setting: string, given: string | undefined): Parsed<
         code: 'MARKUP_INVALID',
         setting,
         value: given,
-        message: `${setting} ${JSON.stringify(given)} is not a decimal number (use a dot, e.g. "1.1")`,
+        message: `${setting} ${JSON.stringify(given)} is not a plain decimal number (digits and a dot, e.g. "1.1"; no exponent, no separators)`,
       },
     };
   }
   if (value.lte(0)) {
     return { ok: true, value: { given, applied: '1', value: ONE, note: `${setting} ${JSON.stringify(given)} is not above 0: 1 applied` } };
+  }
+  const max = limits.maxMarkup === undefined ? undefined : parseDecimal(limits.maxMarkup);
+  if (max !== undefined && value.gt(max)) {
+    return {
+      ok: false,
+      problem: {
+        code: 'MARKUP_INVALID',
+        setting,
+        value: given,
+        message: `${setting} ${JSON.stringify(given)} is above rating.maxMarkup ${toExactText(max)}: refused as a likely mistake (raise rating.maxMarkup on purpose to bill it)`,
+      },
+    };
   }
   return { ok: true, value: { given, applied: toExactText(value), value } };
 }
@@ -68,6 +107,7 @@ export function parseCurrency(
   currencyGiven: string | undefined,
   fxGiven: string | undefined,
   knownCurrencies: ReadonlySet<string>,
+  limits: ParameterLimits = {},
 ): Parsed<AppliedCurrency> {
   const currency = currencyGiven === undefined || currencyGiven.trim() === '' ? 'USD' : currencyGiven.trim();
   if (!ISO_4217.test(currency) || (knownCurrencies.size > 0 && !knownCurrencies.has(currency))) {
@@ -78,7 +118,7 @@ export function parseCurrency(
   }
   const missing = fxGiven === undefined || fxGiven.trim() === '';
   if (missing && currency === 'USD') return { ok: true, value: { currency, fxRate: ONE, fxRateText: '1', note: 'fxRate is empty and the currency is USD: 1 applied' } };
-  const fx = missing ? undefined : parseDecimal(fxGiven);
+  const fx = missing ? undefined : plainDecimal(fxGiven);
   if (fx === undefined || fx.lte(0)) {
     const shown = missing ? 'missing' : JSON.stringify(fxGiven);
     return {
@@ -87,7 +127,19 @@ export function parseCurrency(
         code: 'FX_INVALID',
         setting: 'fxRate',
         value: fxGiven ?? '',
-        message: `fxRate is ${shown}: billing in ${currency} needs a decimal rate above 0 (USD → ${currency})`,
+        message: `fxRate is ${shown}: billing in ${currency} needs a plain decimal rate above 0 (USD → ${currency}; digits and a dot, no exponent, no separators)`,
+      },
+    };
+  }
+  const range = limits.fxRange === undefined ? undefined : { min: parseDecimal(limits.fxRange.min), max: parseDecimal(limits.fxRange.max) };
+  if (range?.min !== undefined && range.max !== undefined && (fx.lt(range.min) || fx.gt(range.max))) {
+    return {
+      ok: false,
+      problem: {
+        code: 'FX_INVALID',
+        setting: 'fxRate',
+        value: fxGiven ?? '',
+        message: `fxRate ${JSON.stringify(fxGiven)} is outside rating.fxRange ${toExactText(range.min)}–${toExactText(range.max)}: refused as a likely mistake (USD → ${currency}; widen rating.fxRange on purpose to bill it)`,
       },
     };
   }

@@ -12,7 +12,7 @@ import type { CurGroup } from './cur.js';
 import { ConnectorError } from './errors.js';
 import { MARKETPLACE_ENTITY } from './line-items.js';
 import { Money, ZERO, money, roundAmount, toExactText } from './money.js';
-import { parseCurrency, parseMarkup, type AppliedCurrency, type AppliedMarkup } from './parameters.js';
+import { DEFAULT_LIMITS, parseCurrency, parseMarkup, type AppliedCurrency, type AppliedMarkup, type ParameterLimits } from './parameters.js';
 import type {
   PayerRatingInput,
   PayerRatingOutcome,
@@ -21,6 +21,7 @@ import type {
   RatedPayerSummary,
   RatedRecord,
   RatingProblem,
+  RatingSettings,
   Reconciliation,
   Subscription,
 } from './rating-types.js';
@@ -100,6 +101,11 @@ interface Priced {
   fields: Pick<RatedRecord, 'listUsd' | 'markup' | 'markedUsd' | 'billedExact' | 'billed'>;
 }
 
+/** The bounds on typed money parameters a run's settings give (defaults: `DEFAULT_LIMITS`). */
+export function parameterLimits(settings: Pick<RatingSettings, 'maxMarkup' | 'fxRange'>): ParameterLimits {
+  return { maxMarkup: settings.maxMarkup ?? DEFAULT_LIMITS.maxMarkup, fxRange: settings.fxRange ?? DEFAULT_LIMITS.fxRange };
+}
+
 /**
  * Starts rating a payer's month: checks the money parameters (markups, currency
  * and fx rate) and returns the rater, or the parameter problems in the order
@@ -107,9 +113,10 @@ interface Priced {
  */
 export function startPayerRating(input: PayerRatingInput): StartPayerRatingOutcome {
   const { payer } = input;
-  const markup = parseMarkup('customMarkup', payer.customMarkup);
-  const markupMp = parseMarkup('customMarkupMarketplace', payer.customMarkupMarketplace);
-  const currency = parseCurrency(payer.marketplaceCurrency, payer.fxRate, input.knownCurrencies);
+  const limits = parameterLimits(input.settings);
+  const markup = parseMarkup('customMarkup', payer.customMarkup, limits);
+  const markupMp = parseMarkup('customMarkupMarketplace', payer.customMarkupMarketplace, limits);
+  const currency = parseCurrency(payer.marketplaceCurrency, payer.fxRate, input.knownCurrencies, limits);
   if (!markup.ok || !markupMp.ok || !currency.ok) {
     const problems: RatingProblem[] = [];
     for (const parsed of [markup, markupMp, currency]) if (!parsed.ok) problems.push({ ...parsed.problem });

@@ -16,6 +16,10 @@ export interface RatingSettings {
   recordGranularity: RecordGranularity;
   /** Decimal places of a billed record amount (default 2). */
   amountDecimals: number;
+  /** The largest markup billed (decimal text; `DEFAULT_LIMITS.maxMarkup` when absent). */
+  maxMarkup?: string | undefined;
+  /** The fx rates billed, both ends included (`DEFAULT_LIMITS.fxRange` when absent). */
+  fxRange?: { min: string; max: string } | undefined;
 }
 
 export interface PayerParameters {

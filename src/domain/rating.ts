@@ -10,7 +10,7 @@ import { inputProblems, startPayerRating } from './payer-rating.js';
 import type { RatedAccount, RatePayerInput, RatingOutcome } from './rating-types.js';
 
 export type * from './rating-types.js';
-export { inputProblems, startPayerRating, type PayerRating, type StartPayerRatingOutcome } from './payer-rating.js';
+export { inputProblems, parameterLimits, startPayerRating, type PayerRating, type StartPayerRatingOutcome } from './payer-rating.js';
 
 /** The groups by account, accounts ascending, each account's groups in their given order. */
 function byAccount(groups: readonly CurGroup[]): [string, CurGroup[]][] {

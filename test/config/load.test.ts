@@ -9,7 +9,7 @@ describe('loadConfig()', () => {
   it('accepts the dry-run shape with only payers, filling every default', async () => {
     const dir = await tempDir();
     const { config, catalog } = await loadConfig(await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }] }));
-    expect(config.rating).toEqual({ listPrice: 'unblended', includeTax: false, excludeLineItemTypes: [], supportPlanSource: 'ordered', recordGranularity: 'service', amountDecimals: 2 });
+    expect(config.rating).toEqual({ listPrice: 'unblended', includeTax: false, excludeLineItemTypes: [], supportPlanSource: 'ordered', recordGranularity: 'service', amountDecimals: 2, maxMarkup: '5', fxRange: { min: '0.0001', max: '100000' } });
     expect(config.items).toEqual({ awsUsageMpn: 'AWS_USAGE', marketplaceUsageMpn: 'AWS_MARKETPLACE_USAGE', supportMpn: 'AWS_SUPPORT' });
     expect(config.workbook.recordsSheetName).toBe('usage_records');
     expect(config.connect).toBeUndefined();
@@ -94,7 +94,7 @@ describe('loadConfig()', () => {
   ])('refuses the misspelt payer setting %s, naming the setting it means (%s)', async (typo, meant) => {
     const dir = await tempDir();
     const file = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', [typo]: '0.9' }] });
-    const error = await loadConfig(file).catch((e: unknown) => e as ConnectorError);
+    const error = (await loadConfig(file).catch((e: unknown) => e)) as ConnectorError;
     expect(error).toMatchObject({ code: 'CONFIG_INVALID', where: { file } });
     expect(error.message).toContain(`${file}: payers[0].${typo}: unknown setting; did you mean ${meant}?`);
   });
@@ -102,7 +102,7 @@ describe('loadConfig()', () => {
   it('names an unknown setting at any depth, and every one at once', async () => {
     const dir = await tempDir();
     const file = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111', athena: { database: 'd', table: 't', regoin: 'us-east-1' } }], ratingg: {}, state: { paht: 'x.db' } });
-    const error = await loadConfig(file).catch((e: unknown) => e as ConnectorError);
+    const error = (await loadConfig(file).catch((e: unknown) => e)) as ConnectorError;
     expect(error.message).toContain('configuration has 3 problem(s)');
     expect(error.message).toContain('payers[0].athena.regoin: unknown setting; did you mean region?');
     expect(error.message).toContain('ratingg: unknown setting; did you mean rating?');

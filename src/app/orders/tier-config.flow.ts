@@ -27,8 +27,8 @@ type Check = (value: string, deps: OrderDeps) => string | undefined;
 const pattern = (re: RegExp, what: string): Check => (value) => (re.test(value) ? undefined : `${JSON.stringify(value)} is not ${what}`);
 
 const CHECKS: Record<string, Check> = {
-  customMarkup: (value) => (parseMarkup('customMarkup', value).ok ? undefined : `${JSON.stringify(value)} is not a decimal number (use a dot, e.g. "1.1")`),
-  customMarkupMarketplace: (value) => (parseMarkup('customMarkupMarketplace', value).ok ? undefined : `${JSON.stringify(value)} is not a decimal number (use a dot, e.g. "1.05")`),
+  customMarkup: (value) => (parseMarkup('customMarkup', value).ok ? undefined : `${JSON.stringify(value)} is not a plain decimal number (use a dot, e.g. "1.1"; no exponent, no separators)`),
+  customMarkupMarketplace: (value) => (parseMarkup('customMarkupMarketplace', value).ok ? undefined : `${JSON.stringify(value)} is not a plain decimal number (use a dot, e.g. "1.05"; no exponent, no separators)`),
   fxRate: (value) => (/^\d+(\.\d+)?$/.test(value) && /[1-9]/.test(value) ? undefined : `${JSON.stringify(value)} is not a positive decimal number such as "0.92"`),
   marketplaceCurrency: pattern(CURRENCY, 'a 3-letter currency code such as EUR'),
   enableMultiplePayer: pattern(YES_NO, 'Yes or No'),

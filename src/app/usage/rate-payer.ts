@@ -10,7 +10,7 @@ import type { CurGroup } from '../../domain/cur.js';
 import { coerceError, ConnectorError, type ProblemLocation } from '../../domain/errors.js';
 import { money } from '../../domain/money.js';
 import { parseCurrency } from '../../domain/parameters.js';
-import { startPayerRating, type PayerParameters, type RatedAccount, type RatedPayerSummary, type RatingProblem, type RatingSettings, type Reconciliation, type Subscription } from '../../domain/rating.js';
+import { parameterLimits, startPayerRating, type PayerParameters, type RatedAccount, type RatedPayerSummary, type RatingProblem, type RatingSettings, type Reconciliation, type Subscription } from '../../domain/rating.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
 import type { CurSource, OutputKey, Progress, ReportStore, RowTest, WorkbookStore, WorkbookWriter, WrittenWorkbook } from '../ports.js';
 import { accountEntry, failedReport, reportHead, type ReportError } from '../report.js';
@@ -113,7 +113,7 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
   if (!started.ok) return refuse(started.problems.map((p) => ({ code: p.code, message: p.message, where: problemWhere(payerId, p) })));
   const rating = started.rating;
   // The same parse the rating just made succeed: each account's entry shows the fx rate applied.
-  const currency = parseCurrency(input.payer.marketplaceCurrency, input.payer.fxRate, input.knownCurrencies);
+  const currency = parseCurrency(input.payer.marketplaceCurrency, input.payer.fxRate, input.knownCurrencies, parameterLimits(input.settings));
   const fxRateText = currency.ok ? currency.value.fxRateText : '';
 
   const aggregate = await deps.cur.aggregate({ period, listPrice: input.settings.listPrice, granularity: input.settings.recordGranularity, signal, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });

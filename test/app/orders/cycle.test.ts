@@ -34,7 +34,7 @@ describe('runCycle()', () => {
     const reason = h.platform.calls.find((c) => c.op === 'failTierConfig');
     expect(reason).toBeDefined();
     const errors = Object.fromEntries(h.platform.tcrs.get('TCR-1')?.params.map((p) => [p.id, p.valueError]) ?? []);
-    expect(errors.customMarkup).toContain('not a decimal');
+    expect(errors.customMarkup).toContain('not a plain decimal');
     expect(errors.table).toContain('not an Athena table name');
     expect(errors.payerAccountId).toContain('not set up in this connector');
     expect(errors.fxRate).toBe('');
