@@ -7,6 +7,7 @@
  * or rate is a usable decimal is decided per payer by the rating (one bad payer
  * never stops the others).
  */
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -148,8 +149,30 @@ export const connectSchema = z
 /** Daemon only: the monthly schedule. */
 export const scheduleSchema = z
   .object({
-    cron: z.string().default('0 0 5 * *'),
-    timezone: z.string().default('UTC'),
+    /** Five fields: minute, hour, day of month, month, day of week (`0 0 5 * *`: 00:00 on the 5th). */
+    cron: z
+      .string()
+      .default('0 0 5 * *')
+      .superRefine((cron, ctx) => {
+        const fields = cron.trim().split(/\s+/).filter((f) => f !== '').length;
+        if (fields !== 5) {
+          const why = fields === 6 ? 'a sixth field (seconds) would run the month every second of the minute it names' : `${fields} given`;
+          ctx.addIssue({ code: 'custom', message: `must have five fields (minute hour day month weekday), e.g. "0 0 5 * *": ${why}` });
+        } else if (!validateCron(cron)) {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(cron)} is not a valid cron expression (e.g. "0 0 5 * *": 00:00 on the 5th)` });
+        }
+      }),
+    /** IANA time zone the expression and the month are read in. */
+    timezone: z
+      .string()
+      .default('UTC')
+      .superRefine((zone, ctx) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(zone)} is not an IANA time zone (e.g. "UTC", "Europe/Madrid")` });
+        }
+      }),
   })
   .strict();
 

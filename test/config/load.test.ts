@@ -109,6 +109,26 @@ describe('loadConfig()', () => {
     expect(error.message).toContain('state.paht: unknown setting; did you mean path?');
   });
 
+  it.each([
+    ['0 0 0 5 * *', 'must have five fields (minute hour day month weekday), e.g. "0 0 5 * *": a sixth field (seconds)'],
+    ['0 0 5 *', 'must have five fields (minute hour day month weekday), e.g. "0 0 5 * *": 4 given'],
+    ['0 0 32 * *', '"0 0 32 * *" is not a valid cron expression'],
+  ])('refuses schedule.cron %j at load, saying why', async (cron, why) => {
+    const dir = await tempDir();
+    const file = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }], schedule: { cron } });
+    const error = (await loadConfig(file).catch((e: unknown) => e)) as ConnectorError;
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`schedule.cron: ${why}`);
+  });
+
+  it('refuses a schedule.timezone that is not an IANA zone, and takes one that is', async () => {
+    const dir = await tempDir();
+    const bad = (await loadConfig(await writeJson(dir, 'a.json', { payers: [{ accountId: '111111111111' }], schedule: { timezone: 'Europe/Madird' } })).catch((e: unknown) => e)) as ConnectorError;
+    expect(bad.message).toContain('schedule.timezone: "Europe/Madird" is not an IANA time zone');
+    const good = await loadConfig(await writeJson(dir, 'b.json', { payers: [{ accountId: '111111111111' }], schedule: { timezone: 'Europe/Madrid', cron: '0 6 5 * *' } }));
+    expect(good.config.schedule).toEqual({ timezone: 'Europe/Madrid', cron: '0 6 5 * *' });
+  });
+
   it('refuses fee tables that overlap', async () => {
     const dir = await tempDir();
     const table = { id: 'x', plan: 'developer', validFrom: null, validUntil: null, minimumUsd: '29', bands: [{ upToUsd: null, rate: '0.03' }] };
