@@ -8,7 +8,7 @@
  * once and prints what happened.
  */
 import type { Progress } from '../app/ports.js';
-import { runMonth, type MonthPayerResult, type SubscriptionSource } from '../app/usage/run-month.js';
+import { runMonth, type MonthInput, type MonthPayerResult, type SubscriptionSource } from '../app/usage/run-month.js';
 import { loadAssets, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { PayerConfig } from '../config/schema.js';
 import { composeMonth, type MonthEnvironment, type MonthRuntime } from '../daemon/compose-month.js';
@@ -100,24 +100,34 @@ export function cliMonthRuntime(loaded: LoadedConfig, env: MonthEnvironment, opt
 /** Whether a payer's month went as asked: rated (and uploaded), or already done. */
 export const monthOk = (entry: MonthPayerResult<PayerConfig>): boolean => entry.result.kind === 'done' || entry.result.kind === 'already-done';
 
-/** Runs the command; returns each payer's result (the caller decides the exit code). */
-export async function runRate(options: RateOptions, io: CommandIo, env: MonthEnvironment, signal: AbortSignal = new AbortController().signal): Promise<Array<MonthPayerResult<PayerConfig>>> {
+/** What a month command has once its options and configuration are read and its runtime is built. */
+export interface MonthCommand {
+  loaded: LoadedConfig;
+  runtime: MonthRuntime;
+  /** The month's input every month command shares (its trigger and `reprocess` are its own). */
+  input: Omit<MonthInput<PayerConfig>, 'trigger' | 'reprocess'>;
+}
+
+/**
+ * The preparation `rate` and `reprocess` share: options checked, the
+ * configuration loaded once, the payers chosen, where the subscriptions come
+ * from, and the runtime built (the caller closes it).
+ */
+export async function prepareMonthCommand(options: RateOptions, io: CommandIo, env: MonthEnvironment, signal: AbortSignal): Promise<MonthCommand> {
   checkMonthOptions(options);
   const loaded = await loadConfig(options.config);
   const payers = selectPayers(loaded, options.payer);
   const subscriptions = await subscriptionSource(options, loaded, env);
   const runtime = cliMonthRuntime(loaded, env, options, io);
+  const defaultProductId = loaded.config.connect?.productIds[0];
+  return { loaded, runtime, input: { period: options.period, payers, subscriptions, rating: runtime.rating, ...(defaultProductId ? { defaultProductId } : {}), signal } };
+}
+
+/** Runs the command; returns each payer's result (the caller decides the exit code). */
+export async function runRate(options: RateOptions, io: CommandIo, env: MonthEnvironment, signal: AbortSignal = new AbortController().signal): Promise<Array<MonthPayerResult<PayerConfig>>> {
+  const { loaded, runtime, input } = await prepareMonthCommand(options, io, env, signal);
   try {
-    const results = await runMonth(runtime.deps, {
-      period: options.period,
-      payers,
-      subscriptions,
-      trigger: 'cli',
-      reprocess: false,
-      rating: runtime.rating,
-      ...(loaded.config.connect?.productIds[0] ? { defaultProductId: loaded.config.connect.productIds[0] } : {}),
-      signal,
-    });
+    const results = await runMonth(runtime.deps, { ...input, trigger: 'cli', reprocess: false });
     if (io.stderrIsTty) io.stderr('\r\u001b[K');
     if (options.json) io.stdout(`${JSON.stringify(results.map(({ payer, result }) => ({ payer: payer.accountId, ...result })), null, 2)}\n`);
     else {

@@ -7,10 +7,9 @@
  * new usage file replaces the previous one where the platform still allows.
  */
 import { reprocessMonth, type ReprocessOutcome } from '../app/usage/run-month.js';
-import { loadConfig } from '../config/load.js';
 import type { PayerConfig } from '../config/schema.js';
 import type { ReportDiff } from '../domain/report-diff.js';
-import { checkMonthOptions, cliMonthRuntime, selectPayers, subscriptionSource, type CommandIo, type MonthEnvironment, type RateOptions } from './rate.command.js';
+import { prepareMonthCommand, type CommandIo, type MonthEnvironment, type RateOptions } from './rate.command.js';
 import { monthTable, payerDetails } from './summary.js';
 import { renderTable } from './table.js';
 
@@ -37,21 +36,9 @@ export const reprocessOk = (outcome: ReprocessOutcome<PayerConfig>): boolean => 
 
 /** Runs the command; returns the outcome (the caller decides the exit code). */
 export async function runReprocess(options: ReprocessOptions, io: CommandIo, env: MonthEnvironment, signal: AbortSignal = new AbortController().signal): Promise<ReprocessOutcome<PayerConfig>> {
-  checkMonthOptions(options);
-  const loaded = await loadConfig(options.config);
-  const payers = selectPayers(loaded, options.payer);
-  const subscriptions = await subscriptionSource(options, loaded, env);
-  const runtime = cliMonthRuntime(loaded, env, options, io);
+  const { loaded, runtime, input } = await prepareMonthCommand(options, io, env, signal);
   try {
-    const outcome = await reprocessMonth(runtime.deps, {
-      period: options.period,
-      payers,
-      subscriptions,
-      trigger: options.trigger ?? 'cli',
-      rating: runtime.rating,
-      ...(loaded.config.connect?.productIds[0] ? { defaultProductId: loaded.config.connect.productIds[0] } : {}),
-      signal,
-    });
+    const outcome = await reprocessMonth(runtime.deps, { ...input, trigger: options.trigger ?? 'cli' });
     if (io.stderrIsTty) io.stderr('\r\u001b[K');
     if (options.json) {
       io.stdout(`${JSON.stringify({ payer: outcome.payer.accountId, previousVersion: outcome.previousVersion, ...outcome.result, diff: outcome.diff, diffPath: outcome.diffPath }, null, 2)}\n`);
