@@ -163,6 +163,8 @@ export interface WorkbookStore {
   put(key: OutputKey, content: AsyncIterable<Uint8Array>): Promise<{ bytes: number }>;
   /** The stored workbook, or undefined when there is none. */
   get(key: OutputKey): Promise<Uint8Array | undefined>;
+  /** Whether a workbook of `key` is stored (without reading it). */
+  has(key: OutputKey): Promise<boolean>;
   /** Removes the workbook of `key`; no error when absent. */
   discard(key: OutputKey): Promise<void>;
   /** Where the workbook of `key` is (a path), for a person. */

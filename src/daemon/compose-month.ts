@@ -165,7 +165,7 @@ export function composeMonth(loaded: LoadedConfig, env: MonthEnvironment, option
     clock: { now: options.now },
     sleep: options.sleep ?? sleepUntilAborted,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.onFileStatus ? { onFileStatus: (file: UsageFile) => options.onFileStatus?.(file.externalId.split('-')[0] ?? '', file) } : {}),
+    ...(options.onFileStatus ? { onFileStatus: (file: UsageFile, payer: string) => options.onFileStatus?.(payer, file) } : {}),
     ...(options.onNote ? { onNote: options.onNote } : {}),
   };
   const rating: MonthRating = {

@@ -73,6 +73,15 @@ export class FolderWorkbookStore implements WorkbookStore {
     }
   }
 
+  async has(key: OutputKey): Promise<boolean> {
+    try {
+      return (await stat(this.locate(key))).isFile();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw ioError('look for workbook', this.locate(key), error);
+    }
+  }
+
   async discard(key: OutputKey): Promise<void> {
     await rm(this.locate(key), { force: true });
   }

@@ -37,8 +37,8 @@ export interface PayerMonthDeps {
   clock: { now(): Date };
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   onProgress?: (progress: Progress) => void;
-  /** Told each time the platform shows the usage file in a new status. */
-  onFileStatus?: (file: UsageFile) => void;
+  /** Told each time the platform shows a payer's usage file in a new status. */
+  onFileStatus?: (file: UsageFile, payerAccountId: string) => void;
 }
 
 /** What rates a month, the same for every payer of a run. */
@@ -118,7 +118,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
 
   let rating: PayerMonthRating | undefined;
   try {
-    if (!reached(run, 'rated') || (!reached(run, 'uploaded') && !dryRun && (await deps.workbooks.get(key)) === undefined)) {
+    if (!reached(run, 'rated') || (!reached(run, 'uploaded') && !dryRun && !(await deps.workbooks.has(key)))) {
       // The product's own usage template decides the records header when it has one (CONNECT.md).
       const recordColumns = deps.files && input.productId ? await deps.files.usageTemplateColumns(input.productId, signal) : undefined;
       const outcome = await ratePayerMonth(
@@ -156,7 +156,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
     }
     if (!input.productId || !input.contractId) throw new ConnectorError('CONFIG_INVALID', `payer ${payer}: no product and contract to upload the usage file to`, { where: { payer, setting: 'payers[].usage' } });
     const upload = await uploadUsageFile(
-      { files: deps.files, ledger, clock, sleep: deps.sleep, workbook: () => deps.workbooks.get(key), onActivity: renew, ...(deps.onFileStatus ? { onFileStatus: deps.onFileStatus } : {}) },
+      { files: deps.files, ledger, clock, sleep: deps.sleep, workbook: () => deps.workbooks.get(key), onActivity: renew, ...(deps.onFileStatus ? { onFileStatus: (file: UsageFile) => deps.onFileStatus?.(file, payer) } : {}) },
       {
         payerAccountId: payer,
         period,

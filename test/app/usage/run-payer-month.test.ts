@@ -6,7 +6,7 @@
  * apart from the month's run).
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as XLSX from 'xlsx';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -138,6 +138,19 @@ describe('runPayerMonth()', () => {
     expect(ratings()).toBe(1);
     expect(files.count('upload')).toBe(1);
     expect(files.live()).toHaveLength(1);
+  });
+
+  it('resumes a run stopped after rating with the stored workbook, and rates again only when the workbook is gone', async () => {
+    const { deps, input, files, ratings, out } = await setup();
+    files.failNext('productUsageSchema');
+    expect((await runPayerMonth(deps, input())).run).toMatchObject({ outcome: 'interrupted', step: 'rated' });
+    files.failNext('productUsageSchema');
+    expect((await runPayerMonth(deps, input())).run).toMatchObject({ outcome: 'interrupted', step: 'rated' });
+    expect(ratings()).toBe(1);
+    await rm(join(out, PAYER, '2026-10', 'usage.xlsx'));
+    expect((await runPayerMonth(deps, input())).kind).toBe('done');
+    expect(ratings()).toBe(2);
+    expect(files.count('upload')).toBe(1);
   });
 
   it('an abort leaves the run interrupted with its error, never failed, and resumable', async () => {
