@@ -46,6 +46,11 @@ export const DEFAULT_LIMITS: Required<ParameterLimits> = { maxMarkup: '5', fxRan
  */
 const PLAIN_DECIMAL = /^[+-]?\d+(\.\d+)?$/;
 
+/** A refused parameter, as a value. */
+function refused(code: ParameterProblem['code'], setting: string, value: string, message: string): { ok: false; problem: ParameterProblem } {
+  return { ok: false, problem: { code, setting, value, message } };
+}
+
 function plainDecimal(given: string): Money | undefined {
   const t = given.trim();
   return PLAIN_DECIMAL.test(t) ? parseDecimal(t) : undefined;
@@ -61,30 +66,14 @@ export function parseMarkup(setting: string, given: string | undefined, limits: 
   }
   const value = plainDecimal(given);
   if (value === undefined) {
-    return {
-      ok: false,
-      problem: {
-        code: 'MARKUP_INVALID',
-        setting,
-        value: given,
-        message: `${setting} ${JSON.stringify(given)} is not a plain decimal number (digits and a dot, e.g. "1.1"; no exponent, no separators)`,
-      },
-    };
+    return refused('MARKUP_INVALID', setting, given, `${setting} ${JSON.stringify(given)} is not a plain decimal number (digits and a dot, e.g. "1.1"; no exponent, no separators)`);
   }
   if (value.lte(0)) {
     return { ok: true, value: { given, applied: '1', value: ONE, note: `${setting} ${JSON.stringify(given)} is not above 0: 1 applied` } };
   }
   const max = limits.maxMarkup === undefined ? undefined : parseDecimal(limits.maxMarkup);
   if (max !== undefined && value.gt(max)) {
-    return {
-      ok: false,
-      problem: {
-        code: 'MARKUP_INVALID',
-        setting,
-        value: given,
-        message: `${setting} ${JSON.stringify(given)} is above rating.maxMarkup ${toExactText(max)}: refused as a likely mistake (raise rating.maxMarkup on purpose to bill it)`,
-      },
-    };
+    return refused('MARKUP_INVALID', setting, given, `${setting} ${JSON.stringify(given)} is above rating.maxMarkup ${toExactText(max)}: refused as a likely mistake (raise rating.maxMarkup on purpose to bill it)`);
   }
   return { ok: true, value: { given, applied: toExactText(value), value } };
 }
@@ -111,37 +100,18 @@ export function parseCurrency(
 ): Parsed<AppliedCurrency> {
   const currency = currencyGiven === undefined || currencyGiven.trim() === '' ? 'USD' : currencyGiven.trim();
   if (!ISO_4217.test(currency) || (knownCurrencies.size > 0 && !knownCurrencies.has(currency))) {
-    return {
-      ok: false,
-      problem: { code: 'CONFIG_INVALID', setting: 'marketplaceCurrency', value: currency, message: `marketplaceCurrency ${JSON.stringify(currency)} is not an ISO 4217 currency code` },
-    };
+    return refused('CONFIG_INVALID', 'marketplaceCurrency', currency, `marketplaceCurrency ${JSON.stringify(currency)} is not an ISO 4217 currency code`);
   }
   const missing = fxGiven === undefined || fxGiven.trim() === '';
   if (missing && currency === 'USD') return { ok: true, value: { currency, fxRate: ONE, fxRateText: '1', note: 'fxRate is empty and the currency is USD: 1 applied' } };
   const fx = missing ? undefined : plainDecimal(fxGiven);
   if (fx === undefined || fx.lte(0)) {
     const shown = missing ? 'missing' : JSON.stringify(fxGiven);
-    return {
-      ok: false,
-      problem: {
-        code: 'FX_INVALID',
-        setting: 'fxRate',
-        value: fxGiven ?? '',
-        message: `fxRate is ${shown}: billing in ${currency} needs a plain decimal rate above 0 (USD → ${currency}; digits and a dot, no exponent, no separators)`,
-      },
-    };
+    return refused('FX_INVALID', 'fxRate', fxGiven ?? '', `fxRate is ${shown}: billing in ${currency} needs a plain decimal rate above 0 (USD → ${currency}; digits and a dot, no exponent, no separators)`);
   }
   const range = limits.fxRange === undefined ? undefined : { min: parseDecimal(limits.fxRange.min), max: parseDecimal(limits.fxRange.max) };
   if (range?.min !== undefined && range.max !== undefined && (fx.lt(range.min) || fx.gt(range.max))) {
-    return {
-      ok: false,
-      problem: {
-        code: 'FX_INVALID',
-        setting: 'fxRate',
-        value: fxGiven ?? '',
-        message: `fxRate ${JSON.stringify(fxGiven)} is outside rating.fxRange ${toExactText(range.min)}–${toExactText(range.max)}: refused as a likely mistake (USD → ${currency}; widen rating.fxRange on purpose to bill it)`,
-      },
-    };
+    return refused('FX_INVALID', 'fxRate', fxGiven ?? '', `fxRate ${JSON.stringify(fxGiven)} is outside rating.fxRange ${toExactText(range.min)}–${toExactText(range.max)}: refused as a likely mistake (USD → ${currency}; widen rating.fxRange on purpose to bill it)`);
   }
   const note = currency === 'USD' && !fx.equals(ONE) ? `fxRate ${toExactText(fx)} applied to a USD payer` : undefined;
   return { ok: true, value: { currency, fxRate: fx, fxRateText: toExactText(fx), ...(note ? { note } : {}) } };
