@@ -29,6 +29,20 @@ function ioError(what: string, path: string, cause: unknown): ConnectorError {
   return new ConnectorError('IO', `cannot ${what} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { where: { file: path }, cause });
 }
 
+/** Writes `value` as indented JSON to `path` through a temporary file, so a reader never sees half of it. */
+async function writeJsonFile(path: string, value: unknown, what: string): Promise<string> {
+  const partial = temporary(path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(partial, `${JSON.stringify(value, null, 2)}\n`, 'utf8');
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw ioError(what, path, error);
+  }
+  return path;
+}
+
 /** Workbooks as `usage.xlsx` in each version's folder. */
 export class FolderWorkbookStore implements WorkbookStore {
   constructor(private readonly dir: string) {}
@@ -166,29 +180,11 @@ export class FolderReportStore implements ReportStore {
   }
 
   async write(key: OutputKey, report: PayerReport): Promise<string> {
-    const path = this.locate(key);
-    const partial = temporary(path);
-    try {
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`, 'utf8');
-      await rename(partial, path);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw ioError('write report', path, error);
-    }
-    return path;
+    return writeJsonFile(this.locate(key), report, 'write report');
   }
 
   async writeDiff(key: OutputKey, diff: Record<string, unknown>): Promise<string> {
-    const path = join(folderOf(this.dir, key), 'diff.json');
-    try {
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(temporary(path), `${JSON.stringify(diff, null, 2)}\n`, 'utf8');
-      await rename(temporary(path), path);
-    } catch (error) {
-      throw ioError('write diff', path, error);
-    }
-    return path;
+    return writeJsonFile(join(folderOf(this.dir, key), 'diff.json'), diff, 'write diff');
   }
 
   async read(key: OutputKey): Promise<PayerReport | undefined> {
