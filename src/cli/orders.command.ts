@@ -26,7 +26,14 @@ export interface OrdersIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
-  /** Where pino writes (default: stdout for the daemon, stderr for `process --once`). */
+  /**
+   * The lines a person reads (one per request, one per cycle) on stdout, and
+   * pino's JSON on stderr. False: stdout carries pino JSON lines only (what
+   * the text lines said is in their fields: `request handled`, `cycle done`).
+   * Default false for the daemon, true for `process --once`.
+   */
+  textLines?: boolean;
+  /** Where pino writes (default: stderr with text lines, else stdout). */
   logDestination?: DestinationStream;
   signals: SignalSource;
   /** For tests: the pause between cycles. */
@@ -37,27 +44,51 @@ export interface OrdersIo {
   onAdmin?: (url: string) => void;
 }
 
-async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger; config: Config; loaded: LoadedConfig }> {
-  const loaded = await loadConfig(options.config);
-  const env = readOrdersEnvironment(io.env, loaded.config);
-  const destination = io.logDestination ?? { write: (text: string) => (daemon ? io.stdout(text) : io.stderr(text)) };
-  const log = createLogger(daemon ? env.logLevel : io.env.LOG_LEVEL ? env.logLevel : 'warn', destination);
-  const runtime = composeOrders(loaded.config, env, log, overrides);
-  return { runtime, log, config: loaded.config, loaded };
+/** Where the text lines and the logs of one command go. */
+interface Output {
+  /** A line for a person; dropped when stdout is the JSON log stream. */
+  text(line: string): void;
 }
 
+async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger; config: Config; loaded: LoadedConfig; output: Output }> {
+  const loaded = await loadConfig(options.config);
+  const env = readOrdersEnvironment(io.env, loaded.config);
+  const textLines = io.textLines ?? !daemon;
+  const destination = io.logDestination ?? { write: (text: string) => (textLines ? io.stderr(text) : io.stdout(text)) };
+  // Under the text lines of `process --once` only warnings and errors are logged, unless LOG_LEVEL says otherwise.
+  const level = daemon || !textLines || io.env.LOG_LEVEL ? env.logLevel : 'warn';
+  const log = createLogger(level, destination);
+  const runtime = composeOrders(loaded.config, env, log, overrides);
+  return { runtime, log, config: loaded.config, loaded, output: { text: (line) => (textLines ? io.stdout(line) : undefined) } };
+}
+
+/** Requests of a cycle per outcome, for the `cycle done` log line (the summary line's numbers). */
+function outcomeCounts(result: CycleResult): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of [...result.tierConfigs, ...result.requests]) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * One cycle: a text line per request and a summary line (when text lines are
+ * on), a `request handled` / `request not done` log line per request and one
+ * `cycle done` line with the same numbers as the summary. Its duration is
+ * measured on the runtime's clock.
+ */
 async function oneCycle(
   runtime: OrdersRuntime,
   log: Logger,
-  io: OrdersIo,
+  output: Output,
   signals: { signal: AbortSignal; stopTaking?: AbortSignal },
+  cycle: number,
   metrics?: ConnectorMetrics,
 ): Promise<CycleResult> {
-  const started = Date.now();
+  const clock = runtime.deps.clock;
+  const started = clock.now().getTime();
   const result = await runCycle(runtime.deps, {
     ...signals,
     onResult: (r) => {
-      io.stdout(resultLine(r));
+      output.text(resultLine(r));
       metrics?.requestHandled(r.kind);
       if (r.errorCode) metrics?.error(r.errorCode);
       const fields = { requestId: r.requestId, type: r.type, outcome: r.kind, step: r.step, detail: r.message };
@@ -66,19 +97,33 @@ async function oneCycle(
     },
     onListError: (what, message) => log.error({ what, error: message }, 'list not read'),
   });
-  io.stdout(cycleSummary(result, (Date.now() - started) / 1000));
+  const seconds = Math.max(0, clock.now().getTime() - started) / 1000;
+  output.text(cycleSummary(result, seconds));
+  // TODO(issue 11, helper "metrics"): enable once ConnectorMetrics has cycleFinished(seconds).
+  // metrics?.cycleFinished(seconds);
+  log.info(
+    {
+      cycle,
+      handled: result.requests.length + result.tierConfigs.length,
+      outcomes: outcomeCounts(result),
+      notStarted: result.notStarted,
+      listErrors: result.listErrors.map((e) => `could not read ${e.what}: ${e.message}`),
+      seconds,
+    },
+    'cycle done',
+  );
   return result;
 }
 
 /** One poll cycle. A first signal lets the requests in hand finish; a second aborts them. */
 export async function runProcessOnce(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides = {}): Promise<CycleResult> {
-  const { runtime, log } = await start(options, io, overrides, false);
+  const { runtime, log, output } = await start(options, io, overrides, false);
   const shutdown = installShutdown(io.signals, (stage, name) => {
     log.warn({ signal: name, stage }, 'stop requested');
     if (stage === 'force') io.onForce?.();
   });
   try {
-    return await oneCycle(runtime, log, io, { signal: shutdown.force, stopTaking: shutdown.drain });
+    return await oneCycle(runtime, log, output, { signal: shutdown.force, stopTaking: shutdown.drain }, 1);
   } finally {
     shutdown.dispose();
     runtime.close();
@@ -93,7 +138,7 @@ export interface DaemonResult {
 
 /** Cycles every `pollIntervalMs` until SIGTERM: the first drains, the second forces. */
 export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides = {}): Promise<DaemonResult> {
-  const { runtime, log, loaded } = await start(options, io, overrides, true);
+  const { runtime, log, loaded, output } = await start(options, io, overrides, true);
   const shutdown = installShutdown(io.signals, (stage, name) => {
     log.warn({ signal: name, stage }, stage === 'drain' ? 'finishing the requests in hand, then exiting' : 'forced stop');
     if (stage === 'force') io.onForce?.();
@@ -127,9 +172,8 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
       drain: shutdown.drain,
       sleep: io.sleep,
       cycle: async (index) => {
-        const result = await oneCycle(runtime, log, io, { signal: shutdown.force, stopTaking: shutdown.drain }, metrics);
+        const result = await oneCycle(runtime, log, output, { signal: shutdown.force, stopTaking: shutdown.drain }, index, metrics);
         lastListErrors = result.listErrors.map((e) => `could not read ${e.what}: ${e.message}`);
-        log.info({ cycle: index, handled: result.requests.length + result.tierConfigs.length, notStarted: result.notStarted }, 'cycle done');
       },
       onCycleError: (error, index) => log.error({ cycle: index, error: coerceError(error).message }, 'cycle failed'),
     });

@@ -33,9 +33,25 @@ async function configFile(overrides: Record<string, unknown> = {}): Promise<stri
   });
 }
 
-function io(signals: SignalSource = new EventEmitter() as unknown as SignalSource): OrdersIo & { out: string[] } {
+function io(signals: SignalSource = new EventEmitter() as unknown as SignalSource): OrdersIo & { out: string[]; err: string[] } {
   const out: string[] = [];
-  return { out, stdout: (t) => void out.push(t), stderr: () => undefined, env: { CONNECT_API_KEY: sandbox.apiKey, LOG_LEVEL: 'silent' }, signals };
+  const err: string[] = [];
+  return { out, err, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { CONNECT_API_KEY: sandbox.apiKey, LOG_LEVEL: 'silent' }, signals };
+}
+
+/** The lines of a captured stream, each parsed as JSON (a line that is not JSON fails the test, naming it). */
+function jsonLines(chunks: string[]): Array<Record<string, unknown>> {
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`not a JSON line: ${line}`);
+      }
+    });
 }
 
 const status = (id: string): string | undefined => sandbox.platform.state.request(id)?.status;
@@ -164,9 +180,38 @@ describe('process --once against the sandbox', () => {
 });
 
 describe('daemon against the sandbox', () => {
+  it('writes only pino JSON lines on stdout, what the text lines say in their fields, and nothing on stderr', async () => {
+    const signals = new EventEmitter();
+    const run = io(signals as unknown as SignalSource);
+    run.env = { ...run.env, LOG_LEVEL: 'info' };
+    run.sleep = async () => void signals.emit('SIGTERM');
+    const result = await runDaemon({ config: await configFile() }, run);
+    expect(result).toEqual({ cycles: 1, forced: false });
+    const lines = jsonLines(run.out);
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['daemon started', 'request handled', 'cycle done', 'finishing the requests in hand, then exiting', 'daemon stopped']));
+    expect(lines.find((l) => l.requestId === 'PR-1001-0009-0001-002')).toMatchObject({ msg: 'request handled', type: 'suspend', outcome: 'failed', level: 30 });
+    expect(lines.find((l) => l.msg === 'cycle done')).toMatchObject({ cycle: 1, handled: 13, outcomes: { approved: 5, pending: 3, inquiring: 3, failed: 2 }, notStarted: 0, listErrors: [] });
+    expect(run.err).toEqual([]);
+  });
+
+  it('with text lines writes the per-request and per-cycle lines on stdout and the JSON logs on stderr', async () => {
+    const signals = new EventEmitter();
+    const run = io(signals as unknown as SignalSource);
+    run.env = { ...run.env, LOG_LEVEL: 'info' };
+    run.textLines = true;
+    run.sleep = async () => void signals.emit('SIGTERM');
+    await runDaemon({ config: await configFile() }, run);
+    const text = run.out.join('');
+    expect(text).toMatch(/PR-1001-0009-0001-002\s+suspend\s+failed/);
+    expect(text).toMatch(/cycle: 13 request\(s\) in [\d.]+ s: 5 approved, 3 pending, 3 inquiring, 2 failed/);
+    expect(text).not.toContain('"msg"');
+    expect(jsonLines(run.err).map((l) => l.msg)).toEqual(expect.arrayContaining(['daemon started', 'request handled', 'cycle done', 'daemon stopped']));
+  });
+
   it('on SIGTERM during a cycle finishes the request in hand, starts no other, and returns cleanly', async () => {
     const signals = new EventEmitter();
     const run = io(signals as unknown as SignalSource);
+    run.textLines = true;
     const stdout = run.stdout;
     run.stdout = (t) => {
       stdout(t);
@@ -185,6 +230,7 @@ describe('daemon against the sandbox', () => {
     sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', delayMs: 20_000, times: 1 });
     const signals = new EventEmitter();
     const run = io(signals as unknown as SignalSource);
+    run.textLines = true;
     const started = Date.now();
     const stdout = run.stdout;
     run.stdout = (t) => {

@@ -40,6 +40,30 @@ export interface HttpClientOptions {
   now?: () => number;
   /** Told before each retry: the retry's number (1-based), why (no secrets), and the wait in ms. */
   onRetry?: (attempt: number, reason: string, delayMs: number) => void;
+  /**
+   * Told after each attempt (a retry is a call of its own): what `LOG_LEVEL=debug`
+   * shows. Never carries a header, a body or the API key.
+   */
+  onCall?: (call: HttpCall) => void;
+}
+
+/** One attempt of a platform call, as `onCall` hears it. */
+export interface HttpCall {
+  method: HttpMethod;
+  /**
+   * Path under the API URL with its query (RQL filters, paging), the API key
+   * masked should it appear; for a link outside the API, its URL without query
+   * (a pre-signed link's query is a credential).
+   */
+  path: string;
+  /** The HTTP status; absent when no answer came (network error, timeout, abort). */
+  status?: number;
+  /** `ok` (2xx), `http` (any other status), `network`, `timeout` or `aborted`. */
+  outcome: 'ok' | 'http' | 'network' | 'timeout' | 'aborted';
+  /** 1 for the first try, 2 for the first retry... */
+  attempt: number;
+  /** From sending to the answer read, on the client's clock (`now`), in ms. */
+  durationMs: number;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT';
@@ -155,6 +179,7 @@ export class ConnectHttpClient {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly onRetry: (attempt: number, reason: string, delayMs: number) => void;
+  private readonly onCall: ((call: HttpCall) => void) | undefined;
   private readonly redact: (text: string) => string;
 
   constructor(options: HttpClientOptions) {
@@ -168,6 +193,7 @@ export class ConnectHttpClient {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.onRetry = options.onRetry ?? (() => undefined);
+    this.onCall = options.onCall;
     const apiKey = platformApiKey(options.apiKey);
     this.redact = redactor(apiKey);
     this.apiUrl = options.apiUrl.replace(/\/+$/, '');
@@ -245,7 +271,7 @@ export class ConnectHttpClient {
       if (signal.aborted) throw aborted(what);
       let outcome: HttpResponse | Transient;
       try {
-        outcome = await this.attempt(method, pathAndQuery, what, signal, body, target ?? { client: this.http, binary: false });
+        outcome = await this.attempt(method, pathAndQuery, what, signal, body, target ?? { client: this.http, binary: false }, attempt + 1);
       } catch (error) {
         // A resent call refused (e.g. "already approved"): the first attempt may have done it.
         if (probe && attempt > 0 && error instanceof ConnectorError && error.code === 'PLATFORM_HTTP' && (await probe())) return SETTLED;
@@ -311,9 +337,16 @@ export class ConnectHttpClient {
     return Math.floor(this.random() * ceiling);
   }
 
-  private async attempt(method: HttpMethod, url: string, what: string, signal: AbortSignal, body: unknown, target: Target): Promise<HttpResponse | Transient> {
+  private async attempt(method: HttpMethod, url: string, what: string, signal: AbortSignal, body: unknown, target: Target, attempt: number): Promise<HttpResponse | Transient> {
     const controller = new AbortController();
     let timedOut = false;
+    const sent = this.now();
+    let status: number | undefined;
+    const told = (outcome: HttpCall['outcome']): void => {
+      if (!this.onCall) return;
+      const shown = target.client === this.http ? this.redact(url) : (url.split('?')[0] ?? url);
+      this.onCall({ method, path: shown, ...(status === undefined ? {} : { status }), outcome, attempt, durationMs: Math.max(0, this.now() - sent) });
+    };
     const onAbort = (): void => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
@@ -325,7 +358,8 @@ export class ConnectHttpClient {
       const headers = lowerCaseHeaders(response.headers as Record<string, unknown>);
       const bytes = target.binary && response.data instanceof ArrayBuffer ? new Uint8Array(response.data) : target.binary && Buffer.isBuffer(response.data) ? new Uint8Array(response.data) : undefined;
       const text = typeof response.data === 'string' ? response.data : bytes !== undefined && (response.status < 200 || response.status >= 300) ? Buffer.from(bytes).toString('utf8') : '';
-      const status = response.status;
+      status = response.status;
+      told(status >= 200 && status < 300 ? 'ok' : 'http');
       if (status >= 200 && status < 300) return bytes === undefined ? { status, headers, text } : { status, headers, text, bytes };
       const failure = describeHttpFailure(method, url, status, text, this.redact);
       if (status === 429 || status >= 500) {
@@ -337,6 +371,7 @@ export class ConnectHttpClient {
       throw new ConnectorError('PLATFORM_HTTP', failure.message, { cause: failure });
     } catch (error) {
       if (error instanceof ConnectorError) throw error;
+      told(signal.aborted ? 'aborted' : timedOut ? 'timeout' : 'network');
       if (signal.aborted) throw aborted(what);
       const path = url.split('?')[0] ?? url;
       if (timedOut) {
