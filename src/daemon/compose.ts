@@ -17,6 +17,7 @@ import { SqliteCountdownStore } from '../store/countdown.store.js';
 import { openStateDatabase, type StateDatabase } from '../store/database.js';
 import { SqliteRequestJournal } from '../store/journal.store.js';
 import { SqliteManualActionStore } from '../store/manual-actions.store.js';
+import { StateLock, type StateLockEvent, type StateLockOptions } from '../store/state-lock.store.js';
 
 export interface OrdersRuntime {
   deps: CycleDeps;
@@ -28,6 +29,9 @@ export interface OrdersRuntime {
   http: ConnectHttpClient;
   /** The state database (the run ledger shares it). */
   state: StateDatabase;
+  /** This process's exclusive lease on the state database; `lock.lost` fires if another process took it over. */
+  lock: StateLock;
+  /** Releases the lease, then closes the state database. */
   close(): void;
 }
 
@@ -37,6 +41,22 @@ export interface ComposeOverrides {
   apiUrl?: string;
   statePath?: string;
   now?: () => Date;
+  /** The state lock's identity, liveness check and lease life (tests). */
+  stateLock?: Pick<StateLockOptions, 'identity' | 'alive' | 'ttlMs'>;
+}
+
+/** The state lock's events as log lines. */
+function logLockEvent(log: Logger, event: StateLockEvent): void {
+  switch (event.kind) {
+    case 'taken-over':
+      log.warn({ previous: event.previous.holder, since: event.previous.acquiredAt, leaseUntil: event.previous.expiresAt, reason: event.reason }, 'state lock taken over');
+      return;
+    case 'lost':
+      log.error({ holder: event.holder?.holder, since: event.holder?.acquiredAt }, 'state lock lost to another process');
+      return;
+    case 'renew-failed':
+      log.warn({ error: event.error.message }, 'state lock not renewed');
+  }
 }
 
 export function orderPayers(config: Config, env: OrdersEnvironment): OrderPayer[] {
@@ -72,8 +92,16 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     ...overrides.aws,
   });
   const statePath = overrides.statePath ?? config.state.path;
-  const state = openStateDatabase(statePath);
   const now = overrides.now ?? (() => new Date());
+  const state = openStateDatabase(statePath);
+  // One daemon (or `process --once`) per state database: refused here, before any request is read.
+  let lock: StateLock;
+  try {
+    lock = StateLock.acquire(state.db, statePath, { now, ...overrides.stateLock, onEvent: (event) => logLockEvent(log, event) });
+  } catch (error) {
+    state.close();
+    throw error;
+  }
   const deps: CycleDeps = {
     platform,
     organizations,
@@ -97,6 +125,13 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     organizations,
     http,
     state,
-    close: () => state.close(),
+    lock,
+    close: () => {
+      try {
+        lock.release();
+      } finally {
+        state.close();
+      }
+    },
   };
 }

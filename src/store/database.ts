@@ -1,7 +1,7 @@
 /**
  * The connector's embedded state database (SQLite through better-sqlite3): the
  * request journal, the cancel countdowns, the manual actions, the run
- * ledger and the detected support plans. One file, WAL journal, schema versioned with `PRAGMA user_version`.
+ * ledger, the detected support plans and the daemon's lease on the state. One file, WAL journal, schema versioned with `PRAGMA user_version`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -137,6 +137,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs_v4 RENAME TO runs;
       -- At most one running run per payer, period and sequence (live or dry).
       CREATE UNIQUE INDEX runs_running ON runs (payer_account_id, period, dry_run) WHERE outcome = 'running';
+    `,
+  },
+  {
+    version: 5,
+    sql: `
+      -- Issue 11: one daemon per state database. At most one row: the lease of the
+      -- process working this state (state-lock.store.ts), renewed while it lives.
+      CREATE TABLE state_lock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        owner TEXT NOT NULL, -- the holding process's token
+        holder TEXT NOT NULL, -- "pid N on host H", for a person
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        pid_namespace TEXT, -- Linux's /proc/self/ns/pid: pids compare only within one
+        acquired_at TEXT NOT NULL, -- ISO time
+        expires_at TEXT NOT NULL -- ISO time; a lease not renewed by then may be taken over
+      );
     `,
   },
 ];
