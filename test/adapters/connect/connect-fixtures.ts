@@ -61,6 +61,26 @@ export function answer(log: Received[], status: number, body: unknown = {}, head
   };
 }
 
+/**
+ * A platform that takes each request and never answers it: a nock reply for the
+ * timeout and abort tests, which run under fake timers. `arrived(n)` resolves
+ * once n requests have reached it, so a test moves the clock only while a call
+ * is waiting (never on a guess of how long the request takes to get there).
+ */
+export function silentPeer() {
+  let count = 0;
+  const waiting: Array<{ n: number; resolve: () => void }> = [];
+  const never = new Promise<nock.ReplyFnResult>(() => undefined);
+  return {
+    reply: (): Promise<nock.ReplyFnResult> => {
+      count += 1;
+      for (const waiter of waiting.filter((w) => w.n <= count)) waiter.resolve();
+      return never;
+    },
+    arrived: (n: number): Promise<void> => new Promise<void>((resolve) => (count >= n ? resolve() : void waiting.push({ n, resolve }))),
+  };
+}
+
 /** The ConnectorError a promise rejects with. */
 export async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
   const error = await promise.then(

@@ -1,10 +1,14 @@
 import nock from 'nock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildQuery, parseContentRange, parseRetryAfterMs, path, rqlValue } from '../../../src/adapters/connect/http-client.js';
-import { API_KEY, HOST, SECRET, type Received, answer, everythingIn, failure, signal, testClient } from './connect-fixtures.js';
+import { API_KEY, HOST, SECRET, type Received, answer, everythingIn, failure, signal, silentPeer, testClient } from './connect-fixtures.js';
 
 beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
+afterEach(() => {
+  vi.useRealTimers();
+  nock.abortPendingRequests();
+  nock.cleanAll();
+});
 
 const identity = (item: unknown): unknown => item;
 const items = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ id: `T-${from + i}` }));
@@ -90,27 +94,40 @@ describe('the API key', () => {
   });
 
   it('appears in no error, cause or retry log, whatever goes wrong', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // the timeouts of /d run on a clock the test moves
+    const silent = silentPeer();
     nock(HOST)
       .get('/public/v1/a').reply(400, { error_code: 'REQ_003', errors: [`bad key ${API_KEY}`] })
       .get('/public/v1/b').times(2).reply(503)
       .get('/public/v1/c').times(2).replyWithError(Object.assign(new Error(`reset ${SECRET}`), { code: 'ECONNRESET' }))
-      .get('/public/v1/d').times(2).delay(200).reply(200, '{}');
+      .get('/public/v1/d').times(2).reply(silent.reply);
     const { client, retries } = testClient({ retries: 1, timeoutMs: 20 });
 
     const errors = [
       await failure(client.getJson('/a', signal())),
       await failure(client.getJson('/b', signal())),
       await failure(client.getJson('/c', signal())),
-      await failure(client.getJson('/d', signal())),
+      await timedOut(client.getJson('/d', signal()), silent, 2, 20),
       await failure(client.getJson('/no-such-mock', signal())), // nock's "no match" message lists the request headers
     ];
 
     expect(errors.map((e) => e.code)).toEqual(['PLATFORM_HTTP', 'PLATFORM_HTTP', 'PLATFORM_UNREACHABLE', 'PLATFORM_UNREACHABLE', 'PLATFORM_UNREACHABLE']);
+    expect(errors[3]?.message).toBe('GET /d: no answer within 20 ms (after 2 attempts)');
     for (const error of errors) expect(everythingIn(error)).not.toContain(SECRET);
     expect(JSON.stringify(retries)).not.toContain(SECRET);
     expect(retries).toHaveLength(4);
   });
 });
+
+/** The error of a call whose `attempts` all reach `peer` and get no answer, moving the fake clock `timeoutMs` after each arrives. */
+async function timedOut(call: Promise<unknown>, peer: ReturnType<typeof silentPeer>, attempts: number, timeoutMs: number) {
+  const outcome = failure(call);
+  for (let n = 1; n <= attempts; n += 1) {
+    await peer.arrived(n);
+    await vi.advanceTimersByTimeAsync(timeoutMs);
+  }
+  return outcome;
+}
 
 describe('query and path helpers', () => {
   it('buildQuery() keeps RQL as is and encodes key/value pairs', () => {

@@ -1,11 +1,14 @@
 import nock from 'nock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abortableSleep } from '../../../src/adapters/connect/http-client.js';
 import { PlatformCallError } from '../../../src/adapters/connect/http-client.js';
-import { HOST, type Received, answer, failure, signal, testClient } from './connect-fixtures.js';
+import { HOST, type Received, answer, failure, signal, silentPeer, testClient } from './connect-fixtures.js';
 
 beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
+afterEach(() => {
+  nock.abortPendingRequests();
+  nock.cleanAll();
+});
 
 const ONE = '/public/v1/requests/PR-1';
 
@@ -120,26 +123,60 @@ describe('ConnectHttpClient retries', () => {
 });
 
 describe('ConnectHttpClient timeouts and network errors', () => {
+  // The per-attempt timeout and the default sleep run on a fake clock that only the test moves.
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+  afterEach(() => vi.useRealTimers());
+
   it('retries an attempt that takes longer than timeoutMs', async () => {
-    const scope = nock(HOST).get(ONE).delay(500).reply(200, '{"late":true}').get(ONE).reply(200, '{"id":"PR-1"}');
+    const peer = silentPeer();
+    const scope = nock(HOST).get(ONE).reply(peer.reply).get(ONE).reply(200, '{"id":"PR-1"}');
     const { client, retries } = testClient({ timeoutMs: 50 });
 
-    await expect(client.getJson('/requests/PR-1', signal())).resolves.toEqual({ id: 'PR-1' });
+    const call = client.getJson('/requests/PR-1', signal());
+    await peer.arrived(1);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(retries).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
 
+    await expect(call).resolves.toEqual({ id: 'PR-1' });
     scope.done();
     expect(retries.map((r) => r.reason)).toEqual(['GET /requests/PR-1: no answer within 50 ms']);
   });
 
   it('reports PLATFORM_UNREACHABLE when every attempt times out', async () => {
-    const scope = nock(HOST).get(ONE).times(3).delay(300).reply(200, '{}');
+    const peer = silentPeer();
+    const scope = nock(HOST).get(ONE).times(3).reply(peer.reply);
     const { client, sleeps } = testClient({ timeoutMs: 30, retries: 2 });
 
-    const error = await failure(client.getJson('/requests/PR-1', signal()));
+    const outcome = failure(client.getJson('/requests/PR-1', signal()));
+    for (const n of [1, 2, 3]) {
+      await peer.arrived(n);
+      await vi.advanceTimersByTimeAsync(30);
+    }
+    const error = await outcome;
 
     scope.done();
     expect(sleeps).toHaveLength(2);
     expect(error).toMatchObject({ code: 'PLATFORM_UNREACHABLE', retryable: true });
     expect(error.message).toBe('GET /requests/PR-1: no answer within 30 ms (after 3 attempts)');
+  });
+
+  it('with the default sleep, waits the backoff on the clock before the next attempt', async () => {
+    const log: Received[] = [];
+    const scope = nock(HOST).get(ONE).reply(answer(log, 503)).get(ONE).reply(answer(log, 200, { id: 'PR-1' }));
+    let retried: () => void = () => undefined;
+    const retry = new Promise<void>((resolve) => (retried = resolve));
+    const { client } = testClient({ sleep: undefined, baseDelayMs: 500, onRetry: () => retried() });
+
+    const call = client.getJson('/requests/PR-1', signal());
+    await retry;
+    await vi.advanceTimersByTimeAsync(249); // random 0.5 × 500
+    expect(log).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+
+    await expect(call).resolves.toEqual({ id: 'PR-1' });
+    scope.done();
+    expect(log).toHaveLength(2);
   });
 
   it('reports PLATFORM_UNREACHABLE after retrying a network error', async () => {
@@ -157,6 +194,8 @@ describe('ConnectHttpClient timeouts and network errors', () => {
 });
 
 describe('ConnectHttpClient and the abort signal', () => {
+  afterEach(() => vi.useRealTimers());
+
   it('makes no call at all when the signal is already aborted', async () => {
     const scope = nock(HOST).get(ONE).reply(200, '{}');
     const { client } = testClient();
@@ -182,19 +221,33 @@ describe('ConnectHttpClient and the abort signal', () => {
     expect(scope.pendingMocks()).toHaveLength(1); // the second answer was never asked for
   });
 
-  it('stops a call in flight at once, without retrying', async () => {
+  it('stops a call in flight at once, without waiting for its timeout or retrying', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const controller = new AbortController();
-    const scope = nock(HOST).get(ONE).delay(5_000).reply(200, '{}').get(ONE).reply(200, '{}');
-    const { client, sleeps } = testClient({ timeoutMs: 10_000 });
-    const started = Date.now();
-    setTimeout(() => controller.abort(), 20);
+    const peer = silentPeer();
+    const scope = nock(HOST).get(ONE).reply(peer.reply).get(ONE).reply(200, '{}');
+    const { client, sleeps, retries } = testClient({ timeoutMs: 10_000 });
 
-    const error = await failure(client.getJson('/requests/PR-1', controller.signal));
+    const outcome = failure(client.getJson('/requests/PR-1', controller.signal));
+    await peer.arrived(1);
+    controller.abort();
+    const error = await outcome; // the clock never moved: only the abort can have ended the call
 
-    expect(error.code).toBe('ABORTED');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(error).toMatchObject({ code: 'ABORTED', retryable: false });
     expect(sleeps).toEqual([]);
+    expect(retries).toEqual([]);
     expect(scope.pendingMocks()).toHaveLength(1);
+  });
+
+  it('the default sleep waits the time given, on the clock', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let done = false;
+    const waiting = abortableSleep(60_000, signal()).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await waiting;
+    expect(done).toBe(true);
   });
 
   it('the default sleep ends with ABORTED as soon as the signal aborts', async () => {
