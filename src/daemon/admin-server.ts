@@ -2,6 +2,11 @@
  * The daemon's admin HTTP server (node:http): health, readiness, Prometheus
  * metrics, the run ledger, and a reprocess trigger.
  *
+ * `/readyz` answers 503 `{ ready: false, reasons }` while a dependency fails,
+ * each reason naming it (`platform: …`, `state database: …`, `payer
+ * 123456789012 AWS access: …`). Slow checks (the platform, AWS) run on an
+ * interval (`startReadiness`), never on every scrape.
+ *
  * Reads are open (bind to loopback, the default, or put it behind a proxy).
  * Every POST needs `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant
  * time; with no token configured every POST is refused (403). The token is
@@ -19,7 +24,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunRecord } from '../app/usage/ports.js';
-import { coerceError, type ConnectorError } from '../domain/errors.js';
+import { coerceError, ConnectorError } from '../domain/errors.js';
 import type { ConnectorMetrics } from './metrics.js';
 
 /** Largest request body read, in bytes (64 KiB); a larger one gets 413. */
@@ -54,6 +59,7 @@ export interface AdminServerOptions {
   metrics: ConnectorMetrics;
   /** Runs of the ledger (e.g. `ledger.list`); the server also filters, sorts latest first and limits them. */
   runs: (filter: RunFilter) => RunRecord[];
+  /** Readiness now: the reasons name the failing components (see `startReadiness`). Must be cheap: it runs on every `/readyz`. */
   ready: () => { ok: boolean; reasons: string[] };
   /** The same use case as the CLI's reprocess; `signal` aborts on `close()` or when `signal` below aborts. */
   reprocess: (input: ReprocessInput, signal: AbortSignal) => Promise<unknown>;
@@ -68,6 +74,97 @@ export interface AdminServer {
   url: string;
   /** Stops accepting, aborts reprocess work in hand, closes connections. */
   close(): Promise<void>;
+}
+
+/** A dependency `/readyz` checks: `check` resolves while it works and throws why not. */
+export interface ReadinessProbe {
+  /** The component, first in its reason: `platform`, `payer 123456789012 AWS access`. */
+  name: string;
+  /** Aborted when it takes longer than the timeout, or on `stop()`. */
+  check: (signal: AbortSignal) => Promise<void>;
+}
+
+export interface ReadinessOptions {
+  probes: readonly ReadinessProbe[];
+  /** From the end of one round of checks to the start of the next, ms. Default 60 000. */
+  intervalMs?: number;
+  /** A check not settled within it fails ("no answer within … ms"). Default 10 000. */
+  timeoutMs?: number;
+  /** Timers (default: the global ones; tests use fake timers). */
+  timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (handle: never) => void };
+  /** Told when a probe starts failing (`reason`) or works again (`reason` undefined). */
+  onChange?: (name: string, reason: string | undefined) => void;
+}
+
+export interface Readiness {
+  /** The last result of every probe; a probe not checked yet is a reason too. Cheap: no I/O. */
+  status(): { ok: boolean; reasons: string[] };
+  /** A round of checks now (joins the round in progress, if any); settles when it is done. */
+  refresh(): Promise<void>;
+  /** Stops the rounds and aborts the checks in flight. */
+  stop(): void;
+}
+
+/**
+ * Checks every probe at once now and then every `intervalMs` after the round
+ * ends; `status()` answers from the last results, so a scrape never waits on
+ * AWS or the platform.
+ */
+export function startReadiness(options: ReadinessOptions): Readiness {
+  const timers = options.timers ?? { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms).unref(), clearTimeout: (handle: never) => clearTimeout(handle) };
+  const intervalMs = options.intervalMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const stopping = new AbortController();
+  const failures = new Map<string, string>(options.probes.map((p) => [p.name, 'not checked yet']));
+  let round: Promise<void> | undefined;
+  let next: unknown;
+
+  const checkOne = async (probe: ReadinessProbe): Promise<void> => {
+    const attempt = new AbortController();
+    const signal = AbortSignal.any([attempt.signal, stopping.signal]);
+    let timer: unknown;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = timers.setTimeout(() => {
+        const error = new ConnectorError('ABORTED', `no answer within ${timeoutMs} ms`);
+        reject(error); // first, so the race settles with this reason rather than the check's own abort error
+        attempt.abort(error);
+      }, timeoutMs);
+    });
+    let reason: string | undefined;
+    try {
+      await Promise.race([probe.check(signal), timedOut]);
+    } catch (error) {
+      reason = coerceError(error).message;
+    } finally {
+      timers.clearTimeout(timer as never);
+    }
+    if (stopping.signal.aborted) return;
+    const before = failures.get(probe.name);
+    if (reason === undefined) failures.delete(probe.name);
+    else failures.set(probe.name, reason);
+    if (before !== reason) options.onChange?.(probe.name, reason);
+  };
+
+  const refresh = (): Promise<void> => {
+    round ??= Promise.all(options.probes.map(checkOne)).then(() => {
+      round = undefined;
+      if (!stopping.signal.aborted) next = timers.setTimeout(() => void refresh(), intervalMs);
+    });
+    return round;
+  };
+  if (options.probes.length > 0) void refresh();
+
+  return {
+    status: () => {
+      const reasons = options.probes.filter((p) => failures.has(p.name)).map((p) => `${p.name}: ${failures.get(p.name) ?? ''}`);
+      return { ok: reasons.length === 0, reasons };
+    },
+    refresh,
+    stop: () => {
+      stopping.abort(new ConnectorError('ABORTED', 'readiness checks stopped'));
+      timers.clearTimeout(next as never);
+    },
+  };
 }
 
 /** HTTP status of a `ConnectorError` from the reprocess handler. */
@@ -211,7 +308,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
         return send(res, 200, { status: 'ok' });
       case '/readyz': {
         const { ok, reasons } = options.ready();
-        return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', reasons });
+        return send(res, ok ? 200 : 503, { ready: ok, status: ok ? 'ready' : 'not ready', reasons });
       }
       case '/metrics': {
         const text = await options.metrics.text();

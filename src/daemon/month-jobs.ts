@@ -5,17 +5,23 @@
  * (`runMonth`, `reprocessMonth`) with the runtime the composition root built
  * once; one payer and period runs once at a time (SingleFlight in the process,
  * the run ledger's lease across processes).
+ *
+ * Each run logs its start, every step it reaches (the ledger's steps: rated,
+ * file-created, uploaded, ready, submitted), and its end with its outcome and
+ * duration (error level with the code and error text when it failed). `/readyz`
+ * combines the order side's list reads, a query on the state database, and the
+ * probes the composition root gives (the platform, each payer's AWS access).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { OrganizationAudit } from '../app/support/audit-organization.js';
-import { reprocessMonth, runMonth, type MonthPayerResult, type SubscriptionSource } from '../app/usage/run-month.js';
-import type { RunRecord } from '../app/usage/ports.js';
+import { reprocessMonth, runMonth, type MonthDeps, type MonthPayerResult, type SubscriptionSource } from '../app/usage/run-month.js';
+import type { RunLedger, RunRecord, RunStep } from '../app/usage/ports.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { PayerConfig } from '../config/schema.js';
 import { coerceError, type ConnectorError } from '../domain/errors.js';
-import { startAdminServer, type AdminServer } from './admin-server.js';
+import { startAdminServer, startReadiness, type AdminServer, type Readiness, type ReadinessProbe } from './admin-server.js';
 import type { AuditRuntime } from './compose-audit.js';
 import type { MonthRuntime } from './compose-month.js';
 import type { ConnectorMetrics } from './metrics.js';
@@ -37,13 +43,23 @@ export interface MonthJobsInput {
   now: () => Date;
   /** The daemon's force signal. */
   signal: AbortSignal;
-  /** Readiness of the order side (the last cycle could read its lists). */
+  /** Readiness of the order side (the last cycle could read its lists); its reasons are the platform's (`platform: …` in `/readyz`). */
   ordersReady: () => { ok: boolean; reasons: string[] };
+  /**
+   * Dependencies `/readyz` checks (only with an `admin` section): e.g.
+   * `{ name: 'platform', check }`, `{ name: 'payer 123456789012 AWS access', check }`.
+   * Checked at start and every `readinessIntervalMs` after, never per scrape.
+   */
+  readiness?: ReadinessProbe[];
+  /** Between two rounds of readiness checks, ms. Default 60 000. */
+  readinessIntervalMs?: number;
 }
 
 export interface MonthJobs {
   schedule?: MonthlySchedule;
   admin?: AdminServer;
+  /** The readiness checks (with an `admin` section). */
+  readiness?: Readiness;
   /** Settles when the runs resumed at start-up are done (tests wait on it). */
   resumed: Promise<void>;
   stop(): Promise<void>;
@@ -56,17 +72,28 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
   const flights = new SingleFlight();
   const productId = config.connect?.productIds[0];
 
-  const record = (run: RunRecord, kind: string, error: ConnectorError | undefined, trigger: string): void => {
+  const record = (run: RunRecord, kind: string, error: ConnectorError | undefined, trigger: string, durationSeconds: number): void => {
+    const base = { payer: run.payerAccountId, period: run.period, version: run.version, outcome: kind, step: run.step, trigger, ...(run.dryRun ? { dryRun: true } : {}) };
     // Only a run this process took part in is counted: a month held elsewhere or already done is not a run here.
-    if (kind !== 'held' && kind !== 'already-done') metrics.runFinished(run);
+    if (kind === 'held' || kind === 'already-done') {
+      log.info({ ...base, ...(run.holder && kind === 'held' ? { holder: run.holder } : {}) }, 'month run finished');
+      return;
+    }
+    metrics.runFinished(run, durationSeconds);
     if (error) metrics.error(error.code);
-    const fields = { payer: run.payerAccountId, period: run.period, version: run.version, outcome: kind, step: run.step, trigger, ...(error ? { code: error.code, error: error.message } : {}), ...(run.holder && kind === 'held' ? { holder: run.holder } : {}) };
-    if (error) log.error(fields, 'month run finished');
-    else log.info(fields, 'month run finished');
+    const fields = { ...base, durationSeconds, ...(error ? { code: error.code, error: error.message } : {}) };
+    if (error === undefined) log.info(fields, 'month run finished');
+    else if (error.code === 'ABORTED') log.warn(fields, 'month run finished');
+    else log.error(fields, 'month run finished');
   };
-  const recordResult = (entry: MonthPayerResult<PayerConfig>, trigger: string): void => {
+  const recordResult = (entry: MonthPayerResult<PayerConfig>, trigger: string, startedAt: Date): void => {
     const r = entry.result;
-    record(r.run, r.kind, r.kind === 'failed' || r.kind === 'interrupted' ? r.error : undefined, trigger);
+    record(r.run, r.kind, r.kind === 'failed' || r.kind === 'interrupted' ? r.error : undefined, trigger, (input.now().getTime() - startedAt.getTime()) / 1000);
+  };
+  const live = { ...month.deps, ledger: loggedLedger(ledger, log) };
+  const dryRunDeps = (): MonthDeps<PayerConfig> => {
+    const dry = month.dryRun();
+    return { ...dry, ledger: loggedLedger(dry.ledger, log) };
   };
   const payerOf = (id: string): PayerConfig[] => config.payers.filter((p) => p.accountId === id);
   const common = { subscriptions: input.subscriptions, rating: month.rating, ...(productId ? { defaultProductId: productId } : {}), signal: input.signal };
@@ -94,20 +121,32 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
   const runPayer = (period: string, payer: string, trigger: string) =>
     flights.run(SingleFlight.key(payer, period), async () => {
       const fields = await auditBefore(period, payer);
-      const [entry] = await runMonth(month.deps, { ...common, period, payers: payerOf(payer), trigger, reprocess: false, ...(fields ? { reportFields: () => fields } : {}) });
-      if (entry) recordResult(entry, trigger);
+      const startedAt = input.now();
+      const [entry] = await runMonth(live, { ...common, period, payers: payerOf(payer), trigger, reprocess: false, ...(fields ? { reportFields: () => fields } : {}) });
+      if (entry) recordResult(entry, trigger, startedAt);
       return entry?.result;
     });
 
   /** A reprocess of one payer's month: a new version, its diff stored beside it. A failure is thrown (the endpoint answers non-2xx). */
   const reprocessPayer = (period: string, payer: string, dryRun: boolean) =>
     flights.run(SingleFlight.key(payer, period), async () => {
-      const outcome = await reprocessMonth(dryRun ? month.dryRun() : month.deps, { ...common, period, payers: payerOf(payer), trigger: 'admin' });
-      recordResult(outcome, 'admin');
+      const startedAt = input.now();
+      const outcome = await reprocessMonth(dryRun ? dryRunDeps() : live, { ...common, period, payers: payerOf(payer), trigger: 'admin' });
+      recordResult(outcome, 'admin', startedAt);
       const r = outcome.result;
       if (r.kind === 'failed' || r.kind === 'interrupted') throw r.error;
       return { kind: r.kind, run: r.run, version: r.run.version, previousVersion: outcome.previousVersion, ...(outcome.diff ? { diff: outcome.diff, diffPath: outcome.diffPath } : {}), ...(outcome.noDiff ? { noDiff: outcome.noDiff } : {}) };
     });
+
+  // The last success of each payer survives a restart: seeded from the ledger's succeeded live runs.
+  for (const payer of new Set(config.payers.map((p) => p.accountId))) {
+    try {
+      const last = ledger.list({ payerAccountId: payer }, input.now()).filter((r) => r.outcome === 'succeeded' && !r.dryRun).map((r) => r.updatedAt).sort().at(-1);
+      if (last !== undefined) metrics.lastSucceeded(payer, new Date(last));
+    } catch (error) {
+      log.warn({ payer, error: coerceError(error).message }, 'last success not read');
+    }
+  }
 
   // Runs a crash or a signal left behind resume now: abandoned (lease run out) or interrupted.
   const resumed = Promise.all(
@@ -134,13 +173,32 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
     log.info({ cron: config.schedule.cron, timezone: config.schedule.timezone, next: jobs.schedule.nextRun()?.toISOString() }, 'monthly schedule started');
   }
   if (config.admin) {
+    const readiness = startReadiness({
+      probes: input.readiness ?? [],
+      ...(input.readinessIntervalMs === undefined ? {} : { intervalMs: input.readinessIntervalMs }),
+      onChange: (name, reason) => (reason === undefined ? log.info({ component: name }, 'ready again') : log.warn({ component: name, reason }, 'not ready')),
+    });
+    jobs.readiness = readiness;
+    const ready = (): { ok: boolean; reasons: string[] } => {
+      const reasons: string[] = [];
+      try {
+        ledger.list({ limit: 1 }, input.now()); // a query on the state database: cheap enough for every scrape
+      } catch (error) {
+        reasons.push(`state database: ${coerceError(error).message}`);
+      }
+      const orders = input.ordersReady();
+      reasons.push(...orders.reasons.map((r) => `platform: ${r}`));
+      const probes = readiness.status();
+      reasons.push(...probes.reasons);
+      return { ok: reasons.length === 0 && orders.ok && probes.ok, reasons };
+    };
     jobs.admin = await startAdminServer({
       host: config.admin.host,
       port: config.admin.port,
       ...(input.adminToken ? { token: input.adminToken } : {}),
       metrics,
       runs: (filter) => ledger.list(filter, input.now()),
-      ready: () => input.ordersReady(),
+      ready,
       signal: input.signal,
       reprocess: async (request, signal) => {
         if (signal.aborted) return { started: false };
@@ -155,7 +213,52 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
   }
   jobs.stop = async () => {
     await jobs.schedule?.stop();
+    jobs.readiness?.stop();
     await jobs.admin?.close();
   };
   return jobs;
+}
+
+/**
+ * The ledger with a log line when a run starts (claimed: new or resumed) and
+ * each time it reaches a new step. The use case records its steps in the
+ * ledger; this sees them without a second channel.
+ */
+export function loggedLedger(ledger: RunLedger, log: Logger): RunLedger {
+  const steps = new Map<string, RunStep>();
+  const keyOf = (run: Pick<RunRecord, 'payerAccountId' | 'period' | 'version' | 'dryRun'>): string => `${run.payerAccountId}/${run.period}/v${run.version}${run.dryRun ? '/dry' : ''}`;
+  const fieldsOf = (run: RunRecord): Record<string, unknown> => ({ payer: run.payerAccountId, period: run.period, version: run.version, ...(run.dryRun ? { dryRun: true } : {}) });
+  return {
+    latest: (payer, period, options) => ledger.latest(payer, period, options),
+    get: (payer, period, version, options) => ledger.get(payer, period, version, options),
+    claim: (claimInput, lease, now) => {
+      const claim = ledger.claim(claimInput, lease, now);
+      if (claim.kind === 'claimed') {
+        steps.set(keyOf(claim.run), claim.run.step);
+        log.info({ ...fieldsOf(claim.run), trigger: claimInput.trigger, step: claim.run.step, resumed: claim.resumed, ...(claimInput.reprocess ? { reprocess: true } : {}) }, 'month run started');
+      }
+      return claim;
+    },
+    renew: (run, lease, now) => ledger.renew(run, lease, now),
+    advance: (run, step, fields, now) => {
+      const advanced = ledger.advance(run, step, fields, now);
+      const key = keyOf(advanced);
+      const before = steps.get(key);
+      if (before !== advanced.step) {
+        steps.set(key, advanced.step);
+        log.info({ ...fieldsOf(advanced), step: advanced.step, ...(before ? { from: before } : {}), ...(advanced.usageFileId ? { usageFileId: advanced.usageFileId } : {}), ...(advanced.usageFileStatus ? { usageFileStatus: advanced.usageFileStatus } : {}) }, 'month run step');
+      }
+      return advanced;
+    },
+    finish: (run, outcome, error, now) => {
+      steps.delete(keyOf(run));
+      return ledger.finish(run, outcome, error, now);
+    },
+    interrupt: (run, reason, now) => {
+      steps.delete(keyOf(run));
+      return ledger.interrupt(run, reason, now);
+    },
+    list: (filter, now) => ledger.list(filter, now),
+    resumable: (now) => ledger.resumable(now),
+  };
 }

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunRecord } from '../../src/app/usage/ports.js';
-import { startAdminServer, type AdminServer, type AdminServerOptions, type ReprocessInput } from '../../src/daemon/admin-server.js';
+import { startAdminServer, startReadiness, type AdminServer, type AdminServerOptions, type Readiness, type ReprocessInput } from '../../src/daemon/admin-server.js';
 import { ConnectorMetrics } from '../../src/daemon/metrics.js';
 import { SingleFlight } from '../../src/daemon/single-flight.js';
 import { ConnectorError } from '../../src/domain/errors.js';
@@ -70,14 +70,16 @@ describe('startAdminServer(): reads', () => {
   });
 
   it('answers /readyz with 503 and the reasons when not ready', async () => {
-    const { url } = await start({ ready: () => ({ ok: false, reasons: ['state database not open', 'platform unreachable'] }) });
+    const reasons = ['state database: the database connection is not open', 'platform: could not read fulfillment requests: 503'];
+    const { url } = await start({ ready: () => ({ ok: false, reasons }) });
     const res = await fetch(`${url}/readyz`);
-    expect([res.status, await res.json()]).toEqual([503, { status: 'not ready', reasons: ['state database not open', 'platform unreachable'] }]);
+    expect([res.status, await res.json()]).toEqual([503, { ready: false, status: 'not ready', reasons }]);
   });
 
   it('answers /readyz with 200 when ready', async () => {
     const { url } = await start();
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const res = await fetch(`${url}/readyz`);
+    expect([res.status, await res.json()]).toEqual([200, { ready: true, status: 'ready', reasons: [] }]);
   });
 
   it('lists runs latest first, filtered by payer and period, limited', async () => {
@@ -117,9 +119,9 @@ describe('startAdminServer(): reads', () => {
     for (const line of lines.filter((l) => !l.startsWith('#'))) {
       expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (-?[0-9.eE+-]+|[Nn][Aa][Nn]|[+-]?[Ii]nf)$/);
     }
-    expect(lines).toContain('# TYPE native_rating_billed_total gauge');
+    expect(lines).toContain('# TYPE native_rating_billed_amount gauge');
     expect(lines).toContain('# TYPE native_rating_runs_total counter');
-    expect(lines).toContain(`native_rating_billed_total{payer="${PAYER}",currency="USD"} 1234.56`);
+    expect(lines).toContain(`native_rating_billed_amount{payer="${PAYER}",currency="USD"} 1234.56`);
     expect(lines).toContain(`native_rating_records_total{payer="${PAYER}"} 4`);
     expect(lines).toContain('native_rating_errors_total{code="PLATFORM_HTTP"} 1');
   });
@@ -291,6 +293,91 @@ describe('startAdminServer(): POST /reprocess', () => {
     await server?.close();
     server = undefined;
     expect(seen?.aborted).toBe(true);
+  });
+});
+
+describe('startReadiness()', () => {
+  let readiness: Readiness | undefined;
+  afterEach(() => {
+    readiness?.stop();
+    readiness = undefined;
+    vi.useRealTimers();
+  });
+
+  /** A probe whose answer the test sets: undefined passes, a string fails with that message, 'hang' never settles. */
+  const probe = (name: string, answer: { now: string | undefined }) => {
+    const calls: AbortSignal[] = [];
+    return {
+      calls,
+      probe: {
+        name,
+        check: (signal: AbortSignal) => {
+          calls.push(signal);
+          if (answer.now === 'hang') return new Promise<void>(() => undefined);
+          return answer.now === undefined ? Promise.resolve() : Promise.reject(new ConnectorError('AWS_ACCESS_DENIED', answer.now));
+        },
+      },
+    };
+  };
+
+  it('is ready once every probe passed', async () => {
+    vi.useFakeTimers();
+    const platform = probe('platform', { now: undefined });
+    const aws = probe(`payer ${PAYER} AWS access`, { now: undefined });
+    readiness = startReadiness({ probes: [platform.probe, aws.probe] });
+    await readiness.refresh();
+    expect(readiness.status()).toEqual({ ok: true, reasons: [] });
+  });
+
+  it('is not ready while a probe fails, naming the component and the reason, and ready again after the next round', async () => {
+    vi.useFakeTimers();
+    const answer = { now: 'not authorized to perform sts:AssumeRole' as string | undefined };
+    const aws = probe(`payer ${PAYER} AWS access`, answer);
+    const changes: Array<[string, string | undefined]> = [];
+    readiness = startReadiness({ probes: [probe('platform', { now: undefined }).probe, aws.probe], intervalMs: 30_000, onChange: (name, reason) => changes.push([name, reason]) });
+    await readiness.refresh();
+    expect(readiness.status()).toEqual({ ok: false, reasons: [`payer ${PAYER} AWS access: not authorized to perform sts:AssumeRole`] });
+    answer.now = undefined;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(readiness.status()).toEqual({ ok: true, reasons: [] });
+    expect(changes).toEqual([
+      ['platform', undefined],
+      [`payer ${PAYER} AWS access`, 'not authorized to perform sts:AssumeRole'],
+      [`payer ${PAYER} AWS access`, undefined],
+    ]);
+  });
+
+  it('answers from the last results: asking does not call the probes, the interval does', async () => {
+    vi.useFakeTimers();
+    const platform = probe('platform', { now: undefined });
+    readiness = startReadiness({ probes: [platform.probe], intervalMs: 60_000 });
+    await readiness.refresh();
+    for (let scrape = 0; scrape < 5; scrape += 1) readiness.status();
+    expect(platform.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(platform.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(platform.calls).toHaveLength(2);
+  });
+
+  it('counts a probe not checked yet as not ready, and one that does not answer in time as failed, aborting it', async () => {
+    vi.useFakeTimers();
+    const platform = probe('platform', { now: 'hang' });
+    readiness = startReadiness({ probes: [platform.probe], timeoutMs: 5_000 });
+    expect(readiness.status()).toEqual({ ok: false, reasons: ['platform: not checked yet'] });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(readiness.status()).toEqual({ ok: false, reasons: ['platform: no answer within 5000 ms'] });
+    expect(platform.calls[0]?.aborted).toBe(true);
+  });
+
+  it('checks nothing after stop()', async () => {
+    vi.useFakeTimers();
+    const platform = probe('platform', { now: undefined });
+    readiness = startReadiness({ probes: [platform.probe], intervalMs: 1_000 });
+    await readiness.refresh();
+    readiness.stop();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(platform.calls).toHaveLength(1);
   });
 });
 
