@@ -8,9 +8,11 @@
  * `OrganizationsState.organizationFor`).
  *
  * Admin routes (plain JSON, no X-Amz-Target):
- * - `POST /__sandbox/faults` `{operation?, error?, message?, times?, delayMs?}`: the next
+ * - `POST /__sandbox/faults` `{operation?, error?, message?, times?, delayMs?, applied?}`: the next
  *   `times` (default 1) calls of `operation` (absent: any) wait `delayMs`, then fail
- *   with `error` (e.g. TooManyRequestsException) when given. `GET` lists, `DELETE` drops them.
+ *   with `error` (e.g. TooManyRequestsException) when given. With `applied`, the call
+ *   takes effect first and only its answer is the error: a response lost on the way
+ *   back, which the SDK retries. `GET` lists, `DELETE` drops them.
  * - `POST /__sandbox/accounts/{id}/state` `{state}`: ACTIVE, SUSPENDED, PENDING_CLOSURE,
  *   CLOSED, or REMOVED (the account leaves the organization).
  * - `POST /__sandbox/handshakes/{id}/state` `{state}`: OPEN, ACCEPTED, DECLINED, CANCELED, EXPIRED.
@@ -36,8 +38,11 @@ const faultSchema = z
     message: z.string().optional(),
     times: z.number().int().min(1).default(1),
     delayMs: z.number().int().min(0).max(600_000).optional(),
+    /** The call takes effect, then answers `error`: its response was lost. */
+    applied: z.boolean().optional(),
   })
-  .refine((f) => f.error !== undefined || f.delayMs !== undefined, 'give error, delayMs or both');
+  .refine((f) => f.error !== undefined || f.delayMs !== undefined, 'give error, delayMs or both')
+  .refine((f) => f.applied !== true || f.error !== undefined, { message: 'applied needs an error (the answer that replaces the lost one)', path: ['applied'] });
 
 /** A fault to inject into the next matching Organizations calls. */
 export type OrganizationsFault = z.input<typeof faultSchema>;
@@ -115,9 +120,9 @@ export async function startOrganizationsServer(state: OrganizationsState, option
     try {
       const fault = takeFault(name);
       if (fault?.delayMs) await delay(fault.delayMs);
-      if (fault?.error !== undefined) {
-        return awsError(fault.error, fault.message ?? `Injected ${fault.error} (sandbox).`, fault.error === 'TooManyRequestsException' ? { Type: 'AWSOrganizations' } : {}, /Service|Internal/.test(fault.error) ? 500 : 400);
-      }
+      const injected = (error: string): Reply =>
+        awsError(error, fault?.message ?? `Injected ${error} (sandbox).`, error === 'TooManyRequestsException' ? { Type: 'AWSOrganizations' } : {}, /Service|Internal/.test(error) ? 500 : 400);
+      if (fault?.error !== undefined && fault.applied !== true) return injected(fault.error);
       if (!operation) return awsError('UnknownOperationException', `The sandbox does not answer ${target || 'a call without X-Amz-Target'}.`);
       let input: Record<string, unknown>;
       try {
@@ -126,7 +131,9 @@ export async function startOrganizationsServer(state: OrganizationsState, option
         return awsError('SerializationException', (error as Error).message);
       }
       const org = state.organizationFor(accessKeyIdOf(req.headers.authorization));
-      return { status: 200, body: operation(state, org, input), headers: { 'x-amzn-requestid': randomUUID() } };
+      const body = operation(state, org, input);
+      if (fault?.error !== undefined) return injected(fault.error);
+      return { status: 200, body, headers: { 'x-amzn-requestid': randomUUID() } };
     } catch (error) {
       if (error instanceof AwsFault) return awsError(error.type, error.message, error.extra, error.status);
       return awsError('ServiceException', `sandbox bug: ${(error as Error).message}`, {}, 500);

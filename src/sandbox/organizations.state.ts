@@ -165,11 +165,13 @@ export class OrganizationsState {
 
   moveAccount(org: Organization, accountId: string, sourceParentId: string, destinationParentId: string): void {
     const account = org.member(accountId);
+    if (!org.isParent(destinationParentId)) throw new AwsFault('DestinationParentNotFoundException', `We can't find a destination root or OU with the ParentId ${destinationParentId}.`);
+    // As AWS: an account already in the destination is a DuplicateAccountException whatever
+    // source is named (a retried move names the parent it was moved from).
+    if (destinationParentId === account.parentId) throw new AwsFault('DuplicateAccountException', 'That account is already present in the specified destination.');
     if (!org.isParent(sourceParentId) || account.parentId !== sourceParentId) {
       throw new AwsFault('SourceParentNotFoundException', `We can't find a source root or OU with the ParentId ${sourceParentId} holding account ${accountId}.`);
     }
-    if (!org.isParent(destinationParentId)) throw new AwsFault('DestinationParentNotFoundException', `We can't find a destination root or OU with the ParentId ${destinationParentId}.`);
-    if (destinationParentId === account.parentId) throw new AwsFault('DuplicateAccountException', 'That account is already present in the specified destination.');
     account.parentId = destinationParentId;
   }
 

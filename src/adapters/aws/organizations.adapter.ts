@@ -151,13 +151,18 @@ export class AwsOrganizations implements OrganizationsPort {
     return this.required(out.Parents?.[0]?.Id, 'ListParents', `no parent for account ${accountId}`);
   }
 
+  /**
+   * Done when AWS answers DuplicateAccountException ("already present in the
+   * specified destination"): a retried move whose first answer was lost, or a
+   * move another pass made. Either way the account is where it was asked to be.
+   */
   async moveAccount(accountId: string, sourceParentId: string, destinationParentId: string, signal: AbortSignal): Promise<void> {
-    await this.call('MoveAccount', signal, (abortSignal) =>
-      this.client.send(
-        new MoveAccountCommand({ AccountId: accountId, SourceParentId: sourceParentId, DestinationParentId: destinationParentId }),
-        { abortSignal },
-      ),
-    );
+    try {
+      await this.client.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: sourceParentId, DestinationParentId: destinationParentId }), { abortSignal: signal });
+    } catch (error) {
+      if (!signal.aborted && (error as { name?: unknown }).name === 'DuplicateAccountException') return;
+      throw this.translate(error, 'MoveAccount', signal);
+    }
   }
 
   /** An organization's root never changes: asked once per client (concurrent callers share the one call). */
