@@ -8,12 +8,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { OrganizationAudit } from '../app/support/audit-organization.js';
+import type { Progress } from '../app/ports.js';
 import { loadAssets, loadConfig } from '../config/load.js';
-import { composeAudit, type AuditEnv } from '../daemon/compose-audit.js';
+import { composeAudit, type AuditComposeOptions, type AuditEnv } from '../daemon/compose-audit.js';
 import type { SeenPlan } from '../domain/audit.js';
 import { ConnectorError } from '../domain/errors.js';
 import { AUDIT_FORMATS, isAuditFormat, type AuditFormat, renderAudit, writtenNote } from './audit-output.js';
-import type { CommandIo } from './rate.command.js';
+import { progressPrinter, type CommandIo } from './rate.command.js';
 
 export type { AuditEnv } from '../daemon/compose-audit.js';
 
@@ -38,6 +39,13 @@ function checkFlags(options: AuditOptions): AuditFormat {
   return format;
 }
 
+/**
+ * Runs the audit: progress on stderr (the CUR scan, then `audit payer <id>: 12/40
+ * accounts`), the audit on stdout or in `--out`. Once `signal` aborts (SIGTERM,
+ * SIGINT) the audit stops between accounts and throws `ConnectorError('ABORTED')`
+ * saying it was interrupted; nothing is written, the plans detected are kept
+ * for the next run.
+ */
 export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditEnv, signal: AbortSignal = new AbortController().signal): Promise<OrganizationAudit> {
   const format = checkFlags(options);
   const loaded = await loadConfig(options.config);
@@ -45,7 +53,9 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
     throw new ConnectorError('CONFIG_INVALID', `--payer ${JSON.stringify(options.payer)} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers', value: options.payer } });
   }
   const assets = options.assets === undefined ? undefined : await loadAssets(options.assets);
-  const runtime = composeAudit(loaded, env, { now: io.now, onNote: (text) => io.stderr(`${text}\n`) });
+  // `onProgress` reaches the audit once the composition passes it on (AuditComposeOptions.onProgress).
+  const composeOptions: AuditComposeOptions & { onProgress?: (progress: Progress) => void } = { now: io.now, onNote: (text) => io.stderr(`${text}\n`), onProgress: progressPrinter(io) };
+  const runtime = composeAudit(loaded, env, composeOptions);
   try {
     const audit = await runtime.auditPayer(
       {
@@ -63,7 +73,12 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
       io.stdout(writtenNote(audit, options.out));
     } else io.stdout(text);
     return audit;
+  } catch (error) {
+    if (!signal.aborted || (error instanceof ConnectorError && error.code === 'ABORTED' && error.where.payer === options.payer)) throw error;
+    // Stopped before the audit's own steps (the subscriptions, the CUR source): say so in the same words.
+    throw new ConnectorError('ABORTED', `the audit of payer ${options.payer} was interrupted by a signal; run it again to finish`, { where: { payer: options.payer }, cause: error });
   } finally {
+    if (io.stderrIsTty) io.stderr('\r\u001b[K');
     runtime.close();
   }
 }

@@ -44,15 +44,28 @@ export type { MonthEnvironment };
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-/** Progress lines on stderr: one redrawn line on a terminal, a line per phase otherwise. */
+/**
+ * Progress lines on stderr: one redrawn line on a terminal; otherwise
+ * (a log file, a pipe) occasional lines: at each new phase, at each tenth of a
+ * known total, each time an open count doubles, and at the end.
+ */
 export function progressPrinter(io: CommandIo): (p: Progress) => void {
   let lastPhase = '';
+  let lastStep = -2;
   return (p) => {
-    const amount = p.unit === 'bytes' ? `${(p.done / 1048576).toFixed(1)}${p.total ? ` / ${(p.total / 1048576).toFixed(1)}` : ''} MiB` : `${p.done}${p.total ? `/${p.total}` : ''} ${p.unit}`;
+    const amount = p.unit === 'bytes' ? `${(p.done / 1048576).toFixed(1)}${p.total ? ` / ${(p.total / 1048576).toFixed(1)}` : ''} MiB` : `${p.done}${p.total !== undefined ? `/${p.total}` : ''} ${p.unit}`;
     const percent = p.total ? ` (${Math.min(100, Math.floor((p.done * 100) / p.total))}%)` : '';
-    if (io.stderrIsTty) io.stderr(`\r\u001b[K${p.phase}: ${amount}${percent}`);
-    else if (p.phase !== lastPhase || p.done === p.total) io.stderr(`${p.phase}: ${amount}${percent}\n`);
+    const line = `${p.phase}: ${amount}${percent}`;
+    if (io.stderrIsTty) {
+      io.stderr(`\r\u001b[K${line}`);
+      return;
+    }
+    // A tenth of the total, or the power of two the count has reached.
+    const step = p.total ? Math.floor((Math.min(p.done, p.total) * 10) / p.total) : p.done > 0 ? Math.floor(Math.log2(p.done)) : -1;
+    if (p.phase !== lastPhase) lastStep = -2;
+    if (step > lastStep) io.stderr(`${line}\n`);
     lastPhase = p.phase;
+    lastStep = Math.max(lastStep, step);
   };
 }
 

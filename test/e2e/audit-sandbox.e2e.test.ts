@@ -1,8 +1,10 @@
 /** `audit` against the sandbox organization, the demo month and the demo subscriptions. */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/cli/audit.command.js';
+import { ConnectorError } from '../../src/domain/errors.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
 import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
@@ -90,6 +92,36 @@ describe('audit --payer --period', () => {
     const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
     const audit = await runAudit({ payer: '111111111111', config, assets, detect: false }, io, { variables: {}, organizationsEndpoint: sandbox.organizationsUrl });
     expect(audit.findings.find((f) => f.rule === 'delivery-model-mixed')?.accounts).toEqual(['222222222202']);
+  });
+
+  it('stopped by a signal between accounts: throws ABORTED saying it was interrupted, and writes nothing', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'config.json', { payers: [{ accountId: '111111111111' }], state: { path: join(dir, 'state.db') } });
+    let out = '';
+    const io = { stdout: (t: string) => void (out += t), stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
+    const controller = new AbortController();
+    const asked: string[] = [];
+    // The SIGTERM arrives once the first member's plan is known; the detection then stops as the real one does.
+    const detect = async (accounts: string[], signal: AbortSignal, onDetected?: (accountId: string) => void): Promise<Map<string, 'business'>> => {
+      for (const account of accounts) {
+        if (signal.aborted) throw new ConnectorError('ABORTED', `support plan detection of account ${account} was aborted`);
+        asked.push(account);
+        onDetected?.(account);
+        controller.abort(new Error('interrupted by a signal'));
+      }
+      return new Map(accounts.map((a) => [a, 'business']));
+    };
+    const page = join(dir, 'audit.html');
+
+    const error = await runAudit({ payer: '111111111111', config, assets: 'fixtures/demo.assets.json', format: 'html', out: page }, io, { variables: {}, organizationsEndpoint: sandbox.organizationsUrl, detect }, controller.signal).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(ConnectorError);
+    expect(error).toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/^the audit of payer 111111111111 was interrupted by a signal after 1\/\d+ accounts/) });
+    expect(asked).toHaveLength(1);
+    expect(existsSync(page)).toBe(false);
+    expect(out).toBe('');
   });
 
   it('refuses an unknown format and html without --out, before any call', async () => {

@@ -6,12 +6,13 @@
  */
 import type { CurGroup } from '../../domain/cur.js';
 import { auditPayer, type AuditMember, type AuditSubscription, type Finding, type SeenPlan } from '../../domain/audit.js';
+import { ConnectorError } from '../../domain/errors.js';
 import { MoneySum, toExactText } from '../../domain/money.js';
 import type { AccountModel } from '../../domain/orders/account-model.js';
 import { detectPlans } from '../../domain/support-lines.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
 import type { OrganizationsPort } from '../orders/ports.js';
-import type { CurAggregate, CurSource } from '../ports.js';
+import type { CurAggregate, CurSource, Progress } from '../ports.js';
 
 export interface AuditPayerSettings {
   accountId: string;
@@ -26,9 +27,17 @@ export interface AuditOrganizationDeps {
   /** The month's CUR, when a period is audited. */
   cur?: CurSource;
   catalog: SupportCatalog;
-  /** Detected plans by account (the Support API, cached per month); absent: not detected. */
-  detect?: (accountIds: string[], signal: AbortSignal) => Promise<Map<string, SeenPlan>>;
+  /**
+   * Detected plans by account (the Support API, cached per month); absent: not
+   * detected. `onDetected` is told each account as its plan is known (progress).
+   */
+  detect?: (accountIds: string[], signal: AbortSignal, onDetected?: (accountId: string) => void) => Promise<Map<string, SeenPlan>>;
   now: () => Date;
+  /**
+   * Progress for a person: the CUR scan's own, then `audit payer <id>` in
+   * `accounts` (members whose plan is known, of all members), from 0 to the total.
+   */
+  onProgress?: (progress: Progress) => void;
 }
 
 export interface AuditOrganizationInput {
@@ -81,17 +90,70 @@ async function monthSignals(aggregate: CurAggregate, payerAccountId: string, cat
   return { usage, billed };
 }
 
+/**
+ * Audits one payer's organization. Stops between steps and between accounts
+ * once `input.signal` aborts, with `ConnectorError('ABORTED')` saying how far
+ * it got (the plans detected so far are kept by the detection's cache).
+ */
 export async function auditOrganization(deps: AuditOrganizationDeps, input: AuditOrganizationInput): Promise<OrganizationAudit> {
   const { payer, signal } = input;
-  const accounts = await deps.organizations.listAccounts(signal);
-  const invitations = await deps.organizations.listOpenInvitations(signal);
+  const phase = `audit payer ${payer.accountId}`;
+  let total = 0;
+  const known = new Set<string>();
+  const interruptions = new WeakSet<ConnectorError>();
+  const interrupted = (cause?: unknown): ConnectorError => {
+    const error = new ConnectorError('ABORTED', `the audit of payer ${payer.accountId} was interrupted by a signal after ${known.size}/${total} accounts; run it again to finish (the plans detected are kept)`, {
+      where: { payer: payer.accountId },
+      ...(cause === undefined ? {} : { cause }),
+    });
+    interruptions.add(error);
+    return error;
+  };
+  /** Runs one step; once the signal has aborted, whatever the step threw, the audit says it was interrupted. */
+  const step = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (signal.aborted) throw interrupted();
+    try {
+      const result = await work();
+      if (signal.aborted) throw interrupted();
+      return result;
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      throw error instanceof ConnectorError && interruptions.has(error) ? error : interrupted(error);
+    }
+  };
 
-  const { usage, billed } =
-    deps.cur && input.period
-      ? await monthSignals(await deps.cur.aggregate({ period: input.period, listPrice: 'unblended', granularity: 'service', signal }), payer.accountId, deps.catalog)
-      : { usage: new Map<string, MoneySum>(), billed: new Map<string, string>() };
+  const accounts = await step(() => deps.organizations.listAccounts(signal));
+  const invitations = await step(() => deps.organizations.listOpenInvitations(signal));
   const members = accounts.map((a) => a.id).filter((id) => id !== payer.accountId);
-  const detected = deps.detect ? await deps.detect(members, signal) : new Map<string, SeenPlan>();
+  total = members.length;
+  const report = (): void => deps.onProgress?.({ phase, done: known.size, total, unit: 'accounts' });
+  report();
+
+  const { cur } = deps;
+  const { period } = input;
+  const { usage, billed } =
+    cur && period
+      ? await step(async () =>
+          monthSignals(
+            await cur.aggregate({ period, listPrice: 'unblended', granularity: 'service', signal, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) }),
+            payer.accountId,
+            deps.catalog,
+          ),
+        )
+      : { usage: new Map<string, MoneySum>(), billed: new Map<string, string>() };
+  const memberSet = new Set(members);
+  const onDetected = (accountId: string): void => {
+    if (!memberSet.has(accountId) || known.has(accountId)) return;
+    known.add(accountId);
+    report();
+  };
+  const { detect } = deps;
+  const detected = detect ? await step(() => detect(members, signal, onDetected)) : new Map<string, SeenPlan>();
+  // Every member is accounted for now (detected, or not asked): the progress ends at its total.
+  if (known.size < total) {
+    for (const id of members) known.add(id);
+    report();
+  }
 
   const auditMembers: AuditMember[] = accounts.map((a) => ({
     accountId: a.id,
