@@ -129,7 +129,7 @@ export const engineSchema = z
 /** Daemon only (issue 3/4): the platform's API. The API key comes from CONNECT_API_KEY, never from this file. */
 export const connectSchema = z
   .object({
-    apiUrl: z.url().default('https://api.connect.cloudblue.com/public/v1'),
+    apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.connect.cloudblue.com/public/v1' }).default('https://api.connect.cloudblue.com/public/v1'),
     productIds: z.array(z.string().regex(/^PRD-[0-9-]+$/)).min(1),
     /** Kept for configs written before `pollIntervalMs` moved to the top level; the top-level value wins. */
     pollIntervalMs: z.number().int().min(1000).optional(),
@@ -192,18 +192,20 @@ export const awsSchema = z
 export const stateSchema = z
   .object({
     /** Relative to the current directory. */
-    path: z.string().min(1).default('./data/native-rating.db'),
+    path: z.string({ error: 'must be a file path such as ./data/native-rating.db' }).min(1, 'must be a file path such as ./data/native-rating.db').default('./data/native-rating.db'),
     /** Where the daemon's monthly runs write their workbooks, reports and diffs. */
-    outputDir: z.string().min(1).default('./data/runs'),
+    outputDir: z.string({ error: 'must be a folder path such as ./data/runs' }).min(1, 'must be a folder path such as ./data/runs').default('./data/runs'),
   })
   .strict();
+
+const PORT = 'must be a whole number from 0 to 65535 (0: any free port)';
 
 /** The admin HTTP server (issue 4): health, readiness, metrics, runs, reprocess. The token comes from ADMIN_TOKEN. */
 export const adminSchema = z
   .object({
     /** Loopback by default: expose it on purpose, behind a proxy or in a pod. */
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8080),
+    host: z.string({ error: 'must be an address such as 127.0.0.1, 0.0.0.0 or ::' }).min(1, 'must be an address such as 127.0.0.1, 0.0.0.0 or ::').default('127.0.0.1'),
+    port: z.number({ error: PORT }).int(PORT).min(0, PORT).max(65535, PORT).default(8080),
   })
   .strict();
 

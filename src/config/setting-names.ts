@@ -87,9 +87,23 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   return best !== undefined && best.d <= Math.max(1, Math.floor(key.length / 3)) ? best.name : undefined;
 }
 
-/** One line per problem of a failed parse: `file: path: message`, an unknown key named with the closest known one. */
-export function issueLines(file: string, schema: z.ZodType, error: z.ZodError): string[] {
+/** A setting whose value came from elsewhere than the file (an environment variable): `source` names it (`NAME="value"`). */
+export interface SettingSource {
+  path: readonly PropertyKey[];
+  source: string;
+}
+
+const startsWith = (path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean => prefix.length <= path.length && prefix.every((part, i) => path[i] === part);
+
+/**
+ * One line per problem of a failed parse: `file: path: message`, an unknown key
+ * named with the closest known one. A problem on a setting of `sources` names
+ * that source instead of the file: `NATIVE_RATING_ADMIN_PORT="80a": admin.port must be ...`.
+ */
+export function issueLines(file: string, schema: z.ZodType, error: z.ZodError, sources: readonly SettingSource[] = []): string[] {
   return error.issues.flatMap((issue) => {
+    const from = sources.find((s) => startsWith(issue.path, s.path));
+    if (from !== undefined) return [`${from.source}: ${settingPath(issue.path)}${issue.message.startsWith('must ') ? ' ' : ': '}${issue.message}`];
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(schema, issue.path);
       return issue.keys.map((key) => {
