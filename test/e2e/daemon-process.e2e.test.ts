@@ -1,36 +1,67 @@
 /**
- * The built bin as an operator runs it in a container: `daemon` against the
- * sandbox, stopped by a real SIGTERM in the middle of a cycle (CI builds dist/
- * in `npm ci`'s prepare step).
+ * The bin as an operator runs it in a container: `daemon` against the sandbox,
+ * stopped by a real SIGTERM in the middle of a cycle. The bin is the current
+ * sources compiled as `npm run build` does (test/support/fresh-build.ts), never
+ * a `dist/` left from another checkout. A proxy in front of the platform holds
+ * the requests' last calls (the POSTs that approve, fail or inquire), so the
+ * signal lands while exactly two requests are in hand, whatever the machine's
+ * speed; nothing here waits on a timer.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
+import { freshBuild } from '../support/fresh-build.js';
+import { startHoldingProxy, type HoldingProxy } from '../support/holding-proxy.js';
 import { writeJson } from '../support/run-cli.js';
 
-const BIN = 'dist/src/cli/main.js';
-let sandbox: Sandbox | undefined;
-afterEach(async () => sandbox?.close());
+let bin: string;
+beforeAll(async () => {
+  bin = (await freshBuild()).bin;
+}, 600_000); // a first compile on a busy machine; later runs reuse the build
 
-async function daemonUntil(signalAfter: (line: string) => boolean, signals: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+let sandbox: Sandbox | undefined;
+let proxy: HoldingProxy | undefined;
+let dir: string | undefined;
+let child: ChildProcess | undefined;
+afterEach(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await proxy?.close();
+  await sandbox?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  child = undefined;
+  proxy = undefined;
+  sandbox = undefined;
+  dir = undefined;
+});
+
+/** The running daemon: its output so far (stdout and stderr), a wait for a log message, and its exit. */
+interface Daemon {
+  output: () => string;
+  /** Resolves when a JSON log line with this `msg` has been written; rejects if the daemon exits first. */
+  logged: (msg: string) => Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/** Starts the sandbox behind a proxy that holds every POST under /requests/, and the daemon (concurrency 2) against it. */
+async function startDaemon(): Promise<Daemon> {
   sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders') });
-  // Every approval takes 1.5 s: the SIGTERM lands while requests are in hand.
-  sandbox.platform.addFault({ method: 'POST', pathPrefix: '/requests/', delayMs: 1500, times: 100 });
-  const dir = await mkdtemp(join(tmpdir(), 'nr-daemon-'));
+  const platformOrigin = new URL(sandbox.platformUrl).origin;
+  proxy = await startHoldingProxy(platformOrigin, (method, path) => method === 'POST' && path.startsWith('/public/v1/requests/'));
+  dir = await mkdtemp(join(tmpdir(), 'nr-daemon-'));
   const config = await writeJson(dir, 'config.json', {
     payers: [{ accountId: '111111111111' }],
-    connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'] },
+    connect: { apiUrl: `${proxy.origin}/public/v1`, productIds: ['PRD-411-678-887'] },
     state: { path: join(dir, 'state.db') },
     orders: { concurrency: 2 },
     aws: { maxCallsPerSecond: 100 },
     pollIntervalMs: 60000,
   });
-  const child = spawn(process.execPath, [BIN, 'daemon', '--config', config], {
+  const started = spawn(process.execPath, [bin, 'daemon', '--config', config], {
+    cwd: dir,
     env: {
       PATH: process.env.PATH,
       CONNECT_API_KEY: sandbox.apiKey,
@@ -41,40 +72,84 @@ async function daemonUntil(signalAfter: (line: string) => boolean, signals: numb
       LOG_LEVEL: 'info',
     },
   });
-  let stdout = '';
-  let stderr = '';
-  let sent = 0;
-  child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    for (const line of d.toString().split('\n')) {
-      if (sent === 0 && signalAfter(line)) {
-        for (let i = 0; i < signals; i += 1) setTimeout(() => child.kill('SIGTERM'), 100 * i);
-        sent = signals;
-      }
-    }
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  return { code, stdout, stderr };
+  child = started;
+  let output = '';
+  const listeners: Array<() => void> = [];
+  const onData = (d: Buffer): void => {
+    output += d.toString();
+    for (const listener of [...listeners]) listener();
+  };
+  started.stdout?.on('data', onData);
+  started.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => started.on('close', (code) => resolve(code)));
+  const logged = (msg: string): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (logLines(output).some((l) => l.msg === msg)) resolve();
+      };
+      listeners.push(check);
+      check();
+      void exited.then(() => {
+        check();
+        reject(new Error(`the daemon exited before logging "${msg}":\n${output}`));
+      });
+    });
+  return { output: () => output, logged, exited };
 }
 
-describe.skipIf(!existsSync(BIN))('native-rating daemon (the built bin)', () => {
-  it('on SIGTERM during a cycle finishes the requests in hand and exits 0', async () => {
-    const run = await daemonUntil((line) => line.startsWith('PR-'), 1);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain('"msg":"finishing the requests in hand, then exiting"');
-    expect(run.stdout).toContain('"msg":"daemon stopped"');
-    const requests = sandbox?.platform.state.allRequests() ?? [];
-    const handled = requests.filter((r) => r.status !== 'pending').length;
-    // Concurrency 2: the first request done plus at most the two in hand; the rest were never started.
-    expect(handled).toBeGreaterThanOrEqual(1);
-    expect(handled).toBeLessThanOrEqual(3);
-    expect(run.stdout).toMatch(/listed but not started \(stopping\)/);
+/** The pino JSON lines of an output (text lines are skipped). */
+function logLines(output: string): Array<Record<string, unknown>> {
+  return output.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Resolves when the proxy holds `n` calls; rejects if the daemon exits first. */
+async function heldCalls(daemon: Daemon, n: number): Promise<string[]> {
+  const early = daemon.exited.then((code) => {
+    throw new Error(`the daemon exited (${code}) before ${n} calls were held:\n${daemon.output()}`);
+  });
+  return Promise.race([proxy!.held(n), early]);
+}
+
+describe('native-rating daemon (the bin, built from the sources under test)', () => {
+  it('on SIGTERM during a cycle finishes the requests in hand, starts no other, and exits 0', async () => {
+    const daemon = await startDaemon();
+    const held = await heldCalls(daemon, 2);
+    expect(held).toHaveLength(2);
+
+    child!.kill('SIGTERM');
+    await daemon.logged('finishing the requests in hand, then exiting');
+    proxy!.release();
+    const code = await daemon.exited;
+
+    expect(code, daemon.output()).toBe(0);
+    const logs = logLines(daemon.output());
+    expect(logs.map((l) => l.msg)).toContain('daemon stopped');
+    const cycle = logs.find((l) => l.msg === 'cycle done');
+    const requests = sandbox!.platform.state.allRequests();
+    // The two in hand were finished; every other request is as the seed left it.
+    const handled = requests.filter((r) => r.status !== 'pending').map((r) => r.id);
+    expect(handled).toHaveLength(2);
+    for (const id of handled) expect(held.some((call) => call.includes(`/requests/${id}/`))).toBe(true);
+    expect(cycle?.notStarted).toBeGreaterThan(0);
   });
 
   it('a second SIGTERM forces the exit with status 1', async () => {
-    const run = await daemonUntil((line) => line.startsWith('PR-'), 2);
-    expect(run.code).toBe(1);
-    expect(run.stdout).toContain('"msg":"forced stop"');
+    const daemon = await startDaemon();
+    await heldCalls(daemon, 2);
+
+    child!.kill('SIGTERM');
+    await daemon.logged('finishing the requests in hand, then exiting');
+    child!.kill('SIGTERM');
+    const code = await daemon.exited;
+
+    expect(code, daemon.output()).toBe(1);
+    expect(logLines(daemon.output()).map((l) => l.msg)).toContain('forced stop');
   });
 });
