@@ -10,6 +10,7 @@
  */
 import { STSClient } from '@aws-sdk/client-sts';
 import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
+import { awsClientOptions } from '../adapters/aws/client-options.js';
 import { payerCredentials } from '../adapters/aws/credentials.js';
 import { AwsOrganizationsFactory } from '../adapters/aws/organizations-factory.js';
 import { SupportPlanDetector } from '../adapters/aws/support-plans.adapter.js';
@@ -132,7 +133,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
     const payerCreds = payer.roleArn
       ? payerCredentials(
           { accountId: payer.accountId, roleArn: payer.roleArn, ...(externalId ? { externalId } : {}) },
-          { sts: new STSClient({ region: 'us-east-1', ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) }) },
+          { sts: new STSClient({ ...awsClientOptions(), region: 'us-east-1', ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) }) },
         )
       : undefined;
     const detector = new SupportPlanDetector({

@@ -19,6 +19,7 @@ import type { CurAggregate, CurAggregateRequest, CurSource } from '../../app/por
 import { AthenaQueryFailure, AthenaQueryRunner, athenaRequestToken, type FinishedQuery } from './athena-query.js';
 import { parseS3Url, s3CsvRecords } from './athena-results.js';
 import { planCurTable, readCurTable, type CurTablePlan } from './athena-table.js';
+import { awsClientOptions, type AwsTimeouts } from './client-options.js';
 import { payerCredentials } from './credentials.js';
 import { sdkRetryConfig } from './sdk-retry.js';
 
@@ -97,6 +98,8 @@ export interface AthenaCurSourceOptions {
   resultBatchSize?: number;
   /** Epoch ms (wait accounting, credential cache). Default `Date.now`. */
   now?: () => number;
+  /** Connection and request timeouts of the Athena, S3 and STS clients (defaults: client-options.ts). */
+  timeouts?: AwsTimeouts;
 }
 
 /**
@@ -121,7 +124,7 @@ export class AthenaCurSource implements CurSource {
       ...(options.s3Endpoint ? { s3: options.s3Endpoint } : {}),
       ...(options.stsEndpoint ? { sts: options.stsEndpoint } : {}),
     };
-    const retry = sdkRetryConfig(options.maxAttempts ?? 3, options.retryBaseDelayMs);
+    const retry = { ...sdkRetryConfig(options.maxAttempts ?? 3, options.retryBaseDelayMs), ...awsClientOptions(options.timeouts) };
     const sts = options.roleArn
       ? new STSClient({
           region: options.region,

@@ -6,6 +6,7 @@ import { OrganizationsClient, type OrganizationsClientConfig } from '@aws-sdk/cl
 import { STSClient } from '@aws-sdk/client-sts';
 import type { FinalizeHandlerArguments, FinalizeRequestMiddleware } from '@smithy/types';
 import type { OrganizationsFactory, OrganizationsPort, PayerAccess } from '../../app/orders/ports.js';
+import { awsClientOptions, type AwsTimeouts } from './client-options.js';
 import { payerCredentials } from './credentials.js';
 import { AwsOrganizations } from './organizations.adapter.js';
 import { sdkRetryConfig } from './sdk-retry.js';
@@ -195,6 +196,8 @@ export interface AwsOrganizationsFactoryOptions {
   credentials?: OrganizationsClientConfig['credentials'];
   /** Epoch ms, for the credential cache. Default `Date.now`. */
   now?: () => number;
+  /** Connection and request timeouts of the Organizations and STS clients (defaults: client-options.ts). */
+  timeouts?: AwsTimeouts;
 }
 
 /**
@@ -224,6 +227,7 @@ export class AwsOrganizationsFactory implements OrganizationsFactory {
       : undefined;
     const credentials = assumed ?? this.options.credentials;
     const client = new OrganizationsClient({
+      ...awsClientOptions(this.options.timeouts),
       region: this.options.region ?? 'us-east-1',
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
@@ -247,6 +251,7 @@ export class AwsOrganizationsFactory implements OrganizationsFactory {
 
   private stsClient(): STSClient {
     this.sts ??= new STSClient({
+      ...awsClientOptions(this.options.timeouts),
       region: this.options.region ?? 'us-east-1',
       ...(this.options.stsEndpoint ? { endpoint: this.options.stsEndpoint } : {}),
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),

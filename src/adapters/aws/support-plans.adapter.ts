@@ -21,6 +21,7 @@ import {
   type PlanVerdict,
 } from '../../domain/support-detection.js';
 import { isAbortError, redact } from './aws-errors.js';
+import { awsClientOptions, type AwsTimeouts } from './client-options.js';
 import { sdkRetryConfig } from './sdk-retry.js';
 import { REFRESH_MARGIN_MS, type TemporaryCredentials } from './credentials.js';
 import { CallLimiter, limiterMiddleware, type AwsCallStats } from './organizations-factory.js';
@@ -57,6 +58,8 @@ export interface SupportPlanDetectorOptions {
   retryBaseDelayMs?: number;
   /** The clock for `checkedAt` and the credential cache (not the rate limiter). Default `() => new Date()`. */
   now?: () => Date;
+  /** Connection and request timeouts of the STS and Support clients (defaults: client-options.ts). */
+  timeouts?: AwsTimeouts;
 }
 
 
@@ -110,6 +113,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
     this.limiter = new CallLimiter(maxConcurrent, options.maxCallsPerSecond ?? 5);
     this.sts = limited(
       new STSClient({
+        ...awsClientOptions(options.timeouts),
         region: options.region ?? SUPPORT_REGION,
         ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
         ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -145,6 +149,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
 
     const support = limited(
       new SupportClient({
+        ...awsClientOptions(this.options.timeouts),
         region: SUPPORT_REGION,
         ...(this.options.supportEndpoint ? { endpoint: this.options.supportEndpoint } : {}),
         credentials,
