@@ -1,7 +1,7 @@
 /** Runs the rate command in-process with captured output, on temp folders. */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { runRate, type RateOptions } from '../../src/cli/rate.command.js';
 import type { ReportError } from '../../src/app/report.js';
 import type { RatedPayerSummary } from '../../src/domain/rating.js';
@@ -62,15 +62,27 @@ export function payerOutcome({ payer, result }: MonthPayerResult<PayerConfig>): 
 }
 
 /**
+ * Where `runCli` keeps the state database unless told: beside `out` (a second
+ * run on the same `out`, e.g. a reprocess, finds the ledger there), except when
+ * `out` is a temp folder straight in the system's temp folder: beside it would
+ * be one `/tmp/state.db` for every test and every run at once, so it is then
+ * `<out>.state.db`, as unique as `out`.
+ */
+export function defaultStatePath(out: string): string {
+  const folder = resolve(out);
+  return dirname(folder) === resolve(tmpdir()) ? `${folder}.state.db` : join(dirname(folder), 'state.db');
+}
+
+/**
  * Runs `rate` (a dry run unless told) with the given options and a state
- * database in `out`; never throws (the error is returned).
+ * database beside `out` (see `defaultStatePath`); never throws (the error is returned).
  */
 export async function runCli(options: Partial<RateOptions> & { config: string; out: string }): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined };
   try {
-    const results = await runRate({ period: '2026-10', dryRun: true, statePath: join(options.out, '..', 'state.db'), ...options }, io, { variables: {} });
+    const results = await runRate({ period: '2026-10', dryRun: true, statePath: defaultStatePath(options.out), ...options }, io, { variables: {} });
     const rowsRead = results.reduce((n, { result }) => n + (('rating' in result ? result.rating?.rowsRead : undefined) ?? 0), 0);
     return { result: { payers: results.map(payerOutcome), results, rowsRead }, stdout, stderr };
   } catch (error) {
