@@ -71,6 +71,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called after each wait with the ms since the query was started. */
   onWait?: (waitedMs: number) => void;
+  /**
+   * Called each time a poll shows more bytes scanned (GetQueryExecution
+   * `Statistics.DataScannedInBytes`), the finished query's figure included:
+   * the scan's real progress, in bytes (Athena gives no total).
+   */
+  onScanned?: (bytes: number) => void;
 }
 
 /** The `cause` of a FAILED or CANCELLED query's error: Athena's reason (`INVALID_CAST_ARGUMENT: ...`). */
@@ -171,9 +177,15 @@ export class AthenaQueryRunner {
   private async waitFor(id: string, options: RunOptions): Promise<QueryExecution> {
     const { signal } = options;
     const started = this.o.now();
+    let scanned = -1;
     for (let poll = 0; ; poll += 1) {
       const out = await this.call('GetQueryExecution', () => this.o.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }), { abortSignal: signal }), signal);
       const execution = out.QueryExecution ?? {};
+      const bytes = execution.Statistics?.DataScannedInBytes;
+      if (bytes !== undefined && bytes > scanned) {
+        scanned = bytes;
+        options.onScanned?.(bytes);
+      }
       const state = execution.Status?.State;
       if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') return execution;
       const waited = this.o.now() - started;

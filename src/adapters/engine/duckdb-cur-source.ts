@@ -152,9 +152,12 @@ export class DuckDbCurSource implements CurSource {
   }
 
   /**
-   * Streams `sql` on a connection of its own: one batch of groups per chunk, scan
-   * progress in bytes of input, abort through `interrupt`, engine errors translated
-   * (also when they surface after the first batch), CUR_EMPTY when no row was read.
+   * Streams `sql` on a connection of its own: one batch of groups per chunk,
+   * progress first in bytes of input scanned (`scan`, the engine's estimate,
+   * polled), then in CUR rows whose groups were handed over (`read <n> <format>
+   * file(s) (<MiB> MiB)`, after each batch, ending at its total), abort through
+   * `interrupt`, engine errors translated (also when they surface after the
+   * first batch), CUR_EMPTY when no row was read.
    */
   private async *stream(p: Prepared, sql: string, request: CurAggregateRequest): AsyncGenerator<readonly CurGroup[]> {
     const { signal, onProgress } = request;
@@ -198,16 +201,20 @@ export class DuckDbCurSource implements CurSource {
     };
     try {
       const result: DuckDBResult = await step(() => stream.connection.stream(sql));
+      const phase = readPhase(p);
       let rows = 0;
-      for (;;) {
+      for (let first = true; ; first = false) {
         const chunk = await step(() => result.fetchChunk());
+        // The groups come ordered: by the first chunk (or the end) the engine has scanned every input byte.
+        if (first) report(total, true);
         if (chunk === null || chunk.rowCount === 0) break;
         const batch = toBatch(chunk);
         for (const group of batch) rows += group.rows;
         signal?.throwIfAborted();
+        onProgress?.({ phase, done: rows, unit: 'CUR rows' });
         yield batch;
       }
-      report(total, true);
+      if (rows > 0) onProgress?.({ phase, done: rows, total: rows, unit: 'CUR rows' });
       if (rows === 0) throw new ConnectorError('CUR_EMPTY', `no CUR rows in ${this.inputPath}`, { where: { file: this.inputPath } });
     } finally {
       clearInterval(timer);
@@ -291,6 +298,12 @@ function describe(path: string, p: Prepared): string {
   return p.files.length === 1 && p.files[0]!.path === path
     ? `${format} file ${path} (${p.bytes} bytes)`
     : `${p.files.length} ${format} files under ${path} (${p.bytes} bytes)`;
+}
+
+/** The phase of the groups handed over: the input's files and size, for context. */
+function readPhase(p: Prepared): string {
+  const format = p.files[0]?.format === 'parquet' ? 'Parquet' : 'CSV';
+  return `read ${p.files.length} ${format} file${p.files.length === 1 ? '' : 's'} (${(p.bytes / 1048576).toFixed(1)} MiB)`;
 }
 
 function closedError(): ConnectorError {

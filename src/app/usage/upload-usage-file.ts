@@ -5,6 +5,7 @@
  * created, so a crash at any point resumes without a second file or upload.
  */
 import { ConnectorError } from '../../domain/errors.js';
+import type { Progress } from '../ports.js';
 import { RUN_STEPS, type RunLedger, type RunRecord, type RunStep, type UsageFile, type UsageFilesPort } from './ports.js';
 
 /** What the upload needs: the platform, the ledger, a clock, a timer and the workbook on disk. */
@@ -20,7 +21,16 @@ export interface UploadUsageFileDeps {
   onActivity?: () => void;
   /** Told each time the platform shows the file in a new status (progress for an operator). */
   onFileStatus?: (file: UsageFile) => void;
+  /**
+   * Told each step of the upload as the ledger records it (`UPLOAD_STEPS`:
+   * phase `upload payer <id> (<step>)`, unit `steps`, n of 4), and, on a
+   * resume, the step it resumes from.
+   */
+  onProgress?: (progress: Progress) => void;
 }
+
+/** The steps of an upload, in order: what its progress counts. */
+export const UPLOAD_STEPS = ['file-created', 'uploaded', 'ready', 'submitted'] as const satisfies readonly RunStep[];
 
 /** One payer's month. The run (payer, period, version) must already be started in the ledger. */
 export interface UploadUsageFileInput {
@@ -189,9 +199,17 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
   if (run.outcome === 'succeeded') return { run, file: await files.get(fileId(), signal) };
   if (run.outcome === 'failed') throw new ConnectorError('STATE', `${label} failed (${run.error ?? 'no error recorded'}); start a new version to try again`);
 
-  const advance = (step: RunStep, status: string): void => {
-    run = ledger.advance(key, step, { usageFileStatus: status }, clock.now());
+  const told = (step: RunStep): void => {
+    const index = (UPLOAD_STEPS as readonly RunStep[]).indexOf(step);
+    if (index >= 0) deps.onProgress?.({ phase: `upload payer ${payer} (${step})`, done: index + 1, total: UPLOAD_STEPS.length, unit: 'steps' });
   };
+  const record = (step: RunStep, fields: Parameters<RunLedger['advance']>[2]): void => {
+    const before = run.step;
+    run = ledger.advance(key, step, fields, clock.now());
+    if (run.step !== before) told(run.step);
+  };
+  const advance = (step: RunStep, status: string): void => record(step, { usageFileStatus: status });
+  told(run.step);
   const fail = (message: string): void => {
     run = ledger.finish(key, 'failed', message, clock.now());
   };
@@ -207,8 +225,7 @@ export async function uploadUsageFile(deps: UploadUsageFileDeps, input: UploadUs
     const refusal = (await schemaRefusal(files, input)) ?? (input.replace ? finalRefusal(await previousFiles(deps, input), input) : undefined);
     if (refusal !== undefined) refuse(refusal);
     file = seen(await findOrCreate(files, input, externalId));
-    const fields = { usageFileId: file.id, usageFileStatus: file.status, currency: input.currency };
-    run = ledger.advance(key, 'file-created', fields, clock.now());
+    record('file-created', { usageFileId: file.id, usageFileStatus: file.status, currency: input.currency });
   }
 
   if (file.status === 'draft' && !reached(run, 'uploaded')) {

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCurQuery } from '../../../src/app/cur-query.js';
-import { athenaRequestToken } from '../../../src/adapters/aws/athena-query.js';
+import { AthenaQueryRunner, athenaRequestToken, type AthenaQueryRunnerOptions } from '../../../src/adapters/aws/athena-query.js';
 import type { CurAggregateRequest, Progress } from '../../../src/app/ports.js';
 import { PAYER_ID, rejection } from './aws-fixtures.js';
 import { CLOCK_START, FakeAthena, HEADER, readAll, resultRow, source, world, type QueryScript, type ScriptedStatus } from './athena-fixtures.js';
@@ -178,5 +178,54 @@ describe('AthenaCurSource throttling', () => {
     expect(error.message).toContain('StartQueryExecution');
     expect(athena.calls.filter((c) => c.operation === 'StartQueryExecution')).toHaveLength(6);
     expect(athena.executions).toHaveLength(0);
+  });
+});
+
+describe('AthenaQueryRunner.run() scan progress', () => {
+  /** A runner over a stand-in `send` that answers GetQueryExecution from `polls` in turn (the last repeats). */
+  function runner(polls: Array<{ State: string; DataScannedInBytes?: number }>): AthenaQueryRunner {
+    let poll = 0;
+    let now = 0;
+    const send = async (command: { constructor: { name: string } }): Promise<unknown> => {
+      if (command.constructor.name === 'StartQueryExecutionCommand') return { QueryExecutionId: 'q-1', $metadata: {} };
+      const answer = polls[Math.min(poll, polls.length - 1)]!;
+      poll += 1;
+      const { State, DataScannedInBytes } = answer;
+      return { QueryExecution: { QueryExecutionId: 'q-1', Status: { State }, ...(DataScannedInBytes === undefined ? {} : { Statistics: { DataScannedInBytes } }) }, $metadata: {} };
+    };
+    const options: AthenaQueryRunnerOptions = {
+      athena: { send } as unknown as AthenaQueryRunnerOptions['athena'],
+      payerAccountId: PAYER_ID,
+      database: 'cid_data_export',
+      catalog: 'AwsDataCatalog',
+      sleep: async (ms) => void (now += ms),
+      now: () => now,
+      pollBaseDelayMs: 100,
+      pollMaxDelayMs: 1000,
+      maxWaitMs: 60_000,
+      throttleRetries: 0,
+      secrets: [],
+    };
+    return new AthenaQueryRunner(options);
+  }
+
+  it('tells the bytes Athena has scanned each time a poll shows more, the finished query’s figure last', async () => {
+    const scanned: number[] = [];
+    const r = runner([
+      { State: 'QUEUED' },
+      { State: 'RUNNING', DataScannedInBytes: 0 },
+      { State: 'RUNNING', DataScannedInBytes: 52_428_800 },
+      { State: 'RUNNING', DataScannedInBytes: 52_428_800 },
+      { State: 'RUNNING', DataScannedInBytes: 157_286_400 },
+      { State: 'SUCCEEDED', DataScannedInBytes: 209_715_200 },
+    ]);
+    await expect(r.run('SELECT 1', { onScanned: (b) => scanned.push(b) })).resolves.toMatchObject({ id: 'q-1' });
+    expect(scanned).toEqual([0, 52_428_800, 157_286_400, 209_715_200]);
+  });
+
+  it('tells nothing when Athena gives no statistics', async () => {
+    const scanned: number[] = [];
+    await runner([{ State: 'RUNNING' }, { State: 'SUCCEEDED' }]).run('SELECT 1', { onScanned: (b) => scanned.push(b) });
+    expect(scanned).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { CurAggregateRequest } from '../../../src/app/ports.js';
+import { stat } from 'node:fs/promises';
+import type { CurAggregateRequest, Progress } from '../../../src/app/ports.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
 import { Money } from '../../../src/domain/money.js';
@@ -106,6 +107,30 @@ describe('DuckDbCurSource.aggregate() groups, streamed', () => {
     const onProgress = (): void => controller.abort(new Error('stop asked'));
     const aggregate = await source(path).aggregate({ ...byUsageType, signal: controller.signal, onProgress });
     await expect(readAll(aggregate)).rejects.toThrow('stop asked');
+  });
+
+  it('reports the CUR rows whose groups were handed over after each batch, naming the files and their size, ending at the total', async () => {
+    const { rows } = manyGroups();
+    const dir = await tempDir();
+    await writeCsv(join(dir, 'a.csv'), rows.slice(0, 3000));
+    await writeCsv(join(dir, 'b.csv'), rows.slice(3000));
+    const bytes = (await stat(join(dir, 'a.csv'))).size + (await stat(join(dir, 'b.csv'))).size;
+    const seen: Progress[] = [];
+    const aggregate = await source(dir).aggregate({ ...byUsageType, onProgress: (p) => seen.push(p) });
+    const rowsSoFar: number[] = [];
+    let handed = 0;
+    for await (const batch of aggregate.groups) {
+      handed += batch.reduce((n, g) => n + g.rows, 0);
+      // Told before the batch is handed over: the count includes it.
+      rowsSoFar.push(seen.at(-1)?.done ?? -1);
+      expect(seen.at(-1)?.done).toBe(handed);
+    }
+    const read = seen.filter((p) => p.phase !== 'scan');
+    const phase = `read 2 CSV files (${(bytes / 1048576).toFixed(1)} MiB)`;
+    expect(read.every((p) => p.phase === phase && p.unit === 'CUR rows')).toBe(true);
+    expect(read.map((p) => p.done)).toEqual([...rowsSoFar, rows.length]);
+    expect(read.at(-1)).toEqual({ phase, done: rows.length, total: rows.length, unit: 'CUR rows' });
+    expect(rowsSoFar.length).toBeGreaterThan(2);
   });
 
   it('answers locate() while its groups are half read, and closes after a partial read', async () => {

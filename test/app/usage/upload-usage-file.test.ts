@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Progress } from '../../../src/app/ports.js';
 import type { RunLedger, RunStep } from '../../../src/app/usage/ports.js';
 import { uploadUsageFile, type UploadUsageFileDeps, type UploadUsageFileInput } from '../../../src/app/usage/upload-usage-file.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
@@ -307,5 +308,40 @@ describe('uploadUsageFile() reprocess', () => {
     rated(ledger, 2);
     await expect(uploadUsageFile(deps, input(2, { replace: true }))).rejects.toThrow(`the platform already closed usage file ${v1.id}`);
     expect(files.count('create')).toBe(0);
+  });
+});
+
+describe('uploadUsageFile() progress', () => {
+  const steps = (events: Progress[]): string[] => events.map((p) => `${p.phase} ${p.done}/${p.total ?? '?'} ${p.unit}`);
+
+  it('tells each step as the ledger records it: created, uploaded, ready, submitted', async () => {
+    const { ledger, deps } = setup();
+    rated(ledger);
+    const events: Progress[] = [];
+    await uploadUsageFile({ ...deps, onProgress: (p) => events.push(p) }, input());
+    expect(steps(events)).toEqual([
+      `upload payer ${PAYER} (file-created) 1/4 steps`,
+      `upload payer ${PAYER} (uploaded) 2/4 steps`,
+      `upload payer ${PAYER} (ready) 3/4 steps`,
+      `upload payer ${PAYER} (submitted) 4/4 steps`,
+    ]);
+  });
+
+  it('on a resume tells the step it resumes from first, then the ones left', async () => {
+    const { ledger, deps } = setup();
+    rated(ledger);
+    ledger.failAdvanceAt = 'uploaded';
+    const first: Progress[] = [];
+    await expect(uploadUsageFile({ ...deps, onProgress: (p) => first.push(p) }, input())).rejects.toThrow('the process died here');
+    expect(steps(first)).toEqual([`upload payer ${PAYER} (file-created) 1/4 steps`]);
+
+    const second: Progress[] = [];
+    await uploadUsageFile({ ...deps, onProgress: (p) => second.push(p) }, input());
+    expect(steps(second)).toEqual([
+      `upload payer ${PAYER} (file-created) 1/4 steps`,
+      `upload payer ${PAYER} (uploaded) 2/4 steps`,
+      `upload payer ${PAYER} (ready) 3/4 steps`,
+      `upload payer ${PAYER} (submitted) 4/4 steps`,
+    ]);
   });
 });
