@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** Entry point of the `native-rating` bin. */
-import { buildProgram } from './program.js';
+/** Entry point of the `native-rating` bin: usage errors exit 2 (see program.ts). */
+import { runProgram } from './program.js';
 
-await buildProgram().parseAsync(process.argv);
+await runProgram(process.argv);

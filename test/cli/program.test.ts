@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildProgram, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE } from '../../src/cli/program.js';
+import { buildProgram, COMMAND_DOCS, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE, runProgram } from '../../src/cli/program.js';
 import { showAmount } from '../../src/cli/summary.js';
 import { tempDir, writeJson } from '../support/run-cli.js';
 
@@ -110,5 +110,85 @@ describe('native-rating order commands', () => {
     const r = await run(['manual-actions', '--config', config]);
     expect(r.code).toBe(EXIT_OK);
     expect(r.stdout).toMatch(/no open manual actions/i);
+  });
+});
+
+/** Runs the program as the bin does (`runProgram`), with its own environment. */
+async function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string | undefined; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  process.exitCode = undefined;
+  await runProgram(['node', 'native-rating', ...args], buildProgram(env));
+  return { code: process.exitCode, stdout, stderr };
+}
+
+describe('native-rating usage', () => {
+  it("--version prints package.json's version and exits 0", async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const r = await runBin(['--version']);
+    expect(r.stdout).toBe(`${version}\n`);
+    expect(r.code).toBe(EXIT_OK);
+  });
+
+  it('rate --help lists the variables it reads and its exit statuses', async () => {
+    const r = await runBin(['rate', '--help']);
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toMatch(/\n {2}CONNECT_API_KEY +the platform API key/);
+    expect(r.stdout).toMatch(/\n {2}NATIVE_RATING_CONFIG +the configuration file, when a command is given no --config/);
+    expect(r.stdout).toContain('Exit status:\n  0  every payer rated');
+    expect(r.stdout).toContain('\n  2  it could not run: a usage error');
+    expect(r.stdout).not.toContain('ADMIN_TOKEN');
+  });
+
+  it("every command's --help has an exit status section, and each variable it lists is one the connector documents", async () => {
+    for (const command of buildProgram({}).commands) {
+      const r = await runBin([command.name(), '--help']);
+      expect(r.stdout, command.name()).toContain('Exit status:\n  0  ');
+      for (const name of COMMAND_DOCS[command.name() as keyof typeof COMMAND_DOCS].env) expect(r.stdout, `${command.name()} ${name}`).toContain(`\n  ${name} `);
+      vi.restoreAllMocks();
+    }
+  });
+
+  it.each([
+    ['an unknown option', ['rate', '--period', '2026-10', '--perod', 'x'], "error: unknown option '--perod'"],
+    ['an unknown command', ['rat'], "error: unknown command 'rat'"],
+    ['a missing required option', ['rate', '--config', 'c.json'], "error: required option '--period <YYYY-MM>' not specified"],
+    ['a bad --format', ['daemon', '--format', 'yaml'], "error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are json, text."],
+  ])('exits 2 on %s, saying what is wrong', async (_what, args, message) => {
+    const r = await runBin(args);
+    expect(r.code).toBe(EXIT_UNUSABLE);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('exits 2 naming --config and NATIVE_RATING_CONFIG when neither gives the configuration', async () => {
+    const r = await runBin(['journal']);
+    expect(r.code).toBe(EXIT_UNUSABLE);
+    expect(r.stderr).toContain('error CONFIG_INVALID: no configuration file: give --config <config.json> or set NATIVE_RATING_CONFIG');
+  });
+
+  it('takes the configuration from NATIVE_RATING_CONFIG and the state path from NATIVE_RATING_STATE_PATH', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }], state: { path: join(dir, 'file.db') } });
+    // The action is in the state the environment names only.
+    const statePath = join(dir, 'from-env', 'state.db');
+    const { openStateDatabase } = await import('../../src/store/database.js');
+    const { SqliteManualActionStore } = await import('../../src/store/manual-actions.store.js');
+    const state = openStateDatabase(statePath);
+    new SqliteManualActionStore(state.db).add({ kind: 'close-account', requestId: 'PR-1111-2222-3333-002', accountId: '210987654321', payerAccountId: '111111111111', detail: 'close account 210987654321 in the AWS console' }, new Date('2026-11-05T10:00:00Z'));
+    state.close();
+    const r = await runBin(['manual-actions'], { NATIVE_RATING_CONFIG: config, NATIVE_RATING_STATE_PATH: statePath });
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toContain('close account 210987654321 in the AWS console');
+    await expect(access(join(dir, 'file.db'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('exits 2 naming the variable when an override is bad', async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }], state: { path: join(dir, 'state.db') } });
+    const r = await runBin(['journal', '--config', config], { NATIVE_RATING_ADMIN_PORT: '80a' });
+    expect(r.code).toBe(EXIT_UNUSABLE);
+    expect(r.stderr).toContain('NATIVE_RATING_ADMIN_PORT="80a": admin.port must be a whole number from 0 to 65535');
   });
 });
