@@ -192,3 +192,29 @@ describe('native-rating usage', () => {
     expect(r.stderr).toContain('NATIVE_RATING_ADMIN_PORT="80a": admin.port must be a whole number from 0 to 65535');
   });
 });
+
+describe('native-rating process --once --format', () => {
+  it.each([
+    ['json', ['--format', 'json']],
+    ['text (the default of --once)', []],
+  ])('writes %s lines on stdout', async (format, flags) => {
+    const { startSandbox } = await import('../../src/sandbox/sandbox.js');
+    const { generateRequests } = await import('../../src/sandbox/seed.generate.js');
+    const sandbox = await startSandbox({ seed: generateRequests(0) });
+    try {
+      const dir = await tempDir();
+      const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }], connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'] }, state: { path: join(dir, 'state.db') } });
+      const r = await runBin(['process', '--once', '--config', config, ...flags], { CONNECT_API_KEY: sandbox.apiKey });
+      expect(r.code).toBe(EXIT_OK);
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      if (format === 'json') {
+        expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('cycle done');
+        expect(r.stdout).not.toContain('request(s) in');
+      } else {
+        expect(lines).toEqual([expect.stringMatching(/^cycle: 0 request\(s\) in [\d.]+ s/)]);
+      }
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
