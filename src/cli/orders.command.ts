@@ -89,7 +89,7 @@ async function oneCycle(
     ...signals,
     onResult: (r) => {
       output.text(resultLine(r));
-      metrics?.requestHandled(r.kind);
+      metrics?.requestHandled(r.kind, r.requestId);
       if (r.errorCode) metrics?.error(r.errorCode);
       const fields = { requestId: r.requestId, type: r.type, outcome: r.kind, step: r.step, detail: r.message };
       if (r.kind === 'error') log.error(fields, 'request not done');
@@ -99,8 +99,7 @@ async function oneCycle(
   });
   const seconds = Math.max(0, clock.now().getTime() - started) / 1000;
   output.text(cycleSummary(result, seconds));
-  // TODO(issue 11, helper "metrics"): enable once ConnectorMetrics has cycleFinished(seconds).
-  // metrics?.cycleFinished(seconds);
+  metrics?.cycleFinished(seconds);
   log.info(
     {
       cycle,

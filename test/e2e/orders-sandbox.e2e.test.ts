@@ -227,22 +227,32 @@ describe('daemon against the sandbox', () => {
   });
 
   it('a second signal aborts the call in flight', async () => {
-    sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', delayMs: 20_000, times: 1 });
+    // The request list would hang for ten minutes: only an abort ends this test in time.
+    sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', delayMs: 600_000, times: 1 });
     const signals = new EventEmitter();
     const run = io(signals as unknown as SignalSource);
+    run.env = { ...run.env, LOG_LEVEL: 'error' };
     run.textLines = true;
-    const started = Date.now();
+    /** Resolves once the sandbox holds a GET /requests (turns of the event loop, no timer). */
+    const listing = async (): Promise<void> => {
+      const held = (): boolean => sandbox.platform.stats().inFlight > 0 && (sandbox.platform.stats().calls['GET /requests'] ?? 0) > 0;
+      while (!held()) await new Promise((resolve) => setImmediate(resolve));
+    };
     const stdout = run.stdout;
     run.stdout = (t) => {
       stdout(t);
       if (t.startsWith('TCR-')) {
-        setTimeout(() => signals.emit('SIGTERM'), 50);
-        setTimeout(() => signals.emit('SIGTERM'), 100);
+        void listing().then(() => {
+          signals.emit('SIGTERM');
+          signals.emit('SIGTERM');
+        });
       }
     };
     const result = await runDaemon({ config: await configFile({ orders: { concurrency: 1 } }) }, run);
     expect(result.forced).toBe(true);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // The list was cut off, not answered: no order was started.
+    expect(jsonLines(run.err).find((l) => l.msg === 'list not read')).toMatchObject({ what: 'fulfillment requests', error: expect.stringContaining('stopped by the abort signal') });
+    expect(sandbox.platform.state.allRequests().filter((r) => r.status === 'pending')).toHaveLength(12);
   });
 });
 
@@ -284,6 +294,8 @@ describe('daemon with the admin endpoint', () => {
     expect(seen.health).toBe(200);
     expect(seen.ready).toBe(200);
     expect(seen.metrics).toMatch(/native_rating_requests_total\{outcome="approved"\} 5/);
+    // The first cycle's duration, observed once.
+    expect(seen.metrics).toMatch(/^native_rating_cycle_duration_seconds_count 1$/m);
     expect(seen.runs).toEqual({ runs: [] });
     expect(seen.noToken).toBe(401);
     // The payer has no Athena settings and the daemon gives no --cur: the reprocess fails, and the endpoint says why (non-2xx, the run's error).
