@@ -6,6 +6,7 @@
  * would go to the wrong customer.
  */
 import { ConnectorError } from '../domain/errors.js';
+import { accountId } from '../domain/ids.js';
 import type { Subscription } from '../domain/rating.js';
 
 export interface AssetLike {
@@ -26,12 +27,18 @@ export function isBillable(asset: AssetLike, period: string): boolean {
   return asset.billUntil !== undefined && asset.billUntil >= `${period}-01`;
 }
 
-/** The payer's subscriptions by linked account; assets with no payer belong to every payer. */
+/**
+ * The payer's subscriptions by linked account; assets with no payer belong to
+ * every payer. A billable asset of the payer whose account id is not 12 digits
+ * throws `ASSETS_INVALID` naming the asset and the value: its usage would go
+ * unbilled (the assets file's schema and the platform's mapping check it first).
+ */
 export function subscriptionsFor(assets: AssetLike[], payerAccountId: string, period: string): Map<string, Subscription> {
   const map = new Map<string, Subscription>();
   for (const a of assets) {
     if (a.payerAccountId !== undefined && a.payerAccountId !== payerAccountId) continue;
     if (!isBillable(a, period)) continue;
+    accountId(a.accountId, { where: `subscription ${a.assetId} of payer ${payerAccountId}`, code: 'ASSETS_INVALID' });
     const other = map.get(a.accountId);
     if (other !== undefined) {
       throw new ConnectorError('ASSETS_INVALID', `account ${a.accountId} has two billable subscriptions: ${other.assetId} and ${a.assetId}`, {

@@ -10,6 +10,7 @@
 import { PayerSums, bucketAccount, bucketUnassigned, type BucketSettings } from './buckets.js';
 import type { CurGroup } from './cur.js';
 import { ConnectorError } from './errors.js';
+import { accountId as checkedAccountId } from './ids.js';
 import { MARKETPLACE_ENTITY } from './line-items.js';
 import { Money, ZERO, money, roundAmount, toExactText } from './money.js';
 import { DEFAULT_LIMITS, parseCurrency, parseMarkup, type AppliedCurrency, type AppliedMarkup, type ParameterLimits } from './parameters.js';
@@ -37,6 +38,10 @@ export interface PayerRating {
    * order, as `Array.prototype.sort` puts them); an account id not above the
    * previous one, a group of another account, or a call after `finish()` throws
    * a `ConnectorError` INTERNAL.
+   *
+   * An `accountId` that is not 12 digits throws `ConnectorError('CUR_INPUT')`
+   * naming it (it would end up in record ids and the workbook); the caller
+   * checks the CUR's ids first and refuses the month with that error.
    *
    * Returns the rated account with its records (usage records by billing entity,
    * product code and usage type, then the support record). Returns undefined for
@@ -174,6 +179,7 @@ class AccountByAccount implements PayerRating {
 
   account(accountId: string, groups: readonly CurGroup[]): RatedAccount | undefined {
     if (this.finished) throw this.broken(`account ${accountId} given after the payer's rating finished`, accountId);
+    checkedAccountId(accountId, { where: `the CUR of payer ${this.input.payer.accountId} for ${this.input.period}`, code: 'CUR_INPUT', location: { payer: this.input.payer.accountId, column: 'line_item_usage_account_id' } });
     if (this.lastAccountId !== undefined && !(accountId > this.lastAccountId)) {
       throw this.broken(`account ${accountId} given after account ${this.lastAccountId}: each account comes once, in ascending order`, accountId);
     }

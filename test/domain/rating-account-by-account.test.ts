@@ -181,6 +181,20 @@ describe('PayerRating.account()', () => {
     expect(() => other.account(B, [group({ accountId: B, unblendedUsd: '1' })])).toThrow(ConnectorError);
     expect(() => other.finish()).toThrow(ConnectorError);
   });
+
+  it('refuses an account id that is not 12 digits with CUR_INPUT naming it, before it reaches a record id', () => {
+    const rating = started(input([], { subscriptions: 'all' }));
+    const refused = (() => {
+      try {
+        rating.account('12345678901', [group({ accountId: '12345678901', unblendedUsd: '1' })]);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(refused).toBeInstanceOf(ConnectorError);
+    expect(refused).toMatchObject({ code: 'CUR_INPUT', message: `the CUR of payer ${PAYER} for 2026-10: account id "12345678901" is not an AWS account id (12 digits)`, where: { payer: PAYER, value: '12345678901' } });
+  });
 });
 
 describe('PayerRating.finish()', () => {

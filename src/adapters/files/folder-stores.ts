@@ -5,21 +5,36 @@
  * never sees half a workbook or half a report. The report of a big month is
  * streamed: its accounts go to a side file as they are rated, and the report is
  * assembled from the head and that file at the end, never held as one string.
+ * Every path is checked to stay inside the store's folder: a payer id or a
+ * period read from elsewhere is never a way out of it.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { OutputKey, ReportDraft, ReportStore, WorkbookStore } from '../../app/ports.js';
 import type { PayerReport } from '../../app/report.js';
 import { ConnectorError } from '../../domain/errors.js';
 
-/** The folder of one version of a payer's month: v1 at `<dir>/<payer>/<period>`, later ones in `v<N>/` below it. */
+/**
+ * The folder of one version of a payer's month: v1 at `<dir>/<payer>/<period>`,
+ * later ones in `v<N>/` below it. Throws `ConnectorError('IO')` naming the
+ * values when the folder would not be strictly inside `dir` (a payer id such
+ * as `../../etc`, an absolute period): nothing is written there.
+ */
 export function versionFolder(dir: string, payerAccountId: string, period: string, version: number): string {
-  const base = join(dir, payerAccountId, period);
-  return version > 1 ? join(base, `v${version}`) : base;
+  const segments = version > 1 ? [payerAccountId, period, `v${version}`] : [payerAccountId, period];
+  const root = resolve(dir);
+  const target = resolve(root, ...segments);
+  const inside = relative(root, target);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) || segments.some((s) => s === '' || s.includes('\0'))) {
+    throw new ConnectorError('IO', `refusing the output folder ${target}: payer ${JSON.stringify(payerAccountId)}, period ${JSON.stringify(period)} would leave the output folder ${root}`, {
+      where: { file: root, payer: payerAccountId, value: period },
+    });
+  }
+  return join(dir, ...segments);
 }
 
 const folderOf = (dir: string, key: OutputKey): string => versionFolder(dir, key.payerAccountId, key.period, key.version);

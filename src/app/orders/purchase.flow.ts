@@ -4,6 +4,7 @@
  * account already in this payer's organization); place it; approve.
  */
 import { ConnectorError } from '../../domain/errors.js';
+import { accountId as checkedAccountId } from '../../domain/ids.js';
 import { createFailure, handshakeOutcome } from '../../domain/orders/aws-outcomes.js';
 import { checkPurchase, PARAM, type PurchaseOrder } from '../../domain/orders/order-params.js';
 import { placeAccount, supportLevelAction } from './place-account.js';
@@ -37,8 +38,12 @@ async function purchaseNew(work: RequestWork, order: PurchaseOrder): Promise<Out
   const email = order.email ?? '';
   const orgs = work.organizations();
   const savedAccount = work.param(PARAM.awsAccountId);
-  // A pass that saved the account id and then stopped before approving: finish it.
-  if (savedAccount !== '' && work.param(PARAM.createAccountStatusId) !== '') return finish(work, order, savedAccount, 'account created earlier');
+  // A pass that saved the account id and then stopped before approving: finish it
+  // (the id comes back from the platform: 12 digits before it goes into an AWS call).
+  if (savedAccount !== '' && work.param(PARAM.createAccountStatusId) !== '') {
+    const saved = checkedAccountId(savedAccount, { where: `request ${work.id}: parameter ${PARAM.awsAccountId}`, code: 'CONFIG_INVALID', location: { setting: PARAM.awsAccountId } });
+    return finish(work, order, saved, 'account created earlier');
+  }
 
   const statusId = work.param(PARAM.createAccountStatusId);
   if (statusId !== '') {

@@ -8,6 +8,7 @@
  */
 import type { CurGroup } from '../../domain/cur.js';
 import { coerceError, ConnectorError, type ProblemLocation } from '../../domain/errors.js';
+import { accountId } from '../../domain/ids.js';
 import { money } from '../../domain/money.js';
 import { parseCurrency } from '../../domain/parameters.js';
 import { parameterLimits, startPayerRating, type PayerParameters, type RatedAccount, type RatedPayerSummary, type RatingProblem, type RatingSettings, type Reconciliation, type Subscription } from '../../domain/rating.js';
@@ -127,6 +128,15 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
   let rows = 0;
   let invoiced = 0;
   let accounts = 0;
+  /** A CUR account id, checked before it reaches the rating (record ids, the workbook): a bad one refuses the month, naming it. */
+  const curAccount = (id: string): string => {
+    try {
+      return accountId(id, { where: `the CUR of payer ${payerId} for ${period} (${source})`, code: 'CUR_INPUT', location: { payer: payerId, column: 'line_item_usage_account_id' } });
+    } catch (error) {
+      const e = coerceError(error);
+      throw new Refused([{ code: e.code, message: e.message, where: e.where }]);
+    }
+  };
 
   const rateAccount = async (accountId: string, groups: CurGroup[]): Promise<void> => {
     const rated: RatedAccount | undefined = rating.account(accountId, groups);
@@ -155,7 +165,7 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
         invoiced += g.invoicedRows;
         if (g.accountId !== account) {
           if (account !== undefined) await rateAccount(account, held);
-          account = g.accountId;
+          account = curAccount(g.accountId);
           held = [];
         }
         held.push(g);

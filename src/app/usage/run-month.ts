@@ -7,6 +7,7 @@
  * memory stays one payer's.
  */
 import { coerceError, ConnectorError } from '../../domain/errors.js';
+import { isAccountId, quoted } from '../../domain/ids.js';
 import { diffReports, type DiffReport, type ReportDiff } from '../../domain/report-diff.js';
 import type { PayerParameters } from '../../domain/rating.js';
 import type { CurSource, OutputKey } from '../ports.js';
@@ -105,7 +106,10 @@ export async function runMonth<P extends MonthPayer>(deps: MonthDeps<P>, input: 
     }
   }
   const known = new Set(input.payers.map((p) => p.accountId));
-  for (const id of [...unconfigured].sort()) if (!known.has(id)) deps.onNote?.(`payer ${id} is in the CUR but not in the configuration's payers[]: its rows were not rated`);
+  for (const id of [...unconfigured].sort()) {
+    if (known.has(id)) continue;
+    deps.onNote?.(isAccountId(id) ? `payer ${id} is in the CUR but not in the configuration's payers[]: its rows were not rated` : `the CUR has rows of payer ${quoted(id)}, not an AWS account id (12 digits): they were not rated`);
+  }
   return results;
 }
 

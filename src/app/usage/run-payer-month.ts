@@ -12,6 +12,7 @@
  * failure ends it `failed` with its report saying so.
  */
 import { coerceError, ConnectorError, type ErrorCode } from '../../domain/errors.js';
+import { accountId } from '../../domain/ids.js';
 import type { PayerParameters, RatedPayerSummary, RatingSettings, Subscription } from '../../domain/rating.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
 import type { CurSource, OutputKey, Progress, ReportStore, WorkbookStore, WorkbookWriter } from '../ports.js';
@@ -95,7 +96,8 @@ const reached = (run: RunRecord, step: RunStep): boolean => RUN_STEPS.indexOf(ru
 export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput): Promise<PayerMonthResult> {
   const { ledger, clock, lease } = deps;
   const { period, signal } = input;
-  const payer = input.payer.accountId;
+  // The payer id names the ledger's rows, the output folders and the usage file: 12 digits before any of them.
+  const payer = accountId(input.payer.accountId, { where: 'payers[].accountId', code: 'CONFIG_INVALID', location: { setting: 'payers[].accountId' } });
   const dryRun = deps.files === undefined;
   const claim = ledger.claim({ payerAccountId: payer, period, trigger: input.trigger, reprocess: input.reprocess, dryRun }, lease, clock.now());
   if (claim.kind !== 'claimed') return claim;

@@ -3,6 +3,7 @@
  * parameters"), as a customer or reseller typed them: untrusted text in, checked
  * values or problems naming the parameter out. Pure: no I/O.
  */
+import { isAccountId as isTwelveDigits } from '../ids.js';
 import { DEFAULT_ORDERED_PLAN } from '../support-lines.js';
 import { isSupportPlan, SUPPORT_PLANS, type SupportPlan } from '../support-fee.js';
 import { emailDomainProblem, type AccountModelRules } from './account-model.js';
@@ -42,7 +43,6 @@ export interface PurchaseOrder {
   supportLevel: SupportPlan;
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
 /**
  * A practical address check: one @, a local part of allowed characters, a domain
  * of dot-separated labels ending in a 2+ letter TLD. AWS itself refuses more
@@ -70,8 +70,9 @@ export function accountNameFrom(company: string): string {
   return ascii.slice(0, MAX_ACCOUNT_NAME).trim();
 }
 
+/** Exactly 12 digits: the one check of domain/ids.ts. */
 export function isAccountId(value: string): boolean {
-  return ACCOUNT_ID.test(value);
+  return isTwelveDigits(value);
 }
 
 /** Value of a parameter, trimmed; '' when absent. */

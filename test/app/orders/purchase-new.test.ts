@@ -218,3 +218,20 @@ describe('purchase new: a lost save while AWS is still creating', () => {
     expect(h.org.count('createAccount')).toBe(0);
   });
 });
+
+describe('purchase new resumed from the platform\'s saved parameters', () => {
+  it('finishes with a saved 12-digit aws_account_id', async () => {
+    h = harness([order({ create_account_status_id: 'car-1', aws_account_id: '123456789012' })]);
+    h.org.addAccount('123456789012', 'root@acme.example');
+    const result = await cycle(h);
+    expect(result.requests[0]).toMatchObject({ kind: 'approved', accountId: '123456789012' });
+  });
+
+  it('refuses a saved aws_account_id that is not 12 digits before any AWS call, naming it', async () => {
+    h = harness([order({ create_account_status_id: 'car-1', aws_account_id: '12345678901/../x' })]);
+    const result = await cycle(h);
+    expect(result.requests[0]).toMatchObject({ kind: 'error', errorCode: 'CONFIG_INVALID', message: expect.stringContaining('parameter aws_account_id: account id "12345678901/../x" is not an AWS account id (12 digits)') });
+    expect(h.org.calls.filter((c) => ['parentOf', 'moveAccount', 'createAccount'].includes(c.op))).toEqual([]);
+    expect(h.platform.status('PR-0001-0001-0001-001')).toBe('pending');
+  });
+});

@@ -140,3 +140,35 @@ describe('ratePayerMonth()', () => {
     expect(existsSync(join(out, '111111111111', '2026-10', 'usage.xlsx'))).toBe(false);
   });
 });
+
+describe('ratePayerMonth() and the CUR\'s account ids', () => {
+  it('refuses the month for an account id that is not 12 digits, naming the value, with a failed report and no workbook', async () => {
+    const bad = group({ accountId: '../../etc', unblendedUsd: '1' });
+    const { deps, input, out, workbook } = await setup(source([[group({ unblendedUsd: '10' }), bad]]));
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.errors).toEqual([
+      {
+        code: 'CUR_INPUT',
+        message: 'the CUR of payer 111111111111 for 2026-10 (memory): account id "../../etc" is not an AWS account id (12 digits)',
+        where: { payer: '111111111111', column: 'line_item_usage_account_id', value: '../../etc' },
+      },
+    ]);
+    expect(existsSync(join(out, '111111111111', '2026-10', 'usage.xlsx'))).toBe(false);
+    expect(existsSync(join(out, 'etc'))).toBe(false);
+    expect(await report(outcome.reportPath)).toMatchObject({ status: 'failed', errors: [{ code: 'CUR_INPUT' }] });
+    expect(workbook.records.every((r) => r.assetSearchValue !== '../../etc')).toBe(true);
+  });
+
+  it('refuses an empty account id (a NULL in the CUR) the same way', async () => {
+    const { deps, input } = await setup(source([[group({ accountId: '', unblendedUsd: '1' })]]));
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome).toMatchObject({ ok: false, errors: [{ code: 'CUR_INPUT', message: expect.stringContaining('account id "" is not an AWS account id') }] });
+  });
+
+  it('does not judge the account ids of other payers\' rows it skips', async () => {
+    const { deps, input } = await setup(source([[group({ payerAccountId: '000000000001', accountId: 'x', unblendedUsd: '5' }), group({ unblendedUsd: '10' })]]));
+    expect(await ratePayerMonth(deps, input)).toMatchObject({ ok: true });
+  });
+});
