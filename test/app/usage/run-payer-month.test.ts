@@ -245,3 +245,17 @@ describe('runPayerMonth()', () => {
     expect(existsSync(join(out, PAYER, '2026-10', 'v3', 'report.json'))).toBe(true);
   });
 });
+
+describe('runPayerMonth() and the payer id', () => {
+  it('refuses a payer id that is not 12 digits before the ledger, the output folder or the platform sees it', async () => {
+    const { deps, input, ledger, files, out } = await setup();
+    const bad = input();
+    await expect(runPayerMonth(deps, { ...bad, payer: { ...bad.payer, accountId: '../x' } })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'payers[].accountId: account id "../x" is not an AWS account id (12 digits)',
+    });
+    expect(ledger.list({ dryRun: 'all' })).toEqual([]);
+    expect(files.count('create')).toBe(0);
+    expect(existsSync(join(out, '..', 'x'))).toBe(false);
+  });
+});
