@@ -20,6 +20,17 @@ export const REDACT_PATHS = [
   '*.secretAccessKey',
   'sessionToken',
   '*.sessionToken',
+  // The AWS SDK's own spelling, should an input or output be logged by mistake.
+  'ExternalId',
+  '*.ExternalId',
+  'Credentials',
+  '*.Credentials',
+  'SecretAccessKey',
+  '*.SecretAccessKey',
+  'SessionToken',
+  '*.SessionToken',
+  'adminToken',
+  '*.adminToken',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
