@@ -25,14 +25,14 @@ describe('runJournal()', () => {
     expect(out).toMatch(/PR-2\s+cancel:error\s+error\s+1\s+2026-11-26 11:00\s+AWS_ACCESS_DENIED/);
     expect(out).toMatch(/PR-3\s+555555555555\s+111111111111\s+2026-11-20\s+2027-01-19\s+54/);
 
-    const errorsOnly = runJournal({ statePath: path, errors: true }, { stdout: () => undefined, now: () => new Date() });
+    const errorsOnly = runJournal({ statePath: path, errors: true }, { stdout: () => undefined, now: () => new Date('2026-11-26T12:00:00Z') });
     expect(errorsOnly.entries.map((e) => e.requestId)).toEqual(['PR-2']);
   });
 
   it('says so when the database does not exist, and creates nothing', async () => {
     const path = join(await mkdtemp(join(tmpdir(), 'nr-journal-')), 'none.db');
     let out = '';
-    runJournal({ statePath: path }, { stdout: (t) => void (out += t), now: () => new Date() });
+    runJournal({ statePath: path }, { stdout: (t) => void (out += t), now: () => new Date('2026-11-26T12:00:00Z') });
     expect(out).toContain('No state database');
     expect(existsSync(path)).toBe(false);
   });

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import type { SeedInput } from '../../src/sandbox/seed.js';
 import { ConnectContract, ContractRecorder } from '../support/connect-contract.js';
+import { untilInFlight } from '../support/in-flight.js';
 
 const NOW = new Date('2026-11-26T10:00:00Z');
 const PRODUCT = 'PRD-411-678-887';
@@ -39,6 +40,7 @@ beforeEach(async () => {
   sandbox = await startSandbox({ seed: SEED, now: () => NOW });
 });
 afterEach(async () => {
+  vi.useRealTimers();
   await sandbox.close();
 });
 
@@ -210,9 +212,16 @@ describe('platform sandbox: faults and stats', () => {
     sandbox.platform.addFault({ pathPrefix: '/requests', body: '{"id": "PR-' });
     const malformed = await call('GET', '/requests');
     expect([malformed.status, malformed.json, malformed.text]).toEqual([200, undefined, '{"id": "PR-']);
+    // The delay runs on a fake clock: the three calls are held together until the test moves it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     sandbox.platform.addFault({ pathPrefix: '/requests', delayMs: 50, times: 3 });
-    await Promise.all([1, 2, 3].map(() => call('GET', '/requests?limit=1')));
-    expect(sandbox.platform.stats().maxInFlight).toBe(3);
+    const delayed = Promise.all([1, 2, 3].map(() => call('GET', '/requests?limit=1')));
+    await untilInFlight(() => sandbox.platform.stats(), 3);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(sandbox.platform.stats().inFlight).toBe(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await delayed).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(sandbox.platform.stats()).toMatchObject({ inFlight: 0, maxInFlight: 3 });
   });
 
   it('counts calls by method and route, and dumps the state', async () => {
