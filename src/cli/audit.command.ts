@@ -48,7 +48,7 @@ function checkFlags(options: AuditOptions): AuditFormat {
  */
 export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditEnv, signal: AbortSignal = new AbortController().signal): Promise<OrganizationAudit> {
   const format = checkFlags(options);
-  const loaded = await loadConfig(options.config);
+  const loaded = await loadConfig(options.config, env.variables);
   if (!loaded.config.payers.some((p) => p.accountId === options.payer)) {
     throw new ConnectorError('CONFIG_INVALID', `--payer ${JSON.stringify(options.payer)} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers', value: options.payer } });
   }

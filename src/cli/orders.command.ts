@@ -16,6 +16,7 @@ import { coerceError } from '../domain/errors.js';
 import { composeAudit } from '../daemon/compose-audit.js';
 import { composeMonth } from '../daemon/compose-month.js';
 import { startMonthJobs, type MonthJobs } from '../daemon/month-jobs.js';
+import { daemonReadinessProbes } from '../daemon/readiness-probes.js';
 import { cycleSummary, resultLine } from './orders-output.js';
 
 export interface OrdersOptions {
@@ -51,7 +52,7 @@ interface Output {
 }
 
 async function start(options: OrdersOptions, io: OrdersIo, overrides: ComposeOverrides, daemon: boolean): Promise<{ runtime: OrdersRuntime; log: Logger; config: Config; loaded: LoadedConfig; output: Output }> {
-  const loaded = await loadConfig(options.config);
+  const loaded = await loadConfig(options.config, io.env);
   const env = readOrdersEnvironment(io.env, loaded.config);
   const textLines = io.textLines ?? !daemon;
   const destination = io.logDestination ?? { write: (text: string) => (textLines ? io.stderr(text) : io.stdout(text)) };
@@ -164,6 +165,7 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
       now,
       signal: shutdown.force,
       ordersReady: () => ({ ok: lastListErrors.length === 0, reasons: lastListErrors }),
+      readiness: daemonReadinessProbes({ http: runtime.http, organizations: runtime.organizations, productIds: runtime.deps.settings.productIds, payers: runtime.deps.settings.payers }),
     });
     if (month.admin) io.onAdmin?.(month.admin.url);
     const cycles = await runPollLoop({

@@ -128,7 +128,7 @@ export interface MonthCommand {
  */
 export async function prepareMonthCommand(options: RateOptions, io: CommandIo, env: MonthEnvironment, signal: AbortSignal): Promise<MonthCommand> {
   checkMonthOptions(options);
-  const loaded = await loadConfig(options.config);
+  const loaded = await loadConfig(options.config, env.variables);
   const payers = selectPayers(loaded, options.payer);
   const subscriptions = await subscriptionSource(options, loaded, env);
   const runtime = cliMonthRuntime(loaded, env, options, io);
