@@ -8,7 +8,8 @@
  * TypeScript version: unchanged sources reuse the last build (no compile), any
  * change builds again. Each build goes to its own temporary folder, renamed into
  * place when complete, so two test runs at once never see half a build or
- * overwrite each other's. The folder holds a copy of package.json (Node reads
+ * overwrite each other's; a lock file makes the second one wait for the first's
+ * build instead of compiling the same thing beside it. The folder holds a copy of package.json (Node reads
  * `"type": "module"` there: the search for it stops at node_modules) and links
  * to the bundled `config/` and `fixtures/`, so it is laid out like the package.
  */
@@ -57,6 +58,53 @@ async function build(): Promise<FreshBuild> {
     await utimes(root, now, now); // in use: not stale
     return result(false);
   }
+  const compiled = await oneAtATime(join(CACHE, `${key}.lock`), root, () => compileInto(root));
+  return result(compiled);
+}
+
+/**
+ * Runs `work` unless `root` appears meanwhile, one process at a time (test files
+ * of one run, or two runs, needing the same build compile it once). The lock
+ * only saves work: the build is correct without it (see `compileInto`), so a
+ * lock left by a killed process is taken over, and the wait is a plain poll.
+ * True when `work` ran.
+ */
+async function oneAtATime(lock: string, root: string, work: () => Promise<void>): Promise<boolean> {
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (existsSync(root)) return false;
+    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+    if (holder > 0 && !alive(holder)) {
+      await rm(lock, { force: true });
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  try {
+    if (existsSync(root)) return false;
+    await work();
+    return true;
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Compiles into a temporary folder renamed to `root` when complete: never half a build at `root`. */
+async function compileInto(root: string): Promise<void> {
   const work = await mkdtemp(join(CACHE, 'tmp-'));
   try {
     await compile(work);
@@ -69,7 +117,6 @@ async function build(): Promise<FreshBuild> {
       if (!existsSync(root)) throw error;
       await rm(work, { recursive: true, force: true });
     }
-    return result(true);
   } catch (error) {
     await rm(work, { recursive: true, force: true });
     throw error;
