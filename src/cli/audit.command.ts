@@ -8,7 +8,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { OrganizationAudit } from '../app/support/audit-organization.js';
-import type { Progress } from '../app/ports.js';
 import { loadAssets, loadConfig } from '../config/load.js';
 import { composeAudit, type AuditComposeOptions, type AuditEnv } from '../daemon/compose-audit.js';
 import type { SeenPlan } from '../domain/audit.js';
@@ -53,8 +52,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
     throw new ConnectorError('CONFIG_INVALID', `--payer ${JSON.stringify(options.payer)} is not in ${options.config} payers[]`, { where: { file: options.config, setting: 'payers', value: options.payer } });
   }
   const assets = options.assets === undefined ? undefined : await loadAssets(options.assets);
-  // `onProgress` reaches the audit once the composition passes it on (AuditComposeOptions.onProgress).
-  const composeOptions: AuditComposeOptions & { onProgress?: (progress: Progress) => void } = { now: io.now, onNote: (text) => io.stderr(`${text}\n`), onProgress: progressPrinter(io) };
+  const composeOptions: AuditComposeOptions = { now: io.now, onNote: (text) => io.stderr(`${text}\n`), onProgress: progressPrinter(io) };
   const runtime = composeAudit(loaded, env, composeOptions);
   try {
     const audit = await runtime.auditPayer(

@@ -42,7 +42,8 @@ export interface OrdersIo {
   /** Called on the second signal: the bin arms a timer that exits if work in hand does not stop. */
   onForce?: () => void;
   /** Told the admin endpoint's URL once it listens (`admin` section present). */
-  onAdmin?: (url: string) => void;
+  /** Also given the readiness checks' round in progress (tests await it before asking /readyz). */
+  onAdmin?: (url: string, readinessChecked: () => Promise<void>) => void;
 }
 
 /** Where the text lines and the logs of one command go. */
@@ -143,6 +144,8 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
     log.warn({ signal: name, stage }, stage === 'drain' ? 'finishing the requests in hand, then exiting' : 'forced stop');
     if (stage === 'force') io.onForce?.();
   });
+  // Another process took the state database over (this one stalled past the lease): stop taking work, as on a first SIGTERM.
+  const drain = AbortSignal.any([shutdown.drain, runtime.lock.lost]);
   log.info({ pollIntervalMs: runtime.pollIntervalMs, statePath: runtime.statePath, productIds: runtime.deps.settings.productIds, concurrency: runtime.deps.settings.concurrency }, 'daemon started');
   const metrics = new ConnectorMetrics();
   let lastListErrors: string[] = [];
@@ -151,8 +154,8 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
   const apiKey = io.env.CONNECT_API_KEY?.trim();
   const env = { ...(apiKey ? { apiKey } : {}), variables: io.env };
   const now = (): Date => runtime.deps.clock.now();
-  const monthRuntime = composeMonth(loaded, env, { dryRun: false, now, state: runtime.state, http: runtime.http, onNote: (note) => log.warn({ detail: note }, 'month note') });
-  const audit = composeAudit(loaded, env, { now, organizations: runtime.organizations, state: runtime.state, http: runtime.http });
+  const monthRuntime = composeMonth(loaded, env, { dryRun: false, now, state: runtime.state, http: runtime.http, callLog: log, onNote: (note) => log.warn({ detail: note }, 'month note') });
+  const audit = composeAudit(loaded, env, { now, organizations: runtime.organizations, state: runtime.state, http: runtime.http, callLog: log });
   try {
     month = await startMonthJobs({
       loaded,
@@ -167,19 +170,20 @@ export async function runDaemon(options: OrdersOptions, io: OrdersIo, overrides:
       ordersReady: () => ({ ok: lastListErrors.length === 0, reasons: lastListErrors }),
       readiness: daemonReadinessProbes({ http: runtime.http, organizations: runtime.organizations, productIds: runtime.deps.settings.productIds, payers: runtime.deps.settings.payers }),
     });
-    if (month.admin) io.onAdmin?.(month.admin.url);
+    if (month.admin) io.onAdmin?.(month.admin.url, () => month?.readiness?.refresh() ?? Promise.resolve());
     const cycles = await runPollLoop({
       intervalMs: runtime.pollIntervalMs,
-      drain: shutdown.drain,
+      drain,
       sleep: io.sleep,
       cycle: async (index) => {
-        const result = await oneCycle(runtime, log, output, { signal: shutdown.force, stopTaking: shutdown.drain }, index, metrics);
+        const result = await oneCycle(runtime, log, output, { signal: shutdown.force, stopTaking: drain }, index, metrics);
         lastListErrors = result.listErrors.map((e) => `could not read ${e.what}: ${e.message}`);
       },
       onCycleError: (error, index) => log.error({ cycle: index, error: coerceError(error).message }, 'cycle failed'),
     });
     log.info({ cycles }, 'daemon stopped');
-    return { cycles, forced: shutdown.force.aborted };
+    // Losing the state database to another process is not a clean stop: exit 1, like a forced one.
+    return { cycles, forced: shutdown.force.aborted || runtime.lock.lost.aborted };
   } finally {
     await month?.stop();
     await month?.resumed;

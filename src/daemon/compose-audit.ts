@@ -10,12 +10,14 @@
  */
 import { STSClient } from '@aws-sdk/client-sts';
 import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
+import { logAwsCalls, type CallLog } from '../adapters/aws/call-log.js';
 import { awsClientOptions } from '../adapters/aws/client-options.js';
 import { payerCredentials } from '../adapters/aws/credentials.js';
 import { AwsOrganizationsFactory } from '../adapters/aws/organizations-factory.js';
 import { SupportPlanDetector } from '../adapters/aws/support-plans.adapter.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import type { ConnectHttpClient } from '../adapters/connect/http-client.js';
+import type { Progress } from '../app/ports.js';
 import { DuckDbCurSource } from '../adapters/engine/duckdb-cur-source.js';
 import type { OrganizationsFactory } from '../app/orders/ports.js';
 import type { CurSource } from '../app/ports.js';
@@ -57,6 +59,10 @@ export interface AuditComposeOptions {
   state?: StateDatabase;
   /** A remark for a person (the audit goes on): e.g. auditing without subscriptions. */
   onNote?: (text: string) => void;
+  /** The audit's progress: the CUR scan, then the accounts whose plan is known. */
+  onProgress?: (progress: Progress) => void;
+  /** Every AWS call at debug level (`LOG_LEVEL=debug`). */
+  callLog?: CallLog;
 }
 
 /** One payer's audit. */
@@ -111,7 +117,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
   const externalIds = externalIdsOf(env.variables, config);
   const endpoints = awsEndpoints(env.variables);
   const support = supportEndpoint(env.variables);
-  const organizations = options.organizations ?? new AwsOrganizationsFactory({ ...(env.organizationsEndpoint ? { endpoint: env.organizationsEndpoint } : {}) });
+  const organizations = options.organizations ?? new AwsOrganizationsFactory({ ...(env.organizationsEndpoint ? { endpoint: env.organizationsEndpoint } : {}), ...(options.callLog ? { callLog: options.callLog } : {}) });
   const connect = config.connect;
   const platform =
     options.http ? new ConnectMonthPlatform(options.http) : connect && env.apiKey ? new ConnectMonthPlatform({ apiUrl: connect.apiUrl, apiKey: env.apiKey, timeoutMs: connect.timeoutMs, retries: connect.retries }) : undefined;
@@ -125,6 +131,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
     }
     return store;
   };
+  const logged = (sts: STSClient): STSClient => (options.callLog ? logAwsCalls(sts, options.callLog) : sts);
   const detectors = new Map<string, SupportPlanDetector>();
   const detectorOf = (payer: PayerConfig, externalId: string | undefined): SupportPlanDetector => {
     const known = detectors.get(payer.accountId);
@@ -133,7 +140,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
     const payerCreds = payer.roleArn
       ? payerCredentials(
           { accountId: payer.accountId, roleArn: payer.roleArn, ...(externalId ? { externalId } : {}) },
-          { sts: new STSClient({ ...awsClientOptions(), region: 'us-east-1', ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) }) },
+          { sts: logged(new STSClient({ ...awsClientOptions(), region: 'us-east-1', ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) })) },
         )
       : undefined;
     const detector = new SupportPlanDetector({
@@ -144,6 +151,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
       ...(support ? { supportEndpoint: support } : {}),
       maxAttempts: loaded.config.aws.maxAttempts,
       now: options.now,
+      ...(options.callLog ? { callLog: options.callLog } : {}),
     });
     detectors.set(payer.accountId, detector);
     return detector;
@@ -181,6 +189,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
       ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
       ...(externalId ? { externalId } : {}),
       endpoints,
+      ...(options.callLog ? { callLog: options.callLog } : {}),
     });
   };
 
@@ -190,7 +199,8 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
     const cache = plans();
     const detector = detectorOf(payer, externalId);
     const month = request.period ?? options.now().toISOString().slice(0, 7);
-    return async (accounts, signal) => new Map((await detectWithCache(cache, detector, accounts, month, signal)).map((d) => [d.accountId, d.plan]));
+    return async (accounts, signal, onDetected) =>
+      new Map((await detectWithCache(cache, detector, accounts, month, signal, onDetected ? { onDetected: (d) => onDetected(d.accountId) } : {})).map((d) => [d.accountId, d.plan]));
   };
 
   return {
@@ -208,7 +218,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
       try {
         const detect = detectOf(payer, request, externalId);
         return await auditOrganization(
-          { organizations: port, ...(cur ? { cur } : {}), catalog: loaded.catalog, ...(detect ? { detect } : {}), now: options.now },
+          { organizations: port, ...(cur ? { cur } : {}), catalog: loaded.catalog, ...(detect ? { detect } : {}), now: options.now, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
           {
             payer: {
               accountId: payer.accountId,

@@ -9,8 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
+import type { CallLog } from '../adapters/aws/call-log.js';
 import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
-import { ConnectHttpClient } from '../adapters/connect/http-client.js';
+import { ConnectHttpClient, platformCallLog } from '../adapters/connect/http-client.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import { ConnectUsageFiles } from '../adapters/connect/usage-files.js';
 import { FolderReportStore, FolderWorkbookStore } from '../adapters/files/folder-stores.js';
@@ -54,6 +55,8 @@ export interface MonthComposeOptions {
   http?: ConnectHttpClient;
   /** The state database file instead of `state.path` (tests). */
   statePath?: string;
+  /** Every AWS call (Athena, S3, STS) at debug level (`LOG_LEVEL=debug`). */
+  callLog?: CallLog;
 }
 
 /** How long a claim on a run holds without progress: a live process renews it at least three times within it. */
@@ -119,6 +122,7 @@ function curSourceOf(config: Config, env: MonthEnvironment, options: MonthCompos
         ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
         ...(externalId ? { externalId } : {}),
         endpoints,
+        ...(options.callLog ? { callLog: options.callLog } : {}),
       });
     });
   };
@@ -150,7 +154,7 @@ export function composeMonth(loaded: LoadedConfig, env: MonthEnvironment, option
   const lease = processLease();
   const outDir = options.out ?? (options.dryRun ? 'out' : config.state.outputDir);
   // One HTTP client for every platform call of the month (assets, settings, usage files).
-  const http = options.http ?? (config.connect && env.apiKey ? new ConnectHttpClient({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries }) : undefined);
+  const http = options.http ?? (config.connect && env.apiKey ? new ConnectHttpClient({ apiUrl: config.connect.apiUrl, apiKey: env.apiKey, timeoutMs: config.connect.timeoutMs, retries: config.connect.retries, ...(options.callLog ? { onCall: platformCallLog(options.callLog) } : {}) }) : undefined);
   const files = options.dryRun || !http ? undefined : new ConnectUsageFiles(http);
   const platform = platformOf(http);
   const deps: MonthDeps<PayerConfig> = {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { AwsOrganizationsFactory, type AwsOrganizationsFactoryOptions } from '../adapters/aws/organizations-factory.js';
 import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
-import { ConnectHttpClient } from '../adapters/connect/http-client.js';
+import { ConnectHttpClient, platformCallLog } from '../adapters/connect/http-client.js';
 import type { CycleDeps } from '../app/orders/process-cycle.js';
 import type { OrderPayer } from '../app/orders/request-work.js';
 import type { OrdersEnvironment } from '../config/env.js';
@@ -82,6 +82,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     pageSize: connect.pageSize,
     retries: connect.retries,
     onRetry: (attempt, reason, delayMs) => log.warn({ attempt, reason, delayMs }, 'platform call retried'),
+    onCall: platformCallLog(log),
   });
   const platform = new ConnectPlatform(http);
   const organizations = new AwsOrganizationsFactory({
@@ -89,6 +90,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     maxAttempts: config.aws.maxAttempts,
     maxConcurrent: config.aws.maxConcurrentCalls,
     maxCallsPerSecond: config.aws.maxCallsPerSecond,
+    callLog: log,
     ...overrides.aws,
   });
   const statePath = overrides.statePath ?? config.state.path;

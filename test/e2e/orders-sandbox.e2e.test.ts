@@ -262,12 +262,19 @@ describe('daemon with the admin endpoint', () => {
     const run = io(signals as unknown as SignalSource);
     run.env = { ...run.env, ADMIN_TOKEN: 'admin-secret-token' };
     let admin = '';
-    run.onAdmin = (url) => void (admin = url);
+    let readinessChecked = (): Promise<void> => Promise.resolve();
+    run.onAdmin = (url, checked) => {
+      admin = url;
+      readinessChecked = checked;
+    };
     const seen: Record<string, unknown> = {};
     run.sleep = async () => {
       // Between the first and second cycle: look at the endpoint, then stop.
       seen.health = (await fetch(`${admin}/healthz`)).status;
-      seen.ready = (await fetch(`${admin}/readyz`)).status;
+      await readinessChecked();
+      const ready = await fetch(`${admin}/readyz`);
+      seen.ready = ready.status;
+      seen.readyBody = await ready.json();
       seen.metrics = await (await fetch(`${admin}/metrics`)).text();
       seen.runs = await (await fetch(`${admin}/runs`)).json();
       seen.noToken = (await fetch(`${admin}/reprocess`, { method: 'POST', body: JSON.stringify({ period: '2026-10', payer: '111111111111' }) })).status;
@@ -293,6 +300,7 @@ describe('daemon with the admin endpoint', () => {
     expect(result.forced).toBe(false);
     expect(seen.health).toBe(200);
     expect(seen.ready).toBe(200);
+    expect(seen.readyBody).toMatchObject({ ready: true, reasons: [] });
     expect(seen.metrics).toMatch(/native_rating_requests_total\{outcome="approved"\} 5/);
     // The first cycle's duration, observed once.
     expect(seen.metrics).toMatch(/^native_rating_cycle_duration_seconds_count 1$/m);
@@ -315,5 +323,47 @@ describe('daemon with the admin endpoint', () => {
     } finally {
       state.close();
     }
+  });
+});
+
+describe('daemon operations', () => {
+  it('stops taking work, and exits as forced, once another process has taken its state database over', async () => {
+    const run = io();
+    run.env = { ...run.env, LOG_LEVEL: 'info' };
+    const config = await configFile();
+    let sleeps = 0;
+    run.sleep = async (_ms, drain) => {
+      sleeps += 1;
+      // Another process takes the lease (this one looked stalled), then the daemon's next renewal finds out.
+      const other = openStateDatabase(join(dir, 'state.db'));
+      other.db.prepare("UPDATE state_lock SET owner = 'thief', holder = 'pid 9 on host node-t'").run();
+      other.close();
+      await new Promise<void>((resolve) => (drain.aborted ? resolve() : drain.addEventListener('abort', () => resolve(), { once: true })));
+    };
+    // A short lease: its renewal (a third of it) runs while the daemon sleeps between cycles.
+    const result = await runDaemon({ config }, run, { stateLock: { ttlMs: 30 } });
+    expect(result).toEqual({ cycles: 1, forced: true });
+    expect(sleeps).toBe(1);
+    const lines = jsonLines(run.out);
+    expect(lines.find((l) => l.msg === 'state lock lost to another process')).toMatchObject({ level: 50, holder: 'pid 9 on host node-t' });
+    expect(lines.at(-1)).toMatchObject({ msg: 'daemon stopped', cycles: 1 });
+  });
+
+  it('with LOG_LEVEL=debug logs every platform and AWS call by name and status, never the key', async () => {
+    const signals = new EventEmitter();
+    const run = io(signals as unknown as SignalSource);
+    run.env = { ...run.env, LOG_LEVEL: 'debug' };
+    run.sleep = async () => void signals.emit('SIGTERM');
+    await runDaemon({ config: await configFile() }, run);
+    const lines = jsonLines(run.out);
+    const platform = lines.filter((l) => l.msg === 'platform call');
+    const aws = lines.filter((l) => l.msg === 'aws call');
+    expect(platform.length).toBeGreaterThan(10);
+    expect(platform.find((l) => String(l.path).startsWith('/requests?'))).toMatchObject({ level: 20, method: 'GET', status: 200 });
+    expect(platform.some((l) => l.method === 'POST' && /^\/requests\/PR-[\d-]+\/approve$/.test(String(l.path)))).toBe(true);
+    expect(aws.map((l) => l.operation)).toEqual(expect.arrayContaining(['DescribeOrganization', 'CreateAccount']));
+    expect(aws.find((l) => l.operation === 'DescribeOrganization')).toMatchObject({ level: 20, service: 'Organizations', outcome: 'ok', status: 200 });
+    const secret = sandbox.apiKey.split(':')[1] ?? sandbox.apiKey;
+    expect(run.out.join('')).not.toContain(secret);
   });
 });

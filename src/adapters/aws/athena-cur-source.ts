@@ -19,6 +19,7 @@ import type { CurAggregate, CurAggregateRequest, CurSource } from '../../app/por
 import { AthenaQueryFailure, AthenaQueryRunner, athenaRequestToken, type FinishedQuery } from './athena-query.js';
 import { parseS3Url, s3CsvRecords } from './athena-results.js';
 import { planCurTable, readCurTable, type CurTablePlan } from './athena-table.js';
+import { logAwsCalls, type CallLog } from './call-log.js';
 import { awsClientOptions, type AwsTimeouts } from './client-options.js';
 import { payerCredentials } from './credentials.js';
 import { sdkRetryConfig } from './sdk-retry.js';
@@ -100,6 +101,8 @@ export interface AthenaCurSourceOptions {
   now?: () => number;
   /** Connection and request timeouts of the Athena, S3 and STS clients (defaults: client-options.ts). */
   timeouts?: AwsTimeouts;
+  /** Told of every Athena, S3 and STS call at debug level (`LOG_LEVEL=debug`): names and numbers only. */
+  callLog?: CallLog;
 }
 
 /**
@@ -143,6 +146,7 @@ export class AthenaCurSource implements CurSource {
       forcePathStyle: options.s3ForcePathStyle ?? endpoints.s3 !== undefined,
       followRegionRedirects: true,
     });
+    if (options.callLog) for (const client of [sts, athena, this.s3]) if (client) logAwsCalls(client, options.callLog);
     this.runner = new AthenaQueryRunner({
       athena,
       payerAccountId: this.payer,
@@ -187,7 +191,13 @@ export class AthenaCurSource implements CurSource {
     onWait(0);
     let main: FinishedQuery;
     try {
-      main = await this.runner.run(query, { token, ...(signal ? { signal } : {}), onWait });
+      const onProgress = request.onProgress;
+      main = await this.runner.run(query, {
+        token,
+        ...(signal ? { signal } : {}),
+        onWait,
+        ...(onProgress ? { onScanned: (bytes: number) => onProgress({ phase: `athena scan ${relation}`, done: bytes, unit: 'bytes' }) } : {}),
+      });
     } catch (error) {
       throw await this.explainBadAmount(error, plan, request, partition);
     }

@@ -6,6 +6,7 @@ import { OrganizationsClient, type OrganizationsClientConfig } from '@aws-sdk/cl
 import { STSClient } from '@aws-sdk/client-sts';
 import type { FinalizeHandlerArguments, FinalizeRequestMiddleware } from '@smithy/types';
 import type { OrganizationsFactory, OrganizationsPort, PayerAccess } from '../../app/orders/ports.js';
+import { logAwsCalls, type CallLog } from './call-log.js';
 import { awsClientOptions, type AwsTimeouts } from './client-options.js';
 import { payerCredentials } from './credentials.js';
 import { AwsOrganizations } from './organizations.adapter.js';
@@ -198,6 +199,8 @@ export interface AwsOrganizationsFactoryOptions {
   now?: () => number;
   /** Connection and request timeouts of the Organizations and STS clients (defaults: client-options.ts). */
   timeouts?: AwsTimeouts;
+  /** Told of every Organizations and STS call at debug level (`LOG_LEVEL=debug`): names and numbers only. */
+  callLog?: CallLog;
 }
 
 /**
@@ -239,6 +242,7 @@ export class AwsOrganizationsFactory implements OrganizationsFactory {
       name: 'nativeRatingCallLimiter',
       override: true,
     });
+    if (this.options.callLog) logAwsCalls(client, this.options.callLog);
     const port = new AwsOrganizations(client, payer.accountId);
     this.ports.set(key, { externalId: payer.externalId, port });
     return port;
@@ -257,6 +261,7 @@ export class AwsOrganizationsFactory implements OrganizationsFactory {
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
       ...sdkRetryConfig(this.options.maxAttempts ?? 5, this.options.retryBaseDelayMs),
     });
+    if (this.options.callLog) logAwsCalls(this.sts, this.options.callLog);
     return this.sts;
   }
 

@@ -21,6 +21,7 @@ import {
   type PlanVerdict,
 } from '../../domain/support-detection.js';
 import { isAbortError, redact } from './aws-errors.js';
+import { logAwsCalls, type CallLog } from './call-log.js';
 import { awsClientOptions, type AwsTimeouts } from './client-options.js';
 import { sdkRetryConfig } from './sdk-retry.js';
 import { REFRESH_MARGIN_MS, type TemporaryCredentials } from './credentials.js';
@@ -60,10 +61,13 @@ export interface SupportPlanDetectorOptions {
   now?: () => Date;
   /** Connection and request timeouts of the STS and Support clients (defaults: client-options.ts). */
   timeouts?: AwsTimeouts;
+  /** Told of every STS and Support call at debug level (`LOG_LEVEL=debug`): names and numbers only. */
+  callLog?: CallLog;
 }
 
 
-function limited<C extends STSClient | SupportClient>(client: C, limiter: CallLimiter): C {
+function limited<C extends STSClient | SupportClient>(client: C, limiter: CallLimiter, callLog: CallLog | undefined): C {
+  if (callLog) logAwsCalls(client, callLog);
   client.middlewareStack.addRelativeTo(limiterMiddleware(limiter), {
     relation: 'after',
     toMiddleware: 'httpSigningMiddleware',
@@ -120,6 +124,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
         ...sdkRetryConfig(this.options.maxAttempts ?? 5, this.options.retryBaseDelayMs),
       }),
       this.limiter,
+      this.options.callLog,
     );
   }
 
@@ -156,6 +161,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
         ...sdkRetryConfig(this.options.maxAttempts ?? 5, this.options.retryBaseDelayMs),
       }),
       this.limiter,
+      this.options.callLog,
     );
     try {
       const out = await support.send(new DescribeSeverityLevelsCommand({}), { abortSignal: signal });

@@ -47,6 +47,11 @@ export interface HttpClientOptions {
   onCall?: (call: HttpCall) => void;
 }
 
+/** `onCall` writing each attempt as a `platform call` debug line (what `LOG_LEVEL=debug` shows). */
+export function platformCallLog(log: { debug(fields: object, message: string): void }): (call: HttpCall) => void {
+  return (call) => log.debug(call, 'platform call');
+}
+
 /** One attempt of a platform call, as `onCall` hears it. */
 export interface HttpCall {
   method: HttpMethod;

@@ -158,7 +158,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
     }
     if (!input.productId || !input.contractId) throw new ConnectorError('CONFIG_INVALID', `payer ${payer}: no product and contract to upload the usage file to`, { where: { payer, setting: 'payers[].usage' } });
     const upload = await uploadUsageFile(
-      { files: deps.files, ledger, clock, sleep: deps.sleep, workbook: () => deps.workbooks.get(key), onActivity: renew, ...(deps.onFileStatus ? { onFileStatus: (file: UsageFile) => deps.onFileStatus?.(file, payer) } : {}) },
+      { files: deps.files, ledger, clock, sleep: deps.sleep, workbook: () => deps.workbooks.get(key), onActivity: renew, onProgress, ...(deps.onFileStatus ? { onFileStatus: (file: UsageFile) => deps.onFileStatus?.(file, payer) } : {}) },
       {
         payerAccountId: payer,
         period,
