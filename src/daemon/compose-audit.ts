@@ -117,7 +117,14 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
   const externalIds = externalIdsOf(env.variables, config);
   const endpoints = awsEndpoints(env.variables);
   const support = supportEndpoint(env.variables);
-  const organizations = options.organizations ?? new AwsOrganizationsFactory({ ...(env.organizationsEndpoint ? { endpoint: env.organizationsEndpoint } : {}), ...(options.callLog ? { callLog: options.callLog } : {}) });
+  const organizations = options.organizations ?? new AwsOrganizationsFactory({
+      region: config.aws.region,
+      maxAttempts: config.aws.maxAttempts,
+      maxConcurrent: config.aws.maxConcurrentCalls,
+      maxCallsPerSecond: config.aws.maxCallsPerSecond,
+      ...(env.organizationsEndpoint ? { endpoint: env.organizationsEndpoint } : {}),
+      ...(options.callLog ? { callLog: options.callLog } : {}),
+    });
   const connect = config.connect;
   const platform =
     options.http ? new ConnectMonthPlatform(options.http) : connect && env.apiKey ? new ConnectMonthPlatform({ apiUrl: connect.apiUrl, apiKey: env.apiKey, timeoutMs: connect.timeoutMs, retries: connect.retries }) : undefined;

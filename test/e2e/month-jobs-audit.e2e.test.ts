@@ -64,7 +64,7 @@ interface Started {
 /**
  * The daemon's month side on a state database of its own: the demo CUR (local
  * files), the sandbox platform, and (with `withAudit`) the audit, whose plan
- * detection waits out the SDK's retries against a closed port.
+ * detection fails at once against a closed port (one attempt: no SDK back-off to wait out).
  */
 async function start(extra: Record<string, unknown> = {}, withAudit = false): Promise<Started> {
   const base = JSON.parse(await readFile('fixtures/demo.config.json', 'utf8')) as { payers: Array<Record<string, unknown>> };
@@ -73,6 +73,7 @@ async function start(extra: Record<string, unknown> = {}, withAudit = false): Pr
     payers: [{ ...base.payers[0], supportPlan: 'business', accountModel: 'SPAM', providerDomains: ['reseller.example'], usage: { contractId: 'CRD-00000-00000-00000' } }],
     connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
     state: { path: join(dir, 'state.db'), outputDir: join(dir, 'runs') },
+    aws: { maxAttempts: 1 },
     ...extra,
   });
   const loaded = await loadConfig(configFile);
