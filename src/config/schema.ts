@@ -185,6 +185,10 @@ export const awsSchema = z
     maxCallsPerSecond: z.number().min(0.1).max(100).default(5),
     /** SDK attempts per call (standard retry mode: throttling and 5xx are retried). */
     maxAttempts: z.number().int().min(1).max(10).default(5),
+    /** How long an AWS connection may take to open, ms: a hung endpoint fails the attempt instead of stalling a cycle. */
+    connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+    /** How long an AWS call may wait for its answer (or a result download may stay silent), ms. */
+    requestTimeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
   })
   .strict();
 

@@ -11,7 +11,7 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { AthenaCurSource } from '../adapters/aws/athena-cur-source.js';
 import { logAwsCalls, type CallLog } from '../adapters/aws/call-log.js';
-import { awsClientOptions } from '../adapters/aws/client-options.js';
+import { awsClientOptions, awsTimeouts } from '../adapters/aws/client-options.js';
 import { payerCredentials } from '../adapters/aws/credentials.js';
 import { AwsOrganizationsFactory } from '../adapters/aws/organizations-factory.js';
 import { SupportPlanDetector } from '../adapters/aws/support-plans.adapter.js';
@@ -122,6 +122,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
       maxAttempts: config.aws.maxAttempts,
       maxConcurrent: config.aws.maxConcurrentCalls,
       maxCallsPerSecond: config.aws.maxCallsPerSecond,
+      timeouts: awsTimeouts(config),
       ...(env.organizationsEndpoint ? { endpoint: env.organizationsEndpoint } : {}),
       ...(options.callLog ? { callLog: options.callLog } : {}),
     });
@@ -147,7 +148,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
     const payerCreds = payer.roleArn
       ? payerCredentials(
           { accountId: payer.accountId, roleArn: payer.roleArn, ...(externalId ? { externalId } : {}) },
-          { sts: logged(new STSClient({ ...awsClientOptions(), region: 'us-east-1', ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) })) },
+          { sts: logged(new STSClient({ ...awsClientOptions(awsTimeouts(config)), region: 'us-east-1', ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) })) },
         )
       : undefined;
     const detector = new SupportPlanDetector({
@@ -157,6 +158,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
       ...(endpoints.sts ? { stsEndpoint: endpoints.sts } : {}),
       ...(support ? { supportEndpoint: support } : {}),
       maxAttempts: loaded.config.aws.maxAttempts,
+      timeouts: awsTimeouts(config),
       now: options.now,
       ...(options.callLog ? { callLog: options.callLog } : {}),
     });
@@ -196,6 +198,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
       ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
       ...(externalId ? { externalId } : {}),
       endpoints,
+      timeouts: awsTimeouts(config),
       ...(options.callLog ? { callLog: options.callLog } : {}),
     });
   };

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { CallLog } from '../adapters/aws/call-log.js';
+import { awsTimeouts } from '../adapters/aws/client-options.js';
 import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
 import { ConnectHttpClient, platformCallLog } from '../adapters/connect/http-client.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
@@ -122,6 +123,7 @@ function curSourceOf(config: Config, env: MonthEnvironment, options: MonthCompos
         ...(payer.roleArn ? { roleArn: payer.roleArn } : {}),
         ...(externalId ? { externalId } : {}),
         endpoints,
+        timeouts: awsTimeouts(config),
         ...(options.callLog ? { callLog: options.callLog } : {}),
       });
     });

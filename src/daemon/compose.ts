@@ -4,6 +4,7 @@
  * environment. The CLI's `process`, `daemon` and `demo` all come through here.
  */
 import type { Logger } from 'pino';
+import { awsTimeouts } from '../adapters/aws/client-options.js';
 import { AwsOrganizationsFactory, type AwsOrganizationsFactoryOptions } from '../adapters/aws/organizations-factory.js';
 import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
 import { ConnectHttpClient, platformCallLog } from '../adapters/connect/http-client.js';
@@ -90,6 +91,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     maxAttempts: config.aws.maxAttempts,
     maxConcurrent: config.aws.maxConcurrentCalls,
     maxCallsPerSecond: config.aws.maxCallsPerSecond,
+    timeouts: awsTimeouts(config),
     callLog: log,
     ...overrides.aws,
   });

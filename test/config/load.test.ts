@@ -26,7 +26,7 @@ describe('loadConfig()', () => {
     expect(config.schedule).toEqual({ cron: '0 0 5 * *', timezone: 'UTC' });
     expect(config.state).toEqual({ path: './data/native-rating.db', outputDir: './data/runs' });
     expect(config.orders).toEqual({ concurrency: 4 });
-    expect(config.aws).toEqual({ region: 'us-east-1', maxConcurrentCalls: 4, maxCallsPerSecond: 5, maxAttempts: 5 });
+    expect(config.aws).toEqual({ region: 'us-east-1', maxConcurrentCalls: 4, maxCallsPerSecond: 5, maxAttempts: 5, connectTimeoutMs: 5000, requestTimeoutMs: 30000 });
   });
 
   it("takes a payer's Athena settings and refuses a table name that is not [A-Za-z0-9_]+", async () => {

@@ -23,6 +23,11 @@ export interface AwsTimeouts {
   requestTimeoutMs?: number;
 }
 
+/** The configured timeouts (`aws.connectTimeoutMs`, `aws.requestTimeoutMs`). */
+export function awsTimeouts(config: { aws: { connectTimeoutMs: number; requestTimeoutMs: number } }): AwsTimeouts {
+  return { connectTimeoutMs: config.aws.connectTimeoutMs, requestTimeoutMs: config.aws.requestTimeoutMs };
+}
+
 function positive(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a whole positive number of ms, got ${String(value)}`);
   return value;

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AthenaCurSource } from '../../../src/adapters/aws/athena-cur-source.js';
-import { AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, awsClientOptions, awsRequestHandler } from '../../../src/adapters/aws/client-options.js';
+import { AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, awsClientOptions, awsRequestHandler, awsTimeouts } from '../../../src/adapters/aws/client-options.js';
+import { configSchema } from '../../../src/config/schema.js';
 import { AwsOrganizationsFactory } from '../../../src/adapters/aws/organizations-factory.js';
 import { SupportPlanDetector } from '../../../src/adapters/aws/support-plans.adapter.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
@@ -68,6 +69,14 @@ async function timedOut(hung: Endpoint, call: () => Promise<unknown>, resolves =
 }
 
 describe('awsRequestHandler()', () => {
+  it('takes aws.connectTimeoutMs and aws.requestTimeoutMs from the configuration, the defaults when absent', () => {
+    const set = configSchema.parse({ payers: [{ accountId: PAYER_ID }], aws: { connectTimeoutMs: 1500, requestTimeoutMs: 45000 } });
+    expect(awsRequestHandler(awsTimeouts(set))).toMatchObject({ connectionTimeout: 1500, requestTimeout: 45000, socketTimeout: 45000 });
+    const defaults = configSchema.parse({ payers: [{ accountId: PAYER_ID }] });
+    expect(awsRequestHandler(awsTimeouts(defaults))).toMatchObject({ connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS });
+    expect(configSchema.safeParse({ payers: [{ accountId: PAYER_ID }], aws: { requestTimeoutMs: 0 } }).success).toBe(false);
+  });
+
   it('sets the connection, request and socket timeouts, and makes the request timeout an error', () => {
     expect(awsRequestHandler()).toEqual({ connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS, socketTimeout: AWS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true });
     expect(awsRequestHandler({ connectTimeoutMs: 50, requestTimeoutMs: 70 })).toEqual({ connectionTimeout: 50, requestTimeout: 70, socketTimeout: 70, throwOnRequestTimeout: true });
