@@ -215,6 +215,8 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
     await jobs.schedule?.stop();
     jobs.readiness?.stop();
     await jobs.admin?.close();
+    // A month run in hand (scheduled, caught up, resumed or reprocessed) ends in the ledger before the daemon closes its database.
+    await flights.idle();
   };
   return jobs;
 }

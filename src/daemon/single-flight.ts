@@ -10,7 +10,7 @@ export type FlightOutcome<T> = { started: true; result: T } | { started: false }
 
 /** Runs work at most once per key at a time; a second caller is turned away, not queued. */
 export class SingleFlight {
-  private readonly running = new Set<string>();
+  private readonly running = new Map<string, Promise<unknown>>();
 
   /** The key of one payer and period: `<payer>/<period>`. */
   static key(payerAccountId: string, period: string): string {
@@ -25,12 +25,23 @@ export class SingleFlight {
    */
   async run<T>(key: string, work: () => Promise<T>): Promise<FlightOutcome<T>> {
     if (this.running.has(key)) return { started: false };
-    this.running.add(key);
+    // The key is taken before `work` starts (a microtask later), so nothing it does can start the same key.
+    const flight = Promise.resolve().then(work);
+    this.running.set(key, flight);
     try {
-      return { started: true, result: await work() };
+      return { started: true, result: await flight };
     } finally {
       this.running.delete(key);
     }
+  }
+
+  /**
+   * Settles once no work is running (work started meanwhile included): a
+   * stopping daemon waits here so a month run in hand ends in the ledger
+   * (succeeded, failed or interrupted) before the database closes. Never throws.
+   */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
   /** Whether `key` is running now. */
@@ -40,6 +51,6 @@ export class SingleFlight {
 
   /** The keys running now. */
   keys(): string[] {
-    return [...this.running];
+    return [...this.running.keys()];
   }
 }

@@ -18,6 +18,7 @@ import { openStateDatabase } from '../../src/store/database.js';
 import { SqliteRunLedger } from '../../src/store/run-ledger.store.js';
 import { startSandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
+import { untilInFlight } from '../support/in-flight.js';
 import { tempDir, writeJson } from '../support/run-cli.js';
 
 const PAYER = '111111111111';
@@ -125,6 +126,28 @@ describe('startMonthJobs(): the log of a month run', () => {
     expect(lines.find((l) => l.step === 'submitted')).toMatchObject({ usageFileId: expect.stringMatching(/^UF-/), usageFileStatus: 'pending' });
     expect(lines.at(-1)).toMatchObject({ outcome: 'done', durationSeconds: CUR_READ_MS / 1000 });
     expect(await metrics.text()).toContain(`native_rating_last_success_timestamp_seconds{payer="${PAYER}"} ${(NOW.getTime() + CUR_READ_MS) / 1000}`);
+  });
+
+  it('stop() waits for a month run in hand to end in the ledger (interrupted by the force signal), never leaves it running', async () => {
+    const seed = await loadSeed('fixtures/orders');
+    const asset = { id: 'AS-0001-0001', productId: 'PRD-411-678-887', customer: 'Customer 222222222222', params: { aws_account_id: '222222222222', support_level: 'business', payer_account_id: PAYER } };
+    const sandbox = await startSandbox({ seed: { ...seed, assets: [asset] } });
+    opened.push(sandbox);
+    // The usage file's creation hangs: the run is in hand until the force signal aborts it.
+    sandbox.platform.addFault({ method: 'POST', pathPrefix: '/usage/files', delayMs: 600_000, times: 1 });
+    const force = new AbortController();
+    const connect = { connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 } };
+    const { jobs, month } = await start({ ...SCHEDULE, ...connect }, [PAYER], { signal: force.signal }, { apiKey: sandbox.apiKey });
+    await untilInFlight(() => sandbox.platform.stats(), 1);
+    const stopping = jobs.stop().then(() => month.ledger.latest(PAYER, '2026-10')?.outcome);
+    let stopped = false;
+    void stopping.then(() => (stopped = true));
+    for (let i = 0; i < 20; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    expect(month.ledger.latest(PAYER, '2026-10')?.outcome).toBe('running');
+    force.abort(new Error('forced stop'));
+    expect(await stopping).toBe('interrupted');
+    expect(await jobs.schedule?.catchUp).toBe('2026-10');
   });
 
   it('logs a failed run\'s end at error with its code and error text; the other payer\'s run goes on', async () => {
