@@ -83,7 +83,11 @@ describe('native-rating order commands', () => {
     const saved = process.env.CONNECT_API_KEY;
     delete process.env.CONNECT_API_KEY;
     try {
-      const r = await run(['process', '--once', '--config', 'fixtures/demo.config.json']);
+      // The demo configuration with its state in a temp folder (not the repository's ./data): runs in parallel never share it.
+      const dir = await tempDir();
+      const demoConfig = JSON.parse(await readFile('fixtures/demo.config.json', 'utf8')) as object;
+      const config = await writeJson(dir, 'c.json', { ...demoConfig, state: { path: join(dir, 'state.db'), outputDir: join(dir, 'runs') } });
+      const r = await run(['process', '--once', '--config', config]);
       expect(r.code).toBe(EXIT_UNUSABLE);
       expect(r.stderr).toContain('CONNECT_API_KEY is not set');
     } finally {
@@ -93,14 +97,16 @@ describe('native-rating order commands', () => {
 
   it('daemon exits 2 when the configuration has no connect section', async () => {
     const dir = await tempDir();
-    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }] });
+    const config = await writeJson(dir, 'c.json', { payers: [{ accountId: '111111111111' }], state: { path: join(dir, 'state.db'), outputDir: join(dir, 'runs') } });
+    const saved = process.env.CONNECT_API_KEY;
     process.env.CONNECT_API_KEY = 'SU-1:x';
     try {
       const r = await run(['daemon', '--config', config]);
       expect(r.code).toBe(EXIT_UNUSABLE);
       expect(r.stderr).toContain('no "connect" section');
     } finally {
-      delete process.env.CONNECT_API_KEY;
+      if (saved === undefined) delete process.env.CONNECT_API_KEY;
+      else process.env.CONNECT_API_KEY = saved;
     }
   });
 

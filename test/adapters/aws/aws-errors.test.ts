@@ -2,11 +2,18 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { translateAwsError } from '../../../src/adapters/aws/aws-errors.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
-import { PAYER_ID, awsError, expectOperation, rejection, signal, testFactory } from './aws-fixtures.js';
+import { JSON_HEADERS, ORG_ENDPOINT, PAYER_ID, awsError, expectOperation, rejection, signal, testFactory } from './aws-fixtures.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
+
+/** A promise the test resolves when it chooses (`open`). */
+function latch(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
 
 describe('AWS errors through the Organizations adapter', () => {
   it('returns the result after TooManyRequestsException twice (3 calls made)', async () => {
@@ -79,9 +86,21 @@ describe('AWS errors through the Organizations adapter', () => {
 
   it('gives ABORTED when the signal fires during the call', async () => {
     const controller = new AbortController();
-    nock('http://127.0.0.1:4566').post('/').delay(2_000).reply(200, { Roots: [] });
+    // AWS holds its answer until the test lets it go: the abort always comes first, however slow the machine.
+    const arrived = latch();
+    const answer = latch();
+    nock(ORG_ENDPOINT)
+      .post('/')
+      .reply(async () => {
+        arrived.open();
+        await answer.promise;
+        return [200, { Roots: [{ Id: 'r-late' }] }, JSON_HEADERS];
+      });
     const pending = testFactory().forPayer({ accountId: PAYER_ID }).rootId(controller.signal);
-    setTimeout(() => controller.abort(), 20);
+    await arrived.promise;
+    controller.abort();
+    // The answer is let go at once: a call that ignored the abort would resolve with it and fail here.
+    answer.open();
     const error = await rejection(pending);
     expect(error.code).toBe('ABORTED');
     expect(error.message).toBe(`ListRoots for payer ${PAYER_ID} was aborted`);

@@ -11,17 +11,33 @@ afterEach(() => {
 });
 afterAll(() => nock.enableNetConnect());
 
+/** A promise the test resolves when it chooses (`open`). */
+function latch(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
 describe('the shared call limiter', () => {
   it('keeps 20 parallel calls of two payers to 2 in flight and counts them', async () => {
     let inFlight = 0;
     let maxSeen = 0;
+    // AWS holds each answer until two calls are in flight, then lets them go: calls overlap whatever
+    // the machine's speed (a limiter allowing only one would never finish). That no more than 2 were
+    // ever in flight is the limiter's maxInFlight below: a call on the wire always holds a slot.
+    let held: Array<() => void> = [];
     nock(ORG_ENDPOINT)
       .post('/')
       .times(20)
       .reply(async () => {
         inFlight += 1;
         maxSeen = Math.max(maxSeen, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise<void>((resolve) => {
+          held.push(resolve);
+          if (inFlight < 2) return;
+          for (const go of held) go();
+          held = [];
+        });
         inFlight -= 1;
         return [200, { Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] }, JSON_HEADERS];
       });
@@ -67,13 +83,39 @@ describe('the shared call limiter', () => {
 
   it('reports ABORTED for an Organizations call aborted while it waits for a slot', async () => {
     const factory = testFactory({ maxConcurrent: 1 });
-    nock(ORG_ENDPOINT).post('/').delay(100).reply(200, { Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] }, JSON_HEADERS);
+    // The first call holds the one slot: AWS keeps its answer until the second call is aborted.
+    const firstArrived = latch();
+    const firstAnswer = latch();
+    nock(ORG_ENDPOINT)
+      .post('/')
+      .reply(async () => {
+        firstArrived.open();
+        await firstAnswer.promise;
+        return [200, { Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] }, JSON_HEADERS];
+      });
     const orgs = factory.forPayer({ accountId: PAYER_ID });
     const first = orgs.parentOf('333333333333', signal);
+    await firstArrived.promise;
+    // The abort comes once the second call has asked the limiter for a slot (and been queued).
     const controller = new AbortController();
-    const second = orgs.parentOf('333333333333', controller.signal);
-    setTimeout(() => controller.abort(), 10);
-    expect((await rejection(second)).code).toBe('ABORTED');
+    const secondQueued = latch();
+    const acquire = CallLimiter.prototype.acquire;
+    const spy = vi.spyOn(CallLimiter.prototype, 'acquire').mockImplementation(function (this: CallLimiter, operation, callSignal) {
+      const slot = acquire.call(this, operation, callSignal);
+      if (callSignal === controller.signal) secondQueued.open();
+      return slot;
+    });
+    try {
+      const second = orgs.parentOf('333333333333', controller.signal);
+      await secondQueued.promise;
+      controller.abort();
+      // The slot frees at once: a limiter that ignored the abort would grant it to the second call (2 calls).
+      firstAnswer.open();
+      expect((await rejection(second)).code).toBe('ABORTED');
+    } finally {
+      spy.mockRestore();
+      firstAnswer.open();
+    }
     expect(await first).toBe('r-ab12');
     expect(factory.stats().calls).toBe(1);
   });
