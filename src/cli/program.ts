@@ -85,6 +85,21 @@ export function helpAfter(doc: CommandDoc): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Imports the code of `demo` or `sandbox`, which the runtime image leaves out
+ * (it holds no sandbox and no fixtures): a missing module says so instead of a stack.
+ */
+export async function demoCode<T>(command: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new ConnectorError('CONFIG_INVALID', `\`${command}\` is not in this installation (the runtime image holds no sandbox and no fixtures): build the image with --target demo, or run it from a clone`, { where: { setting: command } });
+    }
+    throw error;
+  }
+}
+
 function printError(error: unknown): void {
   const e = coerceError(error);
   const where = Object.entries(e.where)
@@ -337,7 +352,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .addOption(new Option('--aws-port <port>', 'port of AWS Organizations (0: any free)').default('0'))
     .action((options: SandboxOptions) =>
       exitWith(async () => {
-        const { startSandboxCommand } = await import('./sandbox.command.js');
+        const { startSandboxCommand } = await demoCode('sandbox', () => import('./sandbox.command.js'));
         const sandbox = await startSandboxCommand(options, (t) => process.stdout.write(t));
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
@@ -355,7 +370,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .addOption(new Option('--cycles <n>', 'poll cycles to run against the sandbox').default('3'))
     .action((options: { out: string; cycles: string; config?: string }) =>
       exitWith(async () => {
-        const { checkCycles, runDemo } = await import('./demo.command.js');
+        const { checkCycles, runDemo } = await demoCode('demo', () => import('./demo.command.js'));
         const result = await runDemo(
           { out: options.out, cycles: checkCycles(options.cycles), config: options.config },
           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY === true, now: () => new Date() },

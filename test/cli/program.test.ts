@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildProgram, COMMAND_DOCS, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE, runProgram } from '../../src/cli/program.js';
+import { buildProgram, COMMAND_DOCS, demoCode, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE, runProgram } from '../../src/cli/program.js';
 import { showAmount } from '../../src/cli/summary.js';
 import { tempDir, writeJson } from '../support/run-cli.js';
 
@@ -222,5 +222,15 @@ describe('native-rating process --once --format', () => {
     } finally {
       await sandbox.close();
     }
+  });
+});
+
+describe('demo and sandbox in an installation without them (the runtime image)', () => {
+  it('say the command is not in this installation and how to get it, instead of a module stack', async () => {
+    const missing = Object.assign(new Error("Cannot find module '/app/dist/src/cli/demo.command.js'"), { code: 'ERR_MODULE_NOT_FOUND' });
+    await expect(demoCode('demo', () => Promise.reject(missing))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('build the image with --target demo') });
+    const other = new Error('boom');
+    await expect(demoCode('sandbox', () => Promise.reject(other))).rejects.toBe(other);
+    expect(await demoCode('sandbox', async () => 'loaded')).toBe('loaded');
   });
 });
