@@ -12,11 +12,9 @@
  * ledger and the report, and becomes a float here only to be graphed. The
  * report is the exact source; never reconcile against `/metrics`.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunRecord } from '../app/usage/ports.js';
-import { packageRoot } from '../config/load.js';
+import { packageVersion } from '../config/load.js';
 
 export interface ConnectorMetricsOptions {
   /** Also collect Node's process metrics (CPU, memory, event loop lag) into this registry. Default true. */
@@ -39,15 +37,6 @@ export const CYCLE_DURATION_BUCKETS_SECONDS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 
 /** How many request ids `requestHandled` remembers (the oldest is forgotten first). */
 export const REMEMBERED_REQUESTS = 10_000;
-
-function packageVersion(): string {
-  try {
-    const parsed = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
-    return typeof parsed.version === 'string' ? parsed.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Counters, gauges and histograms of runs, uploaded records, billed amounts, order requests, cycles and errors. */
 export class ConnectorMetrics {
