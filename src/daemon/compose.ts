@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { awsTimeouts } from '../adapters/aws/client-options.js';
 import { AwsOrganizationsFactory, type AwsOrganizationsFactoryOptions } from '../adapters/aws/organizations-factory.js';
 import { ConnectPlatform } from '../adapters/connect/connect-platform.js';
-import { ConnectHttpClient, platformCallLog } from '../adapters/connect/http-client.js';
+import { ConnectHttpClient, platformCallLog, type Sleep } from '../adapters/connect/http-client.js';
 import type { CycleDeps } from '../app/orders/process-cycle.js';
 import type { OrderPayer } from '../app/orders/request-work.js';
 import type { OrdersEnvironment } from '../config/env.js';
@@ -44,6 +44,8 @@ export interface ComposeOverrides {
   now?: () => Date;
   /** The state lock's identity, liveness check and lease life (tests). */
   stateLock?: Pick<StateLockOptions, 'identity' | 'alive' | 'ttlMs'>;
+  /** The platform client's wait before a retry (backoff, `Retry-After`): tests record it instead of waiting. */
+  platformSleep?: Sleep;
 }
 
 /** The state lock's events as log lines. */
@@ -84,6 +86,7 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     retries: connect.retries,
     onRetry: (attempt, reason, delayMs) => log.warn({ attempt, reason, delayMs }, 'platform call retried'),
     onCall: platformCallLog(log),
+    ...(overrides.platformSleep ? { sleep: overrides.platformSleep } : {}),
   });
   const platform = new ConnectPlatform(http);
   const organizations = new AwsOrganizationsFactory({

@@ -105,7 +105,11 @@ describe('process --once against the sandbox', () => {
     sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', status: 500, times: 1 });
     sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', status: 502, times: 1 });
     sandbox.platform.addFault({ method: 'GET', pathPrefix: '/requests', status: 429, retryAfter: 1, times: 1 });
-    const result = await runProcessOnce({ config: await configFile() }, io());
+    // The waits are recorded, not slept: the 429's Retry-After of 1 s is the third.
+    const waits: number[] = [];
+    const result = await runProcessOnce({ config: await configFile() }, io(), { platformSleep: async (ms) => void waits.push(ms) });
+    expect(waits).toHaveLength(3);
+    expect(waits[2]).toBe(1000);
     expect(result.listErrors).toEqual([]);
     expect(result.requests).toHaveLength(12);
     expect(status('PR-1001-0012-0001-002')).toBe('approved');
