@@ -5,22 +5,10 @@ import { startAdminServer, startReadiness, type AdminServer, type AdminServerOpt
 import { ConnectorMetrics } from '../../src/daemon/metrics.js';
 import { SingleFlight } from '../../src/daemon/single-flight.js';
 import { ConnectorError } from '../../src/domain/errors.js';
+import { runRecord as run } from '../support/run-record.js';
 
 const TOKEN = 's3cret-admin-token';
 const PAYER = '123456789012';
-
-const run = (fields: Partial<RunRecord>): RunRecord => ({
-  payerAccountId: PAYER,
-  period: '2026-02',
-  version: 1,
-  dryRun: false,
-  step: 'done',
-  outcome: 'succeeded',
-  trigger: 'schedule',
-  startedAt: '2026-03-05T00:00:00.000Z',
-  updatedAt: '2026-03-05T00:10:00.000Z',
-  ...fields,
-});
 
 const RUNS = [
   run({ period: '2026-01', startedAt: '2026-02-05T00:00:00.000Z' }),

@@ -9,9 +9,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { composeOrders, type OrdersRuntime } from '../../src/daemon/compose.js';
-import { ConnectorError } from '../../src/domain/errors.js';
 import { openStateDatabase } from '../../src/store/database.js';
 import { StateLock } from '../../src/store/state-lock.store.js';
+import { refusal } from '../support/refusal.js';
 
 const NOW = new Date('2026-11-05T10:00:00.000Z');
 const env = { apiKey: 'SU-000-000:secret', externalIds: new Map<string, string>(), logLevel: 'silent' };
@@ -32,16 +32,6 @@ function compose(statePath: string, lines: string[] = []): OrdersRuntime {
   const runtime = composeOrders(config(statePath), env, log, { now: () => NOW });
   runtimes.push(runtime);
   return runtime;
-}
-
-function refusal(action: () => unknown): ConnectorError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConnectorError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConnectorError');
 }
 
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/app/usage/ports.js';
 import { ConnectorMetrics, DROPPED_DEFAULT_METRICS } from '../../src/daemon/metrics.js';
+import { runRecord as run } from '../support/run-record.js';
 
 // Prometheus reads NaN and Inf case-insensitively (Go's ParseFloat); prom-client writes `Nan`.
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|[Nn][Aa][Nn]|[+-]?[Ii]nf)$/;
@@ -31,19 +31,6 @@ function parsePrometheus(text: string): { types: Map<string, string>; samples: S
 
 const value = (samples: Sample[], name: string, labels: Record<string, string>): number | undefined =>
   samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-
-const run = (fields: Partial<RunRecord>): RunRecord => ({
-  payerAccountId: '123456789012',
-  period: '2026-02',
-  version: 1,
-  dryRun: false,
-  step: 'done',
-  outcome: 'succeeded',
-  trigger: 'schedule',
-  startedAt: '2026-03-05T00:00:00.000Z',
-  updatedAt: '2026-03-05T00:10:00.000Z',
-  ...fields,
-});
 
 describe('ConnectorMetrics', () => {
   it('renders Prometheus text with a TYPE line for each metric', async () => {

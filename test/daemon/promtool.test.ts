@@ -9,9 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import { Gauge } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/app/usage/ports.js';
 import { startAdminServer, type AdminServer } from '../../src/daemon/admin-server.js';
 import { ConnectorMetrics } from '../../src/daemon/metrics.js';
+import { runRecord as run } from '../support/run-record.js';
 
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 
@@ -24,19 +24,6 @@ function promtoolCheck(text: string): { status: number | null; output: string } 
   const checked = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
   return { status: checked.status, output: `${checked.stdout}${checked.stderr}`.trim() };
 }
-
-const run = (fields: Partial<RunRecord>): RunRecord => ({
-  payerAccountId: '123456789012',
-  period: '2026-02',
-  version: 1,
-  dryRun: false,
-  step: 'done',
-  outcome: 'succeeded',
-  trigger: 'schedule',
-  startedAt: '2026-03-05T00:00:00.000Z',
-  updatedAt: '2026-03-05T00:10:00.000Z',
-  ...fields,
-});
 
 let server: AdminServer | undefined;
 afterEach(async () => {

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectorError } from '../../src/domain/errors.js';
 import { accountId, isAccountId } from '../../src/domain/ids.js';
+import { refusal as refusalOf } from '../support/refusal.js';
 
 const origin = { where: 'the CUR of payer 111111111111 for 2026-10', code: 'CUR_INPUT' as const, location: { payer: '111111111111' } };
 
-function refusal(value: unknown): ConnectorError {
-  try {
-    accountId(value, origin);
-  } catch (error) {
-    if (error instanceof ConnectorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+/** The ConnectorError `accountId()` throws for `value`. */
+const refusal = (value: unknown) => refusalOf(() => accountId(value, origin), 'a refusal');
 
 describe('isAccountId()', () => {
   it.each([

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConnectorError } from '../../src/domain/errors.js';
 import { MIGRATIONS, openStateDatabase, type StateDatabase } from '../../src/store/database.js';
 import { SqliteRequestJournal } from '../../src/store/journal.store.js';
+import { refusal as caught } from '../support/refusal.js';
 
 const NOW = new Date('2026-11-05T10:00:00.000Z');
 const LATEST = MIGRATIONS.at(-1)?.version ?? 0;
@@ -22,16 +22,6 @@ function open(path: string, migrations = MIGRATIONS): StateDatabase {
 
 function tables(state: StateDatabase): string[] {
   return state.db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
-}
-
-function caught(action: () => unknown): ConnectorError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConnectorError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConnectorError');
 }
 
 beforeEach(async () => {

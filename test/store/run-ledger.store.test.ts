@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunLease } from '../../src/app/usage/ports.js';
-import { ConnectorError } from '../../src/domain/errors.js';
 import { openStateDatabase, type StateDatabase } from '../../src/store/database.js';
 import { SqliteRunLedger } from '../../src/store/run-ledger.store.js';
+import { refusal as caught } from '../support/refusal.js';
 
 const T0 = new Date('2026-11-03T06:00:00.000Z');
 const TTL_MS = 60_000;
@@ -33,16 +33,6 @@ function open(): StateDatabase {
 
 function ledger(state = open()): SqliteRunLedger {
   return new SqliteRunLedger(state.db, () => clock);
-}
-
-function caught(action: () => unknown): ConnectorError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConnectorError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConnectorError');
 }
 
 beforeEach(async () => {

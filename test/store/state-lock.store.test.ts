@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConnectorError } from '../../src/domain/errors.js';
 import { openStateDatabase, type StateDatabase } from '../../src/store/database.js';
 import { STATE_LOCK_TTL_MS, StateLock, type ProcessIdentity, type StateLockEvent } from '../../src/store/state-lock.store.js';
+import { refusal } from '../support/refusal.js';
 
 const T0 = new Date('2026-11-05T10:00:00.000Z');
 const HERE: ProcessIdentity = { pid: 4242, host: 'node-a', pidNamespace: 'pid:[1]' };
@@ -30,16 +30,6 @@ function acquire(state: StateDatabase, options: { identity?: ProcessIdentity; al
   });
   locks.push(lock);
   return lock;
-}
-
-function refusal(action: () => unknown): ConnectorError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConnectorError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConnectorError');
 }
 
 /** A lease left behind by a process that is not this one (crashed, or on another host). */

@@ -5,7 +5,7 @@ import type { CurAggregate, CurAggregateRequest, CurSource } from '../../../src/
 import { auditOrganization } from '../../../src/app/support/audit-organization.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import type { SupportCatalog } from '../../../src/domain/support-fee.js';
-import { FakeOrganizations } from '../../support/orders-fakes.js';
+import { payerOrganization as organization } from '../../support/payer-organization.js';
 
 const PAYER = '111111111111';
 const OTHER_PAYER = '999999999999';
@@ -52,14 +52,6 @@ class BatchedCur implements CurSource {
       })(),
     };
   }
-}
-
-function organization(...members: string[]): FakeOrganizations {
-  const orgs = new FakeOrganizations();
-  const org = orgs.of(PAYER);
-  org.addAccount(PAYER, 'payer@example.com');
-  for (const m of members) org.addAccount(m, `${m}@example.com`);
-  return orgs;
 }
 
 describe('auditOrganization()', () => {

@@ -12,21 +12,13 @@ import { detectWithCache, type SupportPlanCache, type SupportPlanDetection } fro
 import { ConnectorError } from '../../../src/domain/errors.js';
 import type { Detection } from '../../../src/domain/support-detection.js';
 import type { SupportCatalog } from '../../../src/domain/support-fee.js';
-import { FakeOrganizations } from '../../support/orders-fakes.js';
+import { payerOrganization as organization } from '../../support/payer-organization.js';
 
 const PAYER = '111111111111';
 const PERIOD = '2026-10';
 const MEMBERS = ['222222222201', '222222222202', '222222222203', '222222222204', '222222222205'];
 const catalog = catalogJson as unknown as SupportCatalog;
 const now = (): Date => new Date('2026-11-05T00:00:00Z');
-
-function organization(...members: string[]): FakeOrganizations {
-  const orgs = new FakeOrganizations();
-  const org = orgs.of(PAYER);
-  org.addAccount(PAYER, 'payer@example.com');
-  for (const m of members) org.addAccount(m, `${m}@example.com`);
-  return orgs;
-}
 
 const detection = (accountId: string): Detection => ({ accountId, period: PERIOD, plan: 'business', reason: 'urgent allowed', checkedAt: now().toISOString() });
 
