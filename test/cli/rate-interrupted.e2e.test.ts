@@ -3,35 +3,24 @@
  * signal): the run stops where it is, stays `interrupted` in the ledger, and
  * the next command resumes it: no second usage file, no second upload.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runRate, type CommandIo } from '../../src/cli/rate.command.js';
 import { runReprocess } from '../../src/cli/reprocess.command.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { loadSeed } from '../../src/sandbox/seed.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { openStateDatabase } from '../../src/store/database.js';
 import { SqliteRunLedger } from '../../src/store/run-ledger.store.js';
-import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
+import { demoMonthOptions, startMonthSandbox } from '../support/month-sandbox.js';
+import { FIXED_NOW } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
 let dir: string;
 beforeEach(async () => {
-  dir = await tempDir();
-  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders') });
+  ({ sandbox, dir } = await startMonthSandbox());
 });
 afterEach(async () => sandbox.close());
 
-async function options(fxRate = '0.92') {
-  const base = JSON.parse(await readFile('fixtures/demo.config.json', 'utf8')) as { payers: Array<Record<string, unknown>> };
-  const config = await writeJson(dir, `config-${fxRate}.json`, {
-    ...base,
-    payers: [{ ...base.payers[0], fxRate, usage: { contractId: 'CRD-00000-00000-00000' } }],
-    connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
-    state: { path: join(dir, 'state.db') },
-  });
-  return { period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json', config, out: join(dir, 'out') };
-}
+const options = (fxRate?: string) => demoMonthOptions(dir, sandbox.platformUrl, fxRate);
 
 /** Output kept; `stopAt` aborts the signal the first time a stdout line matches it (what SIGTERM does through the bin). */
 function io(stopAt?: { pattern: RegExp; controller: AbortController }): CommandIo & { out: string[] } {

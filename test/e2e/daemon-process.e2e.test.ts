@@ -7,13 +7,14 @@
  * signal lands while exactly two requests are in hand, whatever the machine's
  * speed; nothing here waits on a timer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
+import { sandboxBinEnv, spawnBin } from '../support/bin-process.js';
 import { freshBuild } from '../support/fresh-build.js';
 import { startHoldingProxy, type HoldingProxy } from '../support/holding-proxy.js';
 import { writeJson } from '../support/run-cli.js';
@@ -60,41 +61,10 @@ async function startDaemon(): Promise<Daemon> {
     aws: { maxCallsPerSecond: 100 },
     pollIntervalMs: 60000,
   });
-  const started = spawn(process.execPath, [bin, 'daemon', '--config', config], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      CONNECT_API_KEY: sandbox.apiKey,
-      AWS_ENDPOINT_URL_ORGANIZATIONS: sandbox.organizationsUrl,
-      AWS_ACCESS_KEY_ID: 'AKIDDAEMON',
-      AWS_SECRET_ACCESS_KEY: 'sandbox',
-      AWS_REGION: 'us-east-1',
-      LOG_LEVEL: 'info',
-    },
-  });
-  child = started;
-  let output = '';
-  const listeners: Array<() => void> = [];
-  const onData = (d: Buffer): void => {
-    output += d.toString();
-    for (const listener of [...listeners]) listener();
-  };
-  started.stdout?.on('data', onData);
-  started.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => started.on('close', (code) => resolve(code)));
-  const logged = (msg: string): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (logLines(output).some((l) => l.msg === msg)) resolve();
-      };
-      listeners.push(check);
-      check();
-      void exited.then(() => {
-        check();
-        reject(new Error(`the daemon exited before logging "${msg}":\n${output}`));
-      });
-    });
-  return { output: () => output, logged, exited };
+  const started = spawnBin(bin, ['daemon', '--config', config], { cwd: dir, env: sandboxBinEnv(sandbox, 'AKIDDAEMON') });
+  child = started.child;
+  const logged = (msg: string): Promise<void> => started.until((output) => logLines(output).some((l) => l.msg === msg), `the daemon exited before logging "${msg}"`);
+  return { output: started.output, logged, exited: started.exited };
 }
 
 /** The pino JSON lines of an output (text lines are skipped). */

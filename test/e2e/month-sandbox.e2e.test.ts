@@ -11,26 +11,16 @@ import { runReprocess } from '../../src/cli/reprocess.command.js';
 import { money, sum, toFixedText } from '../../src/domain/money.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_TEMPLATE_USAGE_COLUMNS, loadSeed } from '../../src/sandbox/seed.js';
+import { demoMonthOptions, startMonthSandbox } from '../support/month-sandbox.js';
 import { readWorkbookText } from '../support/read-workbook.js';
-import { FIXED_NOW, tempDir, writeJson } from '../support/run-cli.js';
+import { FIXED_NOW, writeJson } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
 let dir: string;
 beforeEach(async () => {
-  dir = await tempDir();
-  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders') });
+  ({ sandbox, dir } = await startMonthSandbox());
 });
 afterEach(async () => sandbox.close());
-
-async function config(fxRate = '0.92'): Promise<string> {
-  const base = JSON.parse(await readFile('fixtures/demo.config.json', 'utf8')) as { payers: Array<Record<string, unknown>> };
-  return writeJson(dir, `config-${fxRate}.json`, {
-    ...base,
-    payers: [{ ...base.payers[0], fxRate, usage: { contractId: 'CRD-00000-00000-00000' } }],
-    connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
-    state: { path: join(dir, 'state.db') },
-  });
-}
 
 /** The one payer's entry of a run. */
 function only<T>(entries: T[]): T {
@@ -40,7 +30,7 @@ function only<T>(entries: T[]): T {
 }
 
 const io = () => ({ stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW, sleep: async () => undefined });
-const options = async (fx?: string) => ({ period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json', config: await config(fx), out: join(dir, 'out') });
+const options = (fx?: string) => demoMonthOptions(dir, sandbox.platformUrl, fx);
 const env = () => ({ apiKey: sandbox.apiKey, variables: {} });
 const readJson = async <T>(path: string | undefined): Promise<T> => JSON.parse(await readFile(path ?? '', 'utf8')) as T;
 

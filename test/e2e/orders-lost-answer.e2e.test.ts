@@ -3,30 +3,23 @@
  * answer was lost: the SDK sends it again, AWS answers DuplicateAccountException,
  * and the order goes on to its approval as if the first answer had arrived.
  */
-import { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runProcessOnce, type OrdersIo } from '../../src/cli/orders.command.js';
-import type { SignalSource } from '../../src/daemon/shutdown.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { loadSeed } from '../../src/sandbox/seed.js';
-import { writeJson } from '../support/run-cli.js';
+import { runProcessOnce } from '../../src/cli/orders.command.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
+import { ordersConfigFile, ordersIo, startOrdersSandbox } from '../support/orders-daemon.js';
 
 let sandbox: Sandbox;
 let dir: string;
 const saved = { ...process.env };
 
-const io = (): OrdersIo => ({ stdout: () => undefined, stderr: () => undefined, env: { CONNECT_API_KEY: sandbox.apiKey, LOG_LEVEL: 'silent' }, signals: new EventEmitter() as unknown as SignalSource });
+const io = () => ordersIo(sandbox);
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nr-e2e-lost-'));
-  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), now: () => new Date('2026-11-26T12:00:00Z') });
-  process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = sandbox.organizationsUrl;
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDE2ETEST';
-  process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
-  process.env.AWS_REGION = 'us-east-1';
+  sandbox = await startOrdersSandbox();
 });
 
 afterEach(async () => {
@@ -37,12 +30,7 @@ afterEach(async () => {
 
 describe('a MoveAccount whose answer was lost', () => {
   it('is retried, met by DuplicateAccountException, and the request is approved', async () => {
-    const config = await writeJson(dir, 'config.json', {
-      payers: [{ accountId: '111111111111' }],
-      connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
-      state: { path: join(dir, 'state.db') },
-      aws: { maxCallsPerSecond: 100 },
-    });
+    const config = await ordersConfigFile(dir, sandbox);
     sandbox.organizations.addFault({ operation: 'MoveAccount', error: 'ServiceException', applied: true });
     const result = await runProcessOnce({ config }, io());
     const moved = result.requests.filter((r) => r.kind === 'approved' && /in ou-/.test(r.message ?? ''));

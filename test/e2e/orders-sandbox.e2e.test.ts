@@ -5,70 +5,38 @@
  * that point the SDK at a stand-in.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runDaemon, runProcessOnce, type OrdersIo } from '../../src/cli/orders.command.js';
+import { runDaemon, runProcessOnce } from '../../src/cli/orders.command.js';
 import type { SignalSource } from '../../src/daemon/shutdown.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { loadSeed } from '../../src/sandbox/seed.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { openStateDatabase } from '../../src/store/database.js';
 import { SqliteRunLedger } from '../../src/store/run-ledger.store.js';
 import { runRate } from '../../src/cli/rate.command.js';
-import { FIXED_NOW, writeJson } from '../support/run-cli.js';
+import { jsonLines, ordersConfigFile, ordersIo, startOrdersSandbox } from '../support/orders-daemon.js';
+import { FIXED_NOW } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
 let dir: string;
 const saved = { ...process.env };
 
-async function configFile(overrides: Record<string, unknown> = {}): Promise<string> {
-  return writeJson(dir, 'config.json', {
-    payers: [{ accountId: '111111111111' }],
-    connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 3 },
-    state: { path: join(dir, 'state.db') },
-    aws: { maxCallsPerSecond: 100, maxConcurrentCalls: 4 },
-    orders: { concurrency: 4 },
-    ...overrides,
-  });
-}
-
-function io(signals: SignalSource = new EventEmitter() as unknown as SignalSource): OrdersIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { CONNECT_API_KEY: sandbox.apiKey, LOG_LEVEL: 'silent' }, signals };
-}
-
-/** The lines of a captured stream, each parsed as JSON (a line that is not JSON fails the test, naming it). */
-function jsonLines(chunks: string[]): Array<Record<string, unknown>> {
-  return chunks
-    .join('')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw new Error(`not a JSON line: ${line}`);
-      }
-    });
-}
+const configFile = (overrides: Record<string, unknown> = {}): Promise<string> => ordersConfigFile(dir, sandbox, overrides);
+const io = (signals?: SignalSource) => ordersIo(sandbox, signals);
 
 const status = (id: string): string | undefined => sandbox.platform.state.request(id)?.status;
 const param = (id: string, p: string): string | undefined => sandbox.platform.state.param(id, p)?.value;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nr-e2e-orders-'));
-  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), now: () => new Date('2026-11-26T12:00:00Z') });
-  process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = sandbox.organizationsUrl;
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDE2ETEST';
-  process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
-  process.env.AWS_REGION = 'us-east-1';
+  sandbox = await startOrdersSandbox();
 });
 
 afterEach(async () => {
   process.env = { ...saved };
   await sandbox.close();
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe('process --once against the sandbox', () => {
@@ -142,8 +110,7 @@ describe('process --once against the sandbox', () => {
 
   it('after the parameter update following CreateAccount fails, the next cycle adopts the account by e-mail: no second CreateAccount', async () => {
     await sandbox.close();
-    sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), createAccountPolls: 0, now: () => new Date('2026-11-26T12:00:00Z') });
-    process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = sandbox.organizationsUrl;
+    sandbox = await startOrdersSandbox({ createAccountPolls: 0 });
     sandbox.platform.addFault({ method: 'PUT', pathPrefix: '/requests/PR-1001-0001-0001-001', status: 500, times: 2 });
     const config = await configFile({ connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 } });
     const first = await runProcessOnce({ config }, io());

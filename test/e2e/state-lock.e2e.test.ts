@@ -8,27 +8,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runDaemon, runProcessOnce, type OrdersIo } from '../../src/cli/orders.command.js';
+import { runDaemon, runProcessOnce } from '../../src/cli/orders.command.js';
 import type { SignalSource } from '../../src/daemon/shutdown.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { loadSeed } from '../../src/sandbox/seed.js';
-import { writeJson } from '../support/run-cli.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
+import { ordersConfigFile, ordersIo, startOrdersSandbox } from '../support/orders-daemon.js';
 
 let sandbox: Sandbox;
 let dir: string;
 const saved = { ...process.env };
 
-function io(signals: SignalSource = new EventEmitter() as unknown as SignalSource): OrdersIo {
-  return { stdout: () => undefined, stderr: () => undefined, env: { CONNECT_API_KEY: sandbox.apiKey, LOG_LEVEL: 'silent' }, signals };
-}
+const io = (signals?: SignalSource) => ordersIo(sandbox, signals);
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nr-e2e-lock-'));
-  sandbox = await startSandbox({ seed: await loadSeed('fixtures/orders'), now: () => new Date('2026-11-26T12:00:00Z') });
-  process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = sandbox.organizationsUrl;
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDE2ETEST';
-  process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
-  process.env.AWS_REGION = 'us-east-1';
+  sandbox = await startOrdersSandbox();
 });
 
 afterEach(async () => {
@@ -39,12 +32,7 @@ afterEach(async () => {
 
 describe('daemon and process --once on one state database', () => {
   it('refuses process --once while the daemon holds the state, naming it, and runs it once the daemon stopped', async () => {
-    const config = await writeJson(dir, 'config.json', {
-      payers: [{ accountId: '111111111111' }],
-      connect: { apiUrl: sandbox.platformUrl, productIds: ['PRD-411-678-887'], retries: 1 },
-      state: { path: join(dir, 'state.db') },
-      aws: { maxCallsPerSecond: 100 },
-    });
+    const config = await ordersConfigFile(dir, sandbox);
     const signals = new EventEmitter();
     const daemonIo = io(signals as unknown as SignalSource);
     let refused: unknown;

@@ -5,13 +5,14 @@
  * the sources under test (test/support/fresh-build.ts). Nothing waits on a timer:
  * the second process starts once the daemon logged its first cycle.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
+import { sandboxBinEnv, spawnBin, type BinProcess } from '../support/bin-process.js';
 import { freshBuild } from '../support/fresh-build.js';
 import { writeJson } from '../support/run-cli.js';
 
@@ -32,38 +33,14 @@ afterEach(async () => {
   daemon = undefined;
 });
 
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
+interface Run extends BinProcess {
   /** Resolves once `text` appears in the output; rejects if the process exits first. */
   saw: (text: string) => Promise<void>;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Run {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env });
-  let output = '';
-  const listeners: Array<() => void> = [];
-  const onData = (d: Buffer): void => {
-    output += d.toString();
-    for (const listener of [...listeners]) listener();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const saw = (text: string): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (output.includes(text)) resolve();
-      };
-      listeners.push(check);
-      check();
-      void exited.then(() => {
-        check();
-        reject(new Error(`exited before writing "${text}":\n${output}`));
-      });
-    });
-  return { child, output: () => output, exited, saw };
+  const started = spawnBin(bin, args, { cwd, env });
+  return { ...started, saw: (text) => started.until((output) => output.includes(text), `exited before writing "${text}"`) };
 }
 
 async function setup(): Promise<{ config: string; env: NodeJS.ProcessEnv; cwd: string }> {
@@ -76,16 +53,7 @@ async function setup(): Promise<{ config: string; env: NodeJS.ProcessEnv; cwd: s
     aws: { maxCallsPerSecond: 100 },
     pollIntervalMs: 60000,
   });
-  const env = {
-    PATH: process.env.PATH,
-    CONNECT_API_KEY: sandbox.apiKey,
-    AWS_ENDPOINT_URL_ORGANIZATIONS: sandbox.organizationsUrl,
-    AWS_ACCESS_KEY_ID: 'AKIDLOCK',
-    AWS_SECRET_ACCESS_KEY: 'sandbox',
-    AWS_REGION: 'us-east-1',
-    LOG_LEVEL: 'info',
-  };
-  return { config, env, cwd: dir };
+  return { config, env: sandboxBinEnv(sandbox, 'AKIDLOCK'), cwd: dir };
 }
 
 describe('two processes on one state database (the bin)', () => {
