@@ -43,11 +43,12 @@ function recordEntry(r: RatedRecord): Record<string, unknown> {
   };
 }
 
-/** One account's entry in the report, its records included. */
+/** One account's entry in the report, its records included; `customer` is the customer's name, null when unknown. */
 export function accountEntry(a: RatedAccount, fxRateText: string): Record<string, unknown> {
   return {
     accountId: a.accountId,
     assetId: a.assetId,
+    customer: a.customerName ?? null,
     supportPlan: { ordered: a.support.ordered, detected: a.support.detected, billed: a.support.billed, table: a.support.table },
     supportBaseUsd: a.support.baseUsd,
     supportFeeUsd: a.support.feeUsd ?? '0',

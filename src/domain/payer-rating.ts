@@ -278,6 +278,7 @@ class AccountByAccount implements PayerRating {
     const rated: RatedAccount = {
       accountId,
       assetId,
+      ...(sub?.customerName === undefined ? {} : { customerName: sub.customerName }),
       support: s,
       ratedListUsd: toExactText(list),
       markedUsd: toExactText(marked),

@@ -36,6 +36,8 @@ export interface Subscription {
   accountId: string;
   /** `support_level` as ordered; '' = default (business). */
   supportLevel: string;
+  /** The customer's name (the platform asset's tiers.customer.name, or the assets file's `customer`), where known. */
+  customerName?: string;
 }
 
 export interface RatePayerInput {
@@ -79,6 +81,8 @@ export interface RatedRecord {
 export interface RatedAccount {
   accountId: string;
   assetId: string | null;
+  /** The subscription's customer name, where known (`Subscription.customerName`). */
+  customerName?: string;
   support: AccountSupport;
   ratedListUsd: string;
   markedUsd: string;

@@ -132,6 +132,21 @@ describe('ratePayerMonth()', () => {
     expect('curFinal' in (await report(l.reportPath))).toBe(false);
   });
 
+  it('names the customer of each account entry from its subscription, null where unknown', async () => {
+    const { deps, input, out } = await setup(source([[group({ accountId: '222222222222', unblendedUsd: '1' }), group({ accountId: '333333333333', unblendedUsd: '2' })]]));
+    deps.subscriptions = new Map([
+      ['222222222222', { assetId: 'AS-1', accountId: '222222222222', supportLevel: 'basic', customerName: 'Acme Corp' }],
+      ['333333333333', { assetId: 'AS-2', accountId: '333333333333', supportLevel: 'basic' }],
+    ]);
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome.ok).toBe(true);
+    const written = await report(join(out, '111111111111', '2026-10', 'report.json'));
+    expect(written.accounts.map((a) => [a.accountId, (a as { customer?: unknown }).customer])).toEqual([
+      ['222222222222', 'Acme Corp'],
+      ['333333333333', null],
+    ]);
+  });
+
   it('an abort throws ABORTED and leaves no workbook', async () => {
     const { deps, input, out } = await setup(source([[group({ unblendedUsd: '10' })]]));
     const controller = new AbortController();
