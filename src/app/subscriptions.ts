@@ -3,7 +3,8 @@
  * subscription of the payer maps to it. Active assets bill; a cancelled one bills
  * while its 60-day close countdown runs (`billUntil` on or after the period's
  * first day). Two billable subscriptions for one account is an error: the money
- * would go to the wrong customer.
+ * would go to the wrong customer. A subscription carries its customer's name
+ * where the asset names one (`Subscription.customerName`), for the report.
  */
 import { ConnectorError } from '../domain/errors.js';
 import { accountId } from '../domain/ids.js';
@@ -16,6 +17,8 @@ export interface AssetLike {
   status: string;
   billUntil?: string | undefined;
   payerAccountId?: string | undefined;
+  /** The customer's name (the platform asset's `tiers.customer.name`, or the assets file's `customer`); absent when unknown. */
+  customer?: string | undefined;
 }
 
 /** Statuses that bill without a countdown: active, and terminating (a cancel in its countdown). */
@@ -45,7 +48,8 @@ export function subscriptionsFor(assets: AssetLike[], payerAccountId: string, pe
         where: { account: a.accountId, value: `${other.assetId},${a.assetId}` },
       });
     }
-    map.set(a.accountId, { assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel });
+    const customerName = a.customer?.trim();
+    map.set(a.accountId, { assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel, ...(customerName ? { customerName } : {}) });
   }
   return map;
 }

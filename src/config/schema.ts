@@ -293,6 +293,8 @@ export const assetSchema = z
     payerAccountId: z.string().regex(ACCOUNT_ID, 'must be 12 digits').optional(),
     /** The support delivery model of the subscription, for the audit (`resold` or `partner-led`). */
     deliveryModel: z.enum(['resold', 'partner-led']).optional(),
+    /** The customer's name, shown beside the account id in report.html and report.csv. */
+    customer: z.string().trim().min(1, 'must not be empty').optional(),
   })
   .loose();
 export const assetsSchema = z.array(assetSchema);

@@ -61,7 +61,7 @@ describe('sandbox GET /assets', () => {
     const acme = assets.find((a) => a.id === 'AS-0001-0001-0001');
     expect(acme).toMatchObject({ status: 'active', productId: PRODUCT, marketplaceId: 'MP-48301', customer: { name: 'Acme Corp' } });
     expect(acme?.params.find((p) => p.id === 'aws_account_id')?.value).toBe('111111111111');
-    expect(assetsToSubscriptions(assets, NOW).assets).toContainEqual({ assetId: 'AS-0001-0001-0001', accountId: '111111111111', supportLevel: 'developer', status: 'active' });
+    expect(assetsToSubscriptions(assets, NOW).assets).toContainEqual({ assetId: 'AS-0001-0001-0001', accountId: '111111111111', supportLevel: 'developer', status: 'active', customer: 'Acme Corp' });
   });
 
   it('turns an asset terminated once its cancel is approved, with the closure date saved on the cancel', async () => {

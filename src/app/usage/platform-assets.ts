@@ -12,6 +12,8 @@
  *   bills through its close countdown: `billUntil` = `account_closed_at` + 60
  *   days (FULFILLMENT.md "Cancel"); without `account_closed_at` it is not billed
  *   and is reported (its countdown end is unknown).
+ * - The customer's name (`tiers.customer.name`) when the platform gives one,
+ *   for the report (`customer`).
  */
 import { addDays, CLOSE_WAIT_DAYS, parseDay, utcDay } from '../../domain/orders/countdown.js';
 import type { AssetLike } from '../subscriptions.js';
@@ -112,6 +114,8 @@ export function assetsToSubscriptions(assets: readonly PlatformAsset[], now: Dat
       status: asset.status === 'suspended' ? 'active' : asset.status,
     };
     if (billUntil !== undefined) record.billUntil = billUntil;
+    const customer = asset.customer.name.trim();
+    if (customer !== '') record.customer = customer;
 
     const savedPayer = paramValue(asset, 'payer_account_id');
     if (savedPayer !== '' && !ACCOUNT_ID.test(savedPayer)) report(`payer_account_id "${savedPayer}" is not 12 digits: ignored`);

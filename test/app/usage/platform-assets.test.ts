@@ -24,12 +24,28 @@ describe('assetsToSubscriptions()', () => {
       NOW,
     );
     expect(problems).toEqual([]);
-    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'developer', status: 'active', payerAccountId: '999999999999' }]);
+    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'developer', status: 'active', payerAccountId: '999999999999', customer: 'Acme' }]);
   });
 
   it('defaults the support level to business and leaves the payer open when none is saved', () => {
     const { assets } = assetsToSubscriptions([asset('AS-1', 'active', { aws_account_id: ' 111111111111 ', support_level: '' })], NOW);
-    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'business', status: 'active' }]);
+    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'business', status: 'active', customer: 'Acme' }]);
+  });
+
+  it("names the customer from the asset's tiers.customer.name, trimmed, and leaves it out when the platform gives none", () => {
+    const { assets } = assetsToSubscriptions(
+      [
+        asset('AS-1', 'active', { aws_account_id: '111111111111' }, { customer: { id: 'TA-1', name: '  Globex & Sons ' } }),
+        asset('AS-2', 'active', { aws_account_id: '222222222222' }, { customer: { id: 'TA-2', name: '' } }),
+      ],
+      NOW,
+    );
+    expect(assets.map((a) => [a.assetId, a.customer])).toEqual([
+      ['AS-1', 'Globex & Sons'],
+      ['AS-2', undefined],
+    ]);
+    expect('customer' in assets[1]!).toBe(false);
+    expect(subscriptionsFor(assets, '999999999999', '2026-10').get('111111111111')?.customerName).toBe('Globex & Sons');
   });
 
   it('bills a suspended asset like an active one (AWS cannot suspend an account)', () => {
@@ -40,13 +56,13 @@ describe('assetsToSubscriptions()', () => {
 
   it('bills a terminating asset (a cancel in its countdown) without an end', () => {
     const { assets } = assetsToSubscriptions([asset('AS-1', 'terminating', { aws_account_id: '111111111111', account_closed_at: '2026-11-01' })], NOW);
-    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'business', status: 'terminating' }]);
+    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'business', status: 'terminating', customer: 'Acme' }]);
   });
 
   it('bills a terminated asset through account_closed_at + 60 days', () => {
     const { assets, problems } = assetsToSubscriptions([asset('AS-1', 'terminated', { aws_account_id: '111111111111', account_closed_at: '2026-09-20' })], NOW);
     expect(problems).toEqual([]);
-    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'business', status: 'terminated', billUntil: '2026-11-19' }]);
+    expect(assets).toEqual([{ assetId: 'AS-1', accountId: '111111111111', supportLevel: 'business', status: 'terminated', billUntil: '2026-11-19', customer: 'Acme' }]);
   });
 
   it.each([
