@@ -11,12 +11,16 @@ export interface ItemMpns {
   awsUsageMpn: string;
   marketplaceUsageMpn: string;
   supportMpn: string;
+  /** Item of custom lines and credits (MARGIN.md §4); absent: `awsUsageMpn`. */
+  customLineMpn?: string | undefined;
 }
 
 export const CATEGORIES: Record<RecordKind, WorkbookCategory> = {
   aws: { id: 'aws_services', name: 'AWS usage', description: 'AWS services at public list price' },
   marketplace: { id: 'aws_marketplace', name: 'AWS Marketplace usage', description: 'AWS Marketplace products' },
   support: { id: 'aws_support', name: 'AWS support', description: 'AWS support plan fee' },
+  fee: { id: 'custom_lines', name: 'Custom lines', description: 'Fees added by the distributor' },
+  credit: { id: 'credits', name: 'Credits', description: 'Credits given by the distributor' },
 };
 
 /**
@@ -31,7 +35,10 @@ export function periodTimes(period: string): { start: string; end: string } {
 }
 
 function mpnOf(kind: RecordKind, items: ItemMpns): string {
-  return kind === 'marketplace' ? items.marketplaceUsageMpn : kind === 'support' ? items.supportMpn : items.awsUsageMpn;
+  if (kind === 'marketplace') return items.marketplaceUsageMpn;
+  if (kind === 'support') return items.supportMpn;
+  if (kind === 'fee' || kind === 'credit') return items.customLineMpn ?? items.awsUsageMpn;
+  return items.awsUsageMpn;
 }
 
 /** The last period's record times: a month's records all share them (one computation, not one per record). */

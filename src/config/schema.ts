@@ -108,6 +108,8 @@ export const itemsSchema = z
     awsUsageMpn: z.string().min(1).default('AWS_USAGE'),
     marketplaceUsageMpn: z.string().min(1).default('AWS_MARKETPLACE_USAGE'),
     supportMpn: z.string().min(1).default('AWS_SUPPORT'),
+    /** Item of custom lines and credits (MARGIN.md §4); absent: awsUsageMpn. */
+    customLineMpn: z.string().min(1).optional(),
   })
   .strict();
 

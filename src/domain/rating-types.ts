@@ -54,7 +54,8 @@ export interface RatePayerInput {
   knownCurrencies: ReadonlySet<string>;
 }
 
-export type RecordKind = 'aws' | 'marketplace' | 'support';
+/** `fee` and `credit`: custom lines' records (MARGIN.md §4; categories custom_lines and credits). */
+export type RecordKind = 'aws' | 'marketplace' | 'support' | 'fee' | 'credit';
 
 export interface RatedRecord {
   recordId: string;
@@ -76,6 +77,8 @@ export interface RatedRecord {
   billed: string;
   supportPlan?: SupportPlan;
   supportTable?: string;
+  /** A custom line's record: the line's id. */
+  lineId?: string;
 }
 
 export interface RatedAccount {

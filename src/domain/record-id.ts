@@ -43,3 +43,12 @@ export function usageRecordId(key: RecordKey): string {
 export function supportRecordId(payerAccountId: string, period: string, accountId: string): string {
   return `${period}-${accountId}-support-${keyHash([payerAccountId, period, accountId, 'support'].join('\u0000'))}`;
 }
+
+/**
+ * Id of a custom line's or credit's record (MARGIN.md §4):
+ * `<payer>-<period>-<account>-line-<id>`, stable across runs and versions (a
+ * line id is letters, digits, `-` and `_`, and is never reused).
+ */
+export function lineRecordId(payerAccountId: string, period: string, accountId: string, lineId: string): string {
+  return `${payerAccountId}-${period}-${accountId}-line-${lineId}`;
+}
