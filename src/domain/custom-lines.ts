@@ -331,3 +331,10 @@ export function accountLines(input: AccountLinesInput): AccountLines {
   }
   return { records, applied, fees, credits };
 }
+
+/** A payer's lines for the rating of one period: the lines, and the flat credits' balances carried in. */
+export interface PayerLines {
+  lines: readonly CustomLine[];
+  /** By `balanceKey`; absent: the line's `remaining`, else its amount. */
+  openings: ReadonlyMap<string, string>;
+}

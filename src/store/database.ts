@@ -1,7 +1,8 @@
 /**
  * The connector's embedded state database (SQLite through better-sqlite3): the
  * request journal, the cancel countdowns, the manual actions, the run
- * ledger, the detected support plans and the daemon's lease on the state. One file, WAL journal, schema versioned with `PRAGMA user_version`.
+ * ledger, the detected support plans, the daemon's lease on the state, and the
+ * custom lines with their credits' balances. One file, WAL journal, schema versioned with `PRAGMA user_version`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -153,6 +154,47 @@ export const MIGRATIONS: readonly Migration[] = [
         pid_namespace TEXT, -- Linux's /proc/self/ns/pid: pids compare only within one
         acquired_at TEXT NOT NULL, -- ISO time
         expires_at TEXT NOT NULL -- ISO time; a lease not renewed by then may be taken over
+      );
+    `,
+  },
+  {
+    version: 6,
+    sql: `
+      -- Issue 12 (MARGIN.md §4): custom lines and credits, with who added and removed
+      -- them and when. A removed line is kept (its id is never reused: it ends record ids).
+      CREATE TABLE custom_lines (
+        seq INTEGER PRIMARY KEY, -- the order lines were added (rows are never deleted)
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('fee', 'credit')),
+        asset_id TEXT,
+        payer_account_id TEXT,
+        amount TEXT, -- exact decimal text, billing currency
+        percent TEXT, -- exact decimal text
+        base TEXT CHECK (base IN ('aws', 'marketplace', 'total')), -- the line's "of"
+        from_period TEXT NOT NULL,
+        to_period TEXT,
+        description TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL, -- ISO time
+        removed_by TEXT,
+        removed_at TEXT, -- ISO time; null while the line applies
+        CHECK ((asset_id IS NULL) <> (payer_account_id IS NULL)),
+        CHECK ((amount IS NULL) <> (percent IS NULL))
+      );
+      -- A flat credit's balance for one customer, per period and run version (live or dry):
+      -- a reprocess of a month starts from what its first version started from.
+      CREATE TABLE credit_balances (
+        line_id TEXT NOT NULL,
+        payer_account_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+        version INTEGER NOT NULL,
+        opening TEXT NOT NULL, -- exact decimal text: the balance before the period
+        used TEXT NOT NULL, -- what the period took (positive)
+        remaining_after TEXT NOT NULL, -- what carries to the next period
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (line_id, account_id, period, dry_run, version)
       );
     `,
   },

@@ -45,7 +45,7 @@ describe('openStateDatabase()', () => {
     const state = open(path);
     expect(existsSync(path)).toBe(true);
     expect(state.path).toBe(path);
-    expect(tables(state)).toEqual(['countdowns', 'manual_actions', 'request_journal', 'runs', 'state_lock', 'support_plan_detections']);
+    expect(tables(state)).toEqual(['countdowns', 'credit_balances', 'custom_lines', 'manual_actions', 'request_journal', 'runs', 'state_lock', 'support_plan_detections']);
     expect(state.db.pragma('user_version', { simple: true })).toBe(LATEST);
   });
 
@@ -119,7 +119,7 @@ describe('openStateDatabase()', () => {
 
   it('opens a private in-memory database for ":memory:"', () => {
     const state = open(':memory:');
-    expect(tables(state)).toEqual(['countdowns', 'manual_actions', 'request_journal', 'runs', 'state_lock', 'support_plan_detections']);
+    expect(tables(state)).toEqual(['countdowns', 'credit_balances', 'custom_lines', 'manual_actions', 'request_journal', 'runs', 'state_lock', 'support_plan_detections']);
     expect(existsSync(join(process.cwd(), ':memory:'))).toBe(false);
   });
 
