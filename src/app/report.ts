@@ -97,6 +97,8 @@ export function reportHead(rated: RatedPayerSummary, settings: RatingSettings, g
     unassigned: rated.unassigned,
     supportPlanMismatches: rated.supportPlanMismatches,
     warnings: rated.warnings,
+    // MARGIN.md §6: the custom lines applied; `amount` signed, `remainingAfter` for flat credits.
+    lines: (rated.lines ?? []).map((l) => ({ id: l.id, kind: l.kind, accountId: l.accountId, amount: l.amount, ...(l.remainingAfter === undefined ? {} : { remainingAfter: l.remainingAfter }) })),
     errors: [],
   };
 }

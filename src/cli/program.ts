@@ -6,10 +6,11 @@
  * Each command's `--help` lists the variables it reads (from `ENVIRONMENT`, the
  * table that drives the overrides) and its exit statuses.
  */
+import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { ConnectorError, coerceError } from '../domain/errors.js';
 import { CONFIG_VARIABLE, ENVIRONMENT, envValue, type EnvironmentName } from '../config/env.js';
-import { loadConfig, packageVersion } from '../config/load.js';
+import { loadAssets, loadConfig, packageVersion } from '../config/load.js';
 import type { OrdersIo } from './orders.command.js';
 import type { MonthEnvironment, RateOptions } from './rate.command.js';
 import type { ReprocessOptions } from './reprocess.command.js';
@@ -53,6 +54,7 @@ export const COMMAND_DOCS = {
   },
   'manual-actions': { env: ['NATIVE_RATING_CONFIG', 'NATIVE_RATING_STATE_PATH'], exits: [[EXIT_OK, 'listed (or marked done)'], NOT_RUN] },
   journal: { env: ['NATIVE_RATING_CONFIG', 'NATIVE_RATING_STATE_PATH'], exits: [[EXIT_OK, 'listed'], NOT_RUN] },
+  lines: { env: ['NATIVE_RATING_CONFIG', 'NATIVE_RATING_STATE_PATH'], exits: [[EXIT_OK, 'added, listed or removed'], [EXIT_UNUSABLE, 'bad input (the value is named), or bad configuration; nothing was changed']] },
   audit: {
     env: ['NATIVE_RATING_CONFIG', 'CONNECT_API_URL', 'NATIVE_RATING_STATE_PATH', 'CONNECT_API_KEY', ...AWS_ENV],
     exits: [[EXIT_OK, 'no finding is an error'], [EXIT_PAYER_FAILED, 'a finding is an error, or a signal stopped the audit'], NOT_RUN],
@@ -145,6 +147,15 @@ function withSignals(work: (signal: AbortSignal) => Promise<number>): Promise<vo
 /** The daemon exits 0 after a drain, 1 when a second signal forced it. */
 const daemonExit = (result: { forced: boolean }): number => (result.forced ? EXIT_PAYER_FAILED : EXIT_OK);
 
+/** The name of the user running the command, for `lines --by` (empty-safe). */
+function safeUserName(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** `--config`, else `NATIVE_RATING_CONFIG`; CONFIG_INVALID naming both when neither is given. */
 export function configFile(given: string | undefined, env: NodeJS.ProcessEnv): string {
   const file = given ?? envValue(env, CONFIG_VARIABLE);
@@ -193,6 +204,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--out <dir>', 'folder for the workbooks and reports (default: out for a dry run, state.outputDir otherwise)')
     .option('--payer <accountId>', 'rate only this payer')
     .option('--json', 'print the run result as JSON instead of tables')
+    .option('--lines <file.json>', "with --dry-run: custom lines and credits from this file instead of the state database's (lines add)")
     .action((options: Omit<RateOptions, 'config'> & { config?: string }) =>
       withSignals(async (signal) => {
         const config = configFile(options.config, env);
@@ -214,6 +226,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--dry-run', 'rate into the output folder as a dry-run version; upload nothing (without it: a new usage file replaces the previous one while the platform allows)')
     .option('--out <dir>', 'the folder of the versions (default: out for a dry run, state.outputDir otherwise)')
     .option('--json', 'print the run result as JSON')
+    .option('--lines <file.json>', 'with --dry-run: custom lines and credits from this file (as for rate)')
     .action((options: Omit<ReprocessOptions, 'config'> & { config?: string }) =>
       withSignals(async (signal) => {
         const config = configFile(options.config, env);
@@ -314,6 +327,79 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         const { config } = await loadConfig(configFile(options.config, env), env);
         const { runJournal } = await import('./journal.command.js');
         runJournal({ statePath: config.state.path, errors: options.errors, json: options.json }, { stdout: (t) => process.stdout.write(t), now: () => new Date() });
+        return EXIT_OK;
+      }),
+    );
+
+  const lines = command('lines').description('custom lines and credits (fees and credits, flat or percent, for one customer or every customer of a payer, for a month or a range), kept in the state database with who added or removed them and when');
+  const linesIo = () => ({ stdout: (t: string) => void process.stdout.write(t), now: () => new Date() });
+  const who = (by: string | undefined): string => by ?? envValue(env, 'USER') ?? envValue(env, 'USERNAME') ?? safeUserName();
+  lines
+    .command('add')
+    .description('add a fee or a credit; every run of the periods it covers bills it (checked first: each bad value is named)')
+    .option('--config <config.json>', `${CONFIG_HELP}; state.path locates the database, rating.amountDecimals and payers[] check the line`)
+    .option('--id <id>', 'the line id: letters, digits, - and _ (it ends the record id; default: L1, L2, ...)')
+    .requiredOption('--kind <kind>', 'fee or credit')
+    .option('--asset <assetId>', 'for one customer: its subscription (asset) id')
+    .option('--payer <accountId>', 'for every billed customer of this payer')
+    .option('--amount <amount>', 'a flat amount in the billing currency, e.g. 25.00')
+    .option('--percent <percent>', 'a percent in (0, 100], with --of')
+    .option('--of <base>', 'what a percent is of: aws (usage and support), marketplace, or total')
+    .requiredOption('--from <YYYY-MM>', 'the first period it applies to')
+    .option('--to <YYYY-MM>', 'the last period it applies to (default: open-ended)')
+    .requiredOption('--description <text>', 'what the customer reads on the record')
+    .option('--by <name>', 'who adds it (default: the user running the command)')
+    .option('--assets <assets.json>', 'check --asset against this assets file')
+    .option('--json', 'print the line as JSON')
+    .addHelpText('after', helpAfter(COMMAND_DOCS.lines))
+    .action((options: { config?: string; id?: string; kind?: string; asset?: string; payer?: string; amount?: string; percent?: string; of?: string; from?: string; to?: string; description?: string; by?: string; assets?: string; json?: boolean }) =>
+      exitWith(async () => {
+        const loaded = await loadConfig(configFile(options.config, env), env);
+        const assets = options.assets === undefined ? undefined : await loadAssets(options.assets);
+        const { runLinesAdd } = await import('./lines.command.js');
+        runLinesAdd(
+          {
+            ...options,
+            statePath: loaded.config.state.path,
+            by: who(options.by),
+            rules: {
+              amountDecimals: loaded.config.rating.amountDecimals,
+              knownPayers: new Set(loaded.config.payers.map((p) => p.accountId)),
+              ...(assets === undefined ? {} : { knownAssets: new Set(assets.map((a) => a.assetId)), assetsOrigin: `the assets file ${options.assets ?? ''}` }),
+            },
+          },
+          linesIo(),
+        );
+        return EXIT_OK;
+      }),
+    );
+  lines
+    .command('list')
+    .description('list the lines in force (with --all, the removed ones too, with who removed them and when)')
+    .option('--config <config.json>', `${CONFIG_HELP}; state.path locates the database`)
+    .option('--all', 'list removed lines too')
+    .option('--json', 'print JSON instead of a table')
+    .addHelpText('after', helpAfter(COMMAND_DOCS.lines))
+    .action((options: { config?: string; all?: boolean; json?: boolean }) =>
+      exitWith(async () => {
+        const { config } = await loadConfig(configFile(options.config, env), env);
+        const { runLinesList } = await import('./lines.command.js');
+        runLinesList({ statePath: config.state.path, all: options.all, json: options.json }, linesIo());
+        return EXIT_OK;
+      }),
+    );
+  lines
+    .command('remove')
+    .description('remove a line: no run after this bills it (kept, with who removed it and when; its id is never reused)')
+    .argument('<id>', 'the line id (lines list shows them)')
+    .option('--config <config.json>', `${CONFIG_HELP}; state.path locates the database`)
+    .option('--by <name>', 'who removes it (default: the user running the command)')
+    .addHelpText('after', helpAfter(COMMAND_DOCS.lines))
+    .action((id: string, options: { config?: string; by?: string }) =>
+      exitWith(async () => {
+        const { config } = await loadConfig(configFile(options.config, env), env);
+        const { runLinesRemove } = await import('./lines.command.js');
+        runLinesRemove({ statePath: config.state.path, id, by: who(options.by) }, linesIo());
         return EXIT_OK;
       }),
     );

@@ -9,9 +9,10 @@
  */
 import type { Progress } from '../app/ports.js';
 import { runMonth, type MonthInput, type MonthPayerResult, type SubscriptionSource } from '../app/usage/run-month.js';
+import { loadLinesFile } from '../config/lines-file.js';
 import { loadAssets, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { PayerConfig } from '../config/schema.js';
-import { composeMonth, type MonthEnvironment, type MonthRuntime } from '../daemon/compose-month.js';
+import { composeMonth, type MonthComposeOptions, type MonthEnvironment, type MonthRuntime } from '../daemon/compose-month.js';
 import { ConnectorError } from '../domain/errors.js';
 import { monthTable, payerDetails } from './summary.js';
 
@@ -28,6 +29,8 @@ export interface RateOptions {
   json?: boolean;
   /** The state database instead of `state.path` (tests, the demo); not a flag. */
   statePath?: string;
+  /** A dry run's custom lines (`--lines <file.json>`) instead of the state database's. */
+  lines?: string;
 }
 
 export interface CommandIo {
@@ -70,8 +73,9 @@ export function progressPrinter(io: CommandIo): (p: Progress) => void {
 }
 
 /** Checks the options every month command shares; one message listing every problem. */
-export function checkMonthOptions(options: Pick<RateOptions, 'period' | 'payer' | 'assets' | 'billAllAccounts'>): void {
+export function checkMonthOptions(options: Pick<RateOptions, 'period' | 'payer' | 'assets' | 'billAllAccounts' | 'lines' | 'dryRun'>): void {
   const problems: string[] = [];
+  if (options.lines !== undefined && options.dryRun !== true) problems.push(`--lines ${JSON.stringify(options.lines)} is for a dry run (add --dry-run): a live month bills the lines of the state database (lines add)`);
   if (!PERIOD.test(options.period)) problems.push(`--period ${JSON.stringify(options.period)} is not YYYY-MM`);
   if (options.assets !== undefined && options.billAllAccounts === true) problems.push('give at most one of --assets <assets.json> and --bill-all-accounts');
   if (options.payer !== undefined && !/^\d{12}$/.test(options.payer)) problems.push(`--payer ${JSON.stringify(options.payer)} is not a 12-digit account id`);
@@ -96,8 +100,9 @@ export function selectPayers(loaded: LoadedConfig, payer: string | undefined): P
 }
 
 /** The runtime of a CLI month command: progress on stderr, the usage file's statuses on stdout. */
-export function cliMonthRuntime(loaded: LoadedConfig, env: MonthEnvironment, options: Pick<RateOptions, 'dryRun' | 'cur' | 'out' | 'statePath'>, io: CommandIo): MonthRuntime {
+export function cliMonthRuntime(loaded: LoadedConfig, env: MonthEnvironment, options: Pick<RateOptions, 'dryRun' | 'cur' | 'out' | 'statePath'>, io: CommandIo, lines?: MonthComposeOptions['lines']): MonthRuntime {
   return composeMonth(loaded, env, {
+    ...(lines === undefined ? {} : { lines }),
     ...(options.statePath === undefined ? {} : { statePath: options.statePath }),
     dryRun: options.dryRun === true,
     ...(options.cur === undefined ? {} : { cur: options.cur }),
@@ -131,7 +136,9 @@ export async function prepareMonthCommand(options: RateOptions, io: CommandIo, e
   const loaded = await loadConfig(options.config, env.variables);
   const payers = selectPayers(loaded, options.payer);
   const subscriptions = await subscriptionSource(options, loaded, env);
-  const runtime = cliMonthRuntime(loaded, env, options, io);
+  // A lines file is checked whole before anything runs: its assets against the run's subscriptions once they are read.
+  const lines = options.lines === undefined ? undefined : { file: options.lines, lines: await loadLinesFile(options.lines, { amountDecimals: loaded.config.rating.amountDecimals, knownPayers: new Set(loaded.config.payers.map((p) => p.accountId)) }) };
+  const runtime = cliMonthRuntime(loaded, env, options, io, lines);
   const defaultProductId = loaded.config.connect?.productIds[0];
   return { loaded, runtime, input: { period: options.period, payers, subscriptions, rating: runtime.rating, ...(defaultProductId ? { defaultProductId } : {}), signal } };
 }

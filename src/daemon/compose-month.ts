@@ -3,7 +3,8 @@
  * needs from the configuration and the environment — the run ledger on the
  * state database, this process's lease, the platform's clients, the payers' CUR
  * sources (local files with the embedded engine, or each payer's Athena table),
- * the workbook writer and the output stores. The CLI's `rate` and `reprocess`,
+ * the workbook writer, the output stores and the custom lines (the state
+ * database's, or a dry run's lines file). The CLI's `rate` and `reprocess`,
  * the daemon's schedule and admin endpoint all come through here.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,6 +27,8 @@ import { awsEndpoints, externalIdsOf } from '../config/env.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Config, PayerConfig } from '../config/schema.js';
 import { ConnectorError } from '../domain/errors.js';
+import type { CustomLine } from '../domain/custom-lines.js';
+import { SqliteCustomLineStore } from '../store/custom-lines.store.js';
 import { openStateDatabase, type StateDatabase } from '../store/database.js';
 import { SqliteRunLedger } from '../store/run-ledger.store.js';
 import { sleepUntilAborted } from './poll-loop.js';
@@ -58,6 +61,8 @@ export interface MonthComposeOptions {
   statePath?: string;
   /** Every AWS call (Athena, S3, STS) at debug level (`LOG_LEVEL=debug`). */
   callLog?: CallLog;
+  /** A dry run's lines file (`--lines`), read and checked; absent: the state database's lines (`lines add`). */
+  lines?: { file: string; lines: CustomLine[] };
 }
 
 /** How long a claim on a run holds without progress: a live process renews it at least three times within it. */
@@ -173,6 +178,7 @@ export function composeMonth(loaded: LoadedConfig, env: MonthEnvironment, option
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onFileStatus ? { onFileStatus: (file: UsageFile, payer: string) => options.onFileStatus?.(payer, file) } : {}),
     ...(options.onNote ? { onNote: options.onNote } : {}),
+    lines: options.lines ? { kind: 'file', file: options.lines.file, lines: options.lines.lines } : { kind: 'state', book: new SqliteCustomLineStore(state.db) },
   };
   const rating: MonthRating = {
     settings: config.rating,

@@ -9,6 +9,7 @@
  */
 import { PayerSums, bucketAccount, bucketUnassigned, type BucketSettings } from './buckets.js';
 import type { CurGroup } from './cur.js';
+import { accountLines, appliesTo, type AppliedLine } from './custom-lines.js';
 import { ConnectorError } from './errors.js';
 import { accountId as checkedAccountId } from './ids.js';
 import { MARKETPLACE_ENTITY } from './line-items.js';
@@ -23,6 +24,7 @@ import type {
   RatedRecord,
   RatingProblem,
   RatingSettings,
+  LinesReconciliation,
   Reconciliation,
   Subscription,
 } from './rating-types.js';
@@ -140,6 +142,15 @@ class AccountByAccount implements PayerRating {
   private readonly unassigned: { accountId: string; unblendedUsd: string }[] = [];
   private readonly mismatches: { accountId: string; ordered: SupportPlan; detected: string }[] = [];
   private readonly supportProblems: RatingProblem[] = [];
+  /** The lines applied, by account (report.json `lines`). */
+  private readonly appliedLines: AppliedLine[] = [];
+  /** MARGIN.md §5 per customer with a line record, and the payer's sums. */
+  private readonly lineCustomers: LinesReconciliation['customers'] = [];
+  private ratedBilledTotal: Money = ZERO;
+  /** Accounts whose records do not add up to usage + fees + credits (a broken invariant, reported as a failed reconciliation). */
+  private readonly linesBroken: string[] = [];
+  private feesTotal: Money = ZERO;
+  private creditsTotal: Money = ZERO;
   private unassignedTotal: Money = ZERO;
   private billedTotal: Money = ZERO;
   private droppedZeroRecords = 0;
@@ -275,6 +286,9 @@ class AccountByAccount implements PayerRating {
     }
 
     const decimals = settings.amountDecimals;
+    const lined = this.addLines(accountId, assetId, records);
+    billed = billed.plus(lined.fees).plus(lined.credits);
+    exact = exact.plus(lined.fees).plus(lined.credits);
     const rated: RatedAccount = {
       accountId,
       assetId,
@@ -295,6 +309,45 @@ class AccountByAccount implements PayerRating {
     return rated;
   }
 
+  /**
+   * The account's custom lines (MARGIN.md §4), after its usage, Marketplace and
+   * support records: their records go at the end of `records`; the fees and
+   * credits (≤ 0) come back to enter its billed total. Its entry in the lines
+   * reconciliation (§5) sums the records by kind on their own.
+   */
+  private addLines(accountId: string, assetId: string | null, records: RatedRecord[]): { fees: Money; credits: Money } {
+    const given = this.input.lines;
+    if (given === undefined || given.lines.length === 0) return { fees: ZERO, credits: ZERO };
+    const decimals = this.input.settings.amountDecimals;
+    let aws = ZERO;
+    let marketplace = ZERO;
+    for (const r of records) {
+      if (r.kind === 'marketplace') marketplace = marketplace.plus(money(r.billed));
+      else aws = aws.plus(money(r.billed));
+    }
+    const lines = accountLines({ payerAccountId: this.input.payer.accountId, period: this.input.period, accountId, assetId, lines: given.lines, openings: given.openings, amountDecimals: decimals, base: { aws, marketplace } });
+    records.push(...lines.records);
+    this.appliedLines.push(...lines.applied);
+    this.ratedBilledTotal = this.ratedBilledTotal.plus(aws).plus(marketplace);
+    this.feesTotal = this.feesTotal.plus(lines.fees);
+    this.creditsTotal = this.creditsTotal.plus(lines.credits);
+    if (lines.records.length > 0) {
+      let rated = ZERO;
+      let fees = ZERO;
+      let credits = ZERO;
+      for (const r of records) {
+        const b = money(r.billed);
+        if (r.kind === 'fee') fees = fees.plus(b);
+        else if (r.kind === 'credit') credits = credits.plus(b);
+        else rated = rated.plus(b);
+      }
+      const billedTotal = aws.plus(marketplace).plus(lines.fees).plus(lines.credits);
+      if (!rated.plus(fees).plus(credits).equals(billedTotal)) this.linesBroken.push(accountId);
+      this.lineCustomers.push({ accountId, ratedBilled: rated.toFixed(decimals), fees: fees.toFixed(decimals), credits: credits.toFixed(decimals), billedTotal: billedTotal.toFixed(decimals) });
+    }
+    return { fees: lines.fees, credits: lines.credits };
+  }
+
   /** Prices a list amount: markup, fx, then the one rounding of the record. */
   private price(listUsd: Money, m: AppliedMarkup): Priced {
     const decimals = this.input.settings.amountDecimals;
@@ -308,6 +361,37 @@ class AccountByAccount implements PayerRating {
       rounded,
       fields: { listUsd: toExactText(listUsd), markup: m.applied, markedUsd: toExactText(marked), billedExact: toExactText(exact), billed: rounded.toFixed(decimals) },
     };
+  }
+
+  /** MARGIN.md §5: the payer's file total against its usage, fees and credits, and each customer's. */
+  private linesReconciliation(): LinesReconciliation {
+    const decimals = this.input.settings.amountDecimals;
+    const fileTotal = this.billedTotal;
+    const holds = this.linesBroken.length === 0 && fileTotal.equals(this.ratedBilledTotal.plus(this.feesTotal).plus(this.creditsTotal));
+    return {
+      ratedBilled: this.ratedBilledTotal.toFixed(decimals),
+      fees: this.feesTotal.toFixed(decimals),
+      credits: this.creditsTotal.toFixed(decimals),
+      fileTotal: fileTotal.toFixed(decimals),
+      customers: this.lineCustomers,
+      holds,
+    };
+  }
+
+  /** A line of one customer of this payer that the period does not bill because the account has no CUR rows: said, never silent. */
+  private unusedLineWarnings(): string[] {
+    const subs = this.input.subscriptions;
+    if (subs === 'all' || this.input.lines === undefined) return [];
+    const accountOf = new Map<string, string>();
+    for (const s of subs.values()) accountOf.set(s.assetId, s.accountId);
+    const rated = new Set(this.accounts.map((a) => a.accountId));
+    const warnings: string[] = [];
+    for (const line of this.input.lines.lines) {
+      if (line.assetId === undefined || !appliesTo(line, this.input.period)) continue;
+      const account = accountOf.get(line.assetId);
+      if (account !== undefined && !rated.has(account)) warnings.push(`line ${line.id} of asset ${line.assetId} was not applied: account ${account} has no CUR rows in ${this.input.period}`);
+    }
+    return warnings;
   }
 
   finish(): PayerRatingOutcome {
@@ -337,10 +421,20 @@ class AccountByAccount implements PayerRating {
     if (!reconciliation.holds) {
       return { ok: false, reconciliation, problems: [{ code: 'RECONCILIATION_FAILED', message: `CUR total ${reconciliation.curTotalUsd} USD ≠ rated + excluded + unassigned` }] };
     }
+    const withLines = this.input.lines !== undefined && this.input.lines.lines.length > 0;
+    if (withLines) {
+      const lines = this.linesReconciliation();
+      reconciliation.lines = lines;
+      if (!lines.holds) {
+        const customers = this.linesBroken.length > 0 ? ` (customers ${this.linesBroken.join(', ')})` : '';
+        return { ok: false, reconciliation, problems: [{ code: 'RECONCILIATION_FAILED', message: `file total ${lines.fileTotal} ≠ rated ${lines.ratedBilled} + fees ${lines.fees} + credits ${lines.credits}${customers}` }] };
+      }
+    }
 
     const warnings: string[] = [];
     for (const m of [this.markup, this.markupMp]) if (m.note !== undefined && m.given !== undefined && m.given.trim() !== '') warnings.push(m.note);
     if (this.currency.note !== undefined && payer.fxRate !== undefined && payer.fxRate.trim() !== '') warnings.push(this.currency.note);
+    if (withLines) warnings.push(...this.unusedLineWarnings());
     if (this.unassigned.length > 0) warnings.push(`${this.unassigned.length} account(s) with CUR usage have no subscription: ${toExactText(this.unassignedTotal)} USD not billed`);
 
     const summary: RatedPayerSummary = {
@@ -358,6 +452,7 @@ class AccountByAccount implements PayerRating {
       warnings,
       rowsRated: sums.rowsRated,
       recordCount: this.recordCount,
+      ...(withLines ? { lines: this.appliedLines } : {}),
     };
     return { ok: true, payer: summary };
   }

@@ -7,6 +7,7 @@ import type { AppliedCurrency, AppliedMarkup } from './parameters.js';
 import type { SupportCatalog, SupportPlan } from './support-fee.js';
 import type { AccountSupport } from './support-lines.js';
 import type { CurGroup } from './cur.js';
+import type { AppliedLine, PayerLines } from './custom-lines.js';
 
 export interface RatingSettings {
   listPrice: ListPriceMode;
@@ -52,6 +53,8 @@ export interface RatePayerInput {
   catalog: SupportCatalog;
   /** ISO 4217 codes accepted for `marketplaceCurrency` (empty = any three capitals). */
   knownCurrencies: ReadonlySet<string>;
+  /** Custom lines and credits (MARGIN.md §4) and the flat credits' balances carried in; absent: none. */
+  lines?: PayerLines;
 }
 
 /** `fee` and `credit`: custom lines' records (MARGIN.md §4; categories custom_lines and credits). */
@@ -104,6 +107,18 @@ export interface Reconciliation {
   unassignedUsd: string;
   onDemandUpliftUsd: string;
   holds: boolean;
+  /** MARGIN.md §5, present when lines were given: file total = Σ usage, Marketplace and support + Σ fees + Σ credits. */
+  lines?: LinesReconciliation;
+}
+
+/** The file total with custom lines, per payer and for each customer with a line (billing currency, rounded record sums). */
+export interface LinesReconciliation {
+  ratedBilled: string;
+  fees: string;
+  credits: string;
+  fileTotal: string;
+  customers: { accountId: string; ratedBilled: string; fees: string; credits: string; billedTotal: string }[];
+  holds: boolean;
 }
 
 export interface RatingProblem {
@@ -129,6 +144,8 @@ export interface RatedPayer {
   supportPlanMismatches: { accountId: string; ordered: SupportPlan; detected: string }[];
   warnings: string[];
   rowsRated: number;
+  /** The custom lines applied (MARGIN.md §6 `lines`), by account; absent when none were given. */
+  lines?: AppliedLine[];
 }
 
 export type RatingOutcome = { ok: true; payer: RatedPayer } | { ok: false; problems: RatingProblem[]; reconciliation?: Reconciliation };

@@ -60,6 +60,7 @@ export function ratePayer(input: RatePayerInput): RatingOutcome {
       supportPlanMismatches: p.supportPlanMismatches,
       warnings: p.warnings,
       rowsRated: p.rowsRated,
+      ...(p.lines === undefined ? {} : { lines: p.lines }),
     },
   };
 }

@@ -7,6 +7,7 @@
  * proved from the cells as written, then compared with the rating's.
  */
 import type { CurGroup } from '../../domain/cur.js';
+import type { PayerLines } from '../../domain/custom-lines.js';
 import { coerceError, ConnectorError, type ProblemLocation } from '../../domain/errors.js';
 import { accountId } from '../../domain/ids.js';
 import { money } from '../../domain/money.js';
@@ -38,6 +39,8 @@ export interface RatePayerInput {
   /** The records header of the product's usage template; absent: the built-in one. */
   recordColumns?: readonly string[];
   knownCurrencies: ReadonlySet<string>;
+  /** The payer's custom lines and credits with their balances carried in (MARGIN.md §4); absent: none. */
+  lines?: PayerLines;
   /** Fields added to the report as they are (the audit's plan comparison). */
   reportFields?: Record<string, unknown>;
   signal: AbortSignal;
@@ -110,7 +113,7 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
     return { ok: false, errors, source, reportPath, otherPayers: [...otherPayers].sort() };
   };
 
-  const started = startPayerRating({ payer: input.payer, period, settings: input.settings, subscriptions: deps.subscriptions, catalog: input.catalog, knownCurrencies: input.knownCurrencies });
+  const started = startPayerRating({ payer: input.payer, period, settings: input.settings, subscriptions: deps.subscriptions, catalog: input.catalog, knownCurrencies: input.knownCurrencies, ...(input.lines === undefined ? {} : { lines: input.lines }) });
   if (!started.ok) return refuse(started.problems.map((p) => ({ code: p.code, message: p.message, where: problemWhere(payerId, p) })));
   const rating = started.rating;
   // The same parse the rating just made succeed: each account's entry shows the fx rate applied.

@@ -14,6 +14,7 @@ import type { CurSource, OutputKey } from '../ports.js';
 import type { PayerReport } from '../report.js';
 import { subscriptionsFor, type AssetLike } from '../subscriptions.js';
 import { readPlatformSettings, withPlatformSettings, type PayerSettingsLike, type PlatformSettingsPort } from './platform-settings.js';
+import { checkLineAssets, linesOfPeriod, linesOrigin, type LineSource } from './month-lines.js';
 import type { RunRecord } from './ports.js';
 import { runPayerMonth, type MonthRating, type PayerMonthDeps, type PayerMonthResult } from './run-payer-month.js';
 
@@ -32,6 +33,8 @@ export interface MonthDeps<P extends MonthPayer> extends Omit<PayerMonthDeps, 's
   platform?: PlatformSettingsPort;
   /** Told of assets that are not billed, and of payers in a CUR that are not configured. */
   onNote?: (note: string) => void;
+  /** The custom lines and credits (MARGIN.md §4): the state database's, or a dry run's lines file; absent: none. */
+  lines?: LineSource;
 }
 
 export interface MonthInput<P extends MonthPayer> {
@@ -66,6 +69,10 @@ export async function runMonth<P extends MonthPayer>(deps: MonthDeps<P>, input: 
     ({ assets, settings, contracts } = read);
   }
   const subscriptions = (payerId: string) => (assets === 'all' ? ('all' as const) : subscriptionsFor(assets, payerId, period));
+  // The lines of the period, each asset checked against the run's subscriptions before any payer runs.
+  const source = deps.lines;
+  const assetsOrigin = input.subscriptions.kind === 'assets' ? "the assets file's subscriptions (--assets)" : "the platform's assets";
+  const lines = source === undefined ? undefined : { lines: checkLineAssets(linesOfPeriod(source, period), assets, linesOrigin(source), assetsOrigin, deps.onNote), ...(source.kind === 'state' ? { book: source.book } : {}) };
 
   const results: Array<MonthPayerResult<P>> = [];
   const unconfigured = new Set<string>();
@@ -96,6 +103,7 @@ export async function runMonth<P extends MonthPayer>(deps: MonthDeps<P>, input: 
           ...(productId ? { productId } : {}),
           ...(contractId ? { contractId } : {}),
           ...(input.reportFields?.(payer.accountId) ? { reportFields: input.reportFields(payer.accountId) } : {}),
+          ...(lines === undefined ? {} : { lines }),
           signal,
         },
       );

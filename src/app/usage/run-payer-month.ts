@@ -12,12 +12,15 @@
  * failure ends it `failed` with its report saying so.
  */
 import { coerceError, ConnectorError, type ErrorCode } from '../../domain/errors.js';
+import type { CustomLine, PayerLines } from '../../domain/custom-lines.js';
 import { accountId } from '../../domain/ids.js';
+import { money, toExactText } from '../../domain/money.js';
 import type { PayerParameters, RatedPayerSummary, RatingSettings, Subscription } from '../../domain/rating.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
 import type { CurSource, OutputKey, Progress, ReportStore, WorkbookStore, WorkbookWriter } from '../ports.js';
 import { failedReport, type ReportError } from '../report.js';
 import type { ItemMpns } from '../usage-records.js';
+import type { LineBook } from './month-lines.js';
 import { RUN_STEPS, type RunLease, type RunLedger, type RunRecord, type RunStep, type UsageFile, type UsageFilesPort } from './ports.js';
 import { ratePayerMonth } from './rate-payer.js';
 import { uploadUsageFile, type UploadUsageFileResult } from './upload-usage-file.js';
@@ -65,6 +68,12 @@ export interface PayerMonthInput {
   contractId?: string;
   /** Fields the report carries as they are (the audit's plan comparison). */
   reportFields?: Record<string, unknown>;
+  /**
+   * The custom lines of the period (MARGIN.md §4); with `book` (the state
+   * database's lines) the flat credits' balances are read from it before the
+   * rating and stored in it, for this version, once the month is rated.
+   */
+  lines?: { lines: readonly CustomLine[]; book?: LineBook };
   signal: AbortSignal;
 }
 
@@ -123,6 +132,8 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
     if (!reached(run, 'rated') || (!reached(run, 'uploaded') && !dryRun && !(await deps.workbooks.has(key)))) {
       // The product's own usage template decides the records header when it has one (CONNECT.md).
       const recordColumns = deps.files && input.productId ? await deps.files.usageTemplateColumns(input.productId, signal) : undefined;
+      const book = input.lines?.book;
+      const lines: PayerLines | undefined = input.lines === undefined ? undefined : { lines: input.lines.lines, openings: book?.openings({ payerAccountId: payer, period, dryRun }) ?? new Map<string, string>() };
       const outcome = await ratePayerMonth(
         { cur: deps.cur(payer, run.version), workbook: deps.workbook, workbooks: deps.workbooks, reports: deps.reports, subscriptions: deps.subscriptions(payer), now: () => clock.now(), onProgress },
         {
@@ -131,6 +142,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
           ...input.rating,
           ...(recordColumns === undefined ? {} : { recordColumns }),
           ...(input.reportFields ? { reportFields: input.reportFields } : {}),
+          ...(lines === undefined ? {} : { lines }),
           signal,
         },
       );
@@ -144,6 +156,8 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
         return { kind: 'failed', run, error: new ConnectorError(code, `payer ${payer} was not rated: ${message}`, { where: { payer, ...first?.where } }), rating };
       }
       rating = { rated: outcome.rated, records: outcome.written.rows, rowsRead: outcome.rowsRead, source: outcome.source, errors: [], otherPayers: outcome.otherPayers };
+      // The flat credits' balances this version left, before the month counts as rated: a resumed or reprocessed month starts from the same ones.
+      if (book !== undefined) book.recordBalances({ ...ref }, creditBalances(outcome.rated), clock.now());
       run = ledger.advance(ref, 'rated', {
         workbookPath: outcome.workbookPath,
         reportPath: outcome.reportPath,
@@ -199,6 +213,13 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
     await writeFailure(deps.reports, key, run, e, clock.now());
     return { kind: 'failed', run, error: e, ...(rating ? { rating } : {}) };
   }
+}
+
+/** The balances of the flat credits a rated month applied (MARGIN.md §4): before, used, after. */
+export function creditBalances(rated: RatedPayerSummary): Array<{ lineId: string; accountId: string; opening: string; used: string; remainingAfter: string }> {
+  return (rated.lines ?? []).flatMap((l) =>
+    l.opening === undefined || l.remainingAfter === undefined ? [] : [{ lineId: l.id, accountId: l.accountId, opening: l.opening, used: toExactText(money(l.opening).minus(money(l.remainingAfter))), remainingAfter: l.remainingAfter }],
+  );
 }
 
 /** A failed production run still leaves its report saying so: a failed report, or the rated one marked failed. */
