@@ -5,6 +5,9 @@
  * never sees half a workbook or half a report. The report of a big month is
  * streamed: its accounts go to a side file as they are rated, and the report is
  * assembled from the head and that file at the end, never held as one string.
+ * Beside each report.json go report.html (the page a person reads) and
+ * report.csv (one row per customer and service), rendered from the same head
+ * and side file, one account at a time, and renamed into place with it.
  * Every path is checked to stay inside the store's folder: a payer id or a
  * period read from elsewhere is never a way out of it.
  */
@@ -12,10 +15,14 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { OutputKey, ReportDraft, ReportStore, WorkbookStore } from '../../app/ports.js';
 import type { PayerReport } from '../../app/report.js';
+import { reportCsvChunks } from '../../app/report-csv.js';
+import { reportPageChunks } from '../../app/report-page.js';
+import { objects, type Json } from '../../app/report-view.js';
 import { ConnectorError } from '../../domain/errors.js';
 
 /**
@@ -131,7 +138,144 @@ async function closeStream(stream: WriteStream): Promise<void> {
   });
 }
 
-/** Reports as `report.json` in each version's folder. */
+/** The lines of a text file, one at a time. */
+async function* linesOf(path: string): AsyncGenerator<string> {
+  const input = createReadStream(path, 'utf8');
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) yield line;
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
+/**
+ * The account entries in lines of JSON indented as this store writes them
+ * (inside "accounts": [ ... ] at depth 2): each starts with a line `    {` and
+ * ends with `    }` or `    },`; the lines of its fields are indented deeper
+ * (JSON.stringify escapes line breaks in strings, so a line is never part of a
+ * value). Lines outside entries are skipped.
+ */
+async function* entriesOf(lines: AsyncIterable<string>): AsyncGenerator<Json> {
+  let held: string[] | undefined;
+  for await (const line of lines) {
+    if (held === undefined) {
+      if (line === '    {') held = ['{'];
+    } else if (line === '    }' || line === '    },') {
+      held.push('}');
+      yield JSON.parse(held.join('\n')) as Json;
+      held = undefined;
+    } else {
+      held.push(line);
+    }
+  }
+}
+
+const ACCOUNTS_OPEN = '  "accounts": [';
+const isAccountsClose = (line: string): boolean => line === '  ]' || line === '  ],';
+
+/** The lines of a stored report inside its accounts array. */
+async function* accountLines(path: string): AsyncGenerator<string> {
+  let inside = false;
+  for await (const line of linesOf(path)) {
+    if (!inside) inside = line === ACCOUNTS_OPEN;
+    else if (isAccountsClose(line)) return;
+    else yield line;
+  }
+}
+
+/** A stored report's fields but its accounts (`accounts: []`), read line by line: the accounts are skipped, not held. */
+async function storedHead(path: string): Promise<Json> {
+  const kept: string[] = [];
+  let inside = false;
+  for await (const line of linesOf(path)) {
+    if (!inside && line === ACCOUNTS_OPEN) {
+      inside = true;
+    } else if (inside) {
+      if (isAccountsClose(line)) {
+        inside = false;
+        kept.push(`  "accounts": []${line.endsWith(',') ? ',' : ''}`);
+      }
+    } else {
+      kept.push(line);
+    }
+  }
+  return JSON.parse(kept.join('\n')) as Json;
+}
+
+/** A file written to a temporary file, and where it goes. */
+interface Staged {
+  partial: string;
+  path: string;
+}
+
+/** Writes `chunks` to `<path>.<pid>.tmp`; returns the temporary file (removed when writing fails). */
+async function writePartial(path: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<string> {
+  const partial = temporary(path);
+  try {
+    await pipeline(Readable.from(chunks), createWriteStream(partial));
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  return partial;
+}
+
+/**
+ * Writes report.html and report.csv of `head` beside `reportPath` (each to a
+ * temporary file first). `accounts` gives the account entries each time it is
+ * called (the page reads them twice, the CSV once). Returns the temporary
+ * files and where each goes; the caller renames them (or removes them).
+ */
+async function writeReadings(reportPath: string, head: Json, accounts: () => AsyncIterable<Json>, only?: 'html'): Promise<Staged[]> {
+  const folder = dirname(reportPath);
+  const written: Staged[] = [];
+  try {
+    const page = join(folder, 'report.html');
+    written.push({ partial: await writePartial(page, reportPageChunks(head, accounts)), path: page });
+    if (only === undefined) {
+      const csv = join(folder, 'report.csv');
+      written.push({ partial: await writePartial(csv, reportCsvChunks(head, accounts())), path: csv });
+    }
+  } catch (error) {
+    await Promise.all(written.map((w) => rm(w.partial, { force: true })));
+    throw error;
+  }
+  return written;
+}
+
+/**
+ * Renames each temporary file into place, in order. When one cannot be, the
+ * ones already in place and every temporary file are removed: the folder holds
+ * all of them or none (the last one, report.json, is what readers look for).
+ */
+async function placeAll(files: readonly Staged[]): Promise<void> {
+  const placed: string[] = [];
+  try {
+    for (const f of files) {
+      await rename(f.partial, f.path);
+      placed.push(f.path);
+    }
+  } catch (error) {
+    await Promise.all([...placed, ...files.map((f) => f.partial)].map((p) => rm(p, { force: true })));
+    throw error;
+  }
+}
+
+/** The entries of a whole report's `accounts`, as `writeReadings` takes them. */
+function entriesOfReport(report: PayerReport): () => AsyncIterable<Json> {
+  const entries = objects(report.accounts);
+  return async function* () {
+    yield* entries;
+  };
+}
+
+/**
+ * Reports as `report.json` in each version's folder, with `report.html` and
+ * `report.csv` beside it: written by `finish` and `write`, the page written
+ * again by `annotate` (a status or errors added after the month was rated).
+ */
 export class FolderReportStore implements ReportStore {
   constructor(private readonly dir: string) {}
 
@@ -169,6 +313,7 @@ export class FolderReportStore implements ReportStore {
         const head = text.slice(0, at);
         const tail = text.slice(at + mark.length);
         const partial = temporary(path);
+        let readings: Staged[] = [];
         try {
           const out = createWriteStream(partial);
           await put(out, count === 0 ? `${head}[]` : `${head}[\n`);
@@ -178,9 +323,10 @@ export class FolderReportStore implements ReportStore {
           }
           await put(out, tail);
           await closeStream(out);
-          await rename(partial, path);
+          readings = await writeReadings(path, report, () => entriesOf(linesOf(side)));
+          await placeAll([...readings, { partial, path }]);
         } catch (error) {
-          await rm(partial, { force: true });
+          await Promise.all([partial, ...readings.map((r) => r.partial)].map((p) => rm(p, { force: true })));
           throw ioError('write report', path, error);
         } finally {
           await rm(side, { force: true });
@@ -195,7 +341,18 @@ export class FolderReportStore implements ReportStore {
   }
 
   async write(key: OutputKey, report: PayerReport): Promise<string> {
-    return writeJsonFile(this.locate(key), report, 'write report');
+    const path = this.locate(key);
+    const files: Staged[] = [];
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      files.push(...(await writeReadings(path, report, entriesOfReport(report))));
+      files.push({ partial: await writePartial(path, [`${JSON.stringify(report, null, 2)}\n`]), path });
+      await placeAll(files);
+    } catch (error) {
+      await Promise.all(files.map((f) => rm(f.partial, { force: true })));
+      throw ioError('write report', path, error);
+    }
+    return path;
   }
 
   async writeDiff(key: OutputKey, diff: Record<string, unknown>): Promise<string> {
@@ -244,6 +401,20 @@ export class FolderReportStore implements ReportStore {
     } catch (error) {
       if (error instanceof ConnectorError) throw error;
       throw ioError('annotate report', path, error);
+    }
+    await this.rewritePage(path);
+  }
+
+  /** Writes report.html again from the stored report.json, its accounts read one at a time. */
+  private async rewritePage(path: string): Promise<void> {
+    let readings: Staged[] = [];
+    try {
+      const head = await storedHead(path);
+      readings = await writeReadings(path, head, () => entriesOf(accountLines(path)), 'html');
+      await placeAll(readings);
+    } catch (error) {
+      await Promise.all(readings.map((r) => rm(r.partial, { force: true })));
+      throw ioError('write the page of report', path, error);
     }
   }
 }
