@@ -7,10 +7,9 @@
  * flags, prints and writes.
  */
 import { writeFile } from 'node:fs/promises';
-import type { OrganizationAudit } from '../app/support/audit-organization.js';
+import type { MemberPlan, OrganizationAudit } from '../app/support/audit-organization.js';
 import { loadAssets, loadConfig } from '../config/load.js';
 import { composeAudit, type AuditComposeOptions, type AuditEnv } from '../daemon/compose-audit.js';
-import type { SeenPlan } from '../domain/audit.js';
 import { ConnectorError } from '../domain/errors.js';
 import { AUDIT_FORMATS, isAuditFormat, type AuditFormat, renderAudit, writtenNote } from './audit-output.js';
 import { progressPrinter, type CommandIo } from './rate.command.js';
@@ -82,4 +81,4 @@ export async function runAudit(options: AuditOptions, io: CommandIo, env: AuditE
 }
 
 /** Plans detected elsewhere (e.g. a file of a previous detection), for callers that have them. */
-export type DetectedPlans = Map<string, SeenPlan>;
+export type DetectedPlans = Map<string, MemberPlan>;

@@ -14,7 +14,7 @@ import { logAwsCalls, type CallLog } from '../adapters/aws/call-log.js';
 import { awsClientOptions, awsTimeouts } from '../adapters/aws/client-options.js';
 import { payerCredentials } from '../adapters/aws/credentials.js';
 import { AwsOrganizationsFactory } from '../adapters/aws/organizations-factory.js';
-import { SupportPlanDetector } from '../adapters/aws/support-plans.adapter.js';
+import { DEFAULT_SUPPORT_ROLE_NAME, SupportPlanDetector } from '../adapters/aws/support-plans.adapter.js';
 import { ConnectMonthPlatform } from '../adapters/connect/month-platform.js';
 import type { ConnectHttpClient } from '../adapters/connect/http-client.js';
 import type { Progress } from '../app/ports.js';
@@ -30,6 +30,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { AssetRecord, PayerConfig } from '../config/schema.js';
 import type { AuditSubscription } from '../domain/audit.js';
 import { ConnectorError } from '../domain/errors.js';
+import { evidenceOf } from '../domain/support-detection.js';
 import { addDays, CLOSE_WAIT_DAYS } from '../domain/orders/countdown.js';
 import { openStateDatabase, type StateDatabase } from '../store/database.js';
 import { SqliteSupportPlanStore } from '../store/support-plans.store.js';
@@ -86,8 +87,8 @@ export interface AuditRuntime {
   close(): void;
 }
 
-/** A subscription as the audit reads it: ordered level (default business), and the closure day of a cancelled one (its countdown end − 60 days). */
-function toAuditSubscription(a: AssetLike, deliveryModel?: string): AuditSubscription {
+/** A subscription as the audit reads it: ordered level (default business), the closure day of a cancelled one (its countdown end − 60 days), the customer's name where known. */
+function toAuditSubscription(a: AssetLike, deliveryModel?: string, customer?: string): AuditSubscription {
   return {
     assetId: a.assetId,
     accountId: a.accountId,
@@ -95,7 +96,14 @@ function toAuditSubscription(a: AssetLike, deliveryModel?: string): AuditSubscri
     status: a.status,
     ...(a.billUntil ? { closedAt: addDays(a.billUntil, -CLOSE_WAIT_DAYS) } : {}),
     ...(deliveryModel ? { deliveryModel } : {}),
+    ...(customer ? { customer } : {}),
   };
+}
+
+/** The assets file's optional `customer` (the customer's name), when it is non-blank text. */
+function customerOf(record: AssetRecord): string | undefined {
+  const value: unknown = record['customer'];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
 /** `AWS_ENDPOINT_URL_SUPPORT`, else `AWS_ENDPOINT_URL` (blank counts as unset), as the SDK reads them. */
@@ -152,12 +160,14 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
         )
       : undefined;
     const detector = new SupportPlanDetector({
-      roleName: payer.supportRole?.name ?? 'PartnerReadOnlySupportRole',
+      roleName: payer.supportRole?.name ?? DEFAULT_SUPPORT_ROLE_NAME,
       ...(payer.supportRole?.externalId ? { externalId: payer.supportRole.externalId } : {}),
       ...(payerCreds ? { credentials: payerCreds } : {}),
       ...(endpoints.sts ? { stsEndpoint: endpoints.sts } : {}),
       ...(support ? { supportEndpoint: support } : {}),
       maxAttempts: loaded.config.aws.maxAttempts,
+      maxConcurrent: config.aws.maxConcurrentCalls,
+      maxCallsPerSecond: config.aws.maxCallsPerSecond,
       timeouts: awsTimeouts(config),
       now: options.now,
       ...(options.callLog ? { callLog: options.callLog } : {}),
@@ -168,7 +178,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
 
   const subscriptionsOf = async (payer: PayerConfig, request: AuditPayerRequest, signal: AbortSignal): Promise<AuditSubscription[]> => {
     if (request.assets !== undefined) {
-      return request.assets.filter((a) => a.payerAccountId === undefined || a.payerAccountId === payer.accountId).map((a) => toAuditSubscription(a, a.deliveryModel));
+      return request.assets.filter((a) => a.payerAccountId === undefined || a.payerAccountId === payer.accountId).map((a) => toAuditSubscription(a, a.deliveryModel, customerOf(a)));
     }
     if (!platform || !connect) {
       options.onNote?.('no --assets and no platform (connect + CONNECT_API_KEY): auditing without subscriptions');
@@ -177,8 +187,10 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
     const listed = await platform.listAssets(connect.productIds, signal);
     // The subscription's delivery model, when the product has a `delivery_model` parameter.
     const delivery = new Map(listed.map((a) => [a.id, paramValue(a, 'delivery_model')]));
+    // The customer's name: the asset's tiers.customer.name.
+    const customers = new Map(listed.map((a) => [a.id, a.customer.name.trim()]));
     const { assets } = assetsToSubscriptions(listed, options.now(), { resellerPayers: new Map(), defaultPayer: config.payers.length === 1 ? payer.accountId : undefined });
-    return assets.filter((a) => a.payerAccountId === payer.accountId).map((a) => toAuditSubscription(a, delivery.get(a.assetId)));
+    return assets.filter((a) => a.payerAccountId === payer.accountId).map((a) => toAuditSubscription(a, delivery.get(a.assetId), customers.get(a.assetId)));
   };
 
   const curOf = (payer: PayerConfig, request: AuditPayerRequest, externalId: string | undefined): (CurSource & { close?: () => Promise<void> }) | undefined => {
@@ -210,7 +222,9 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
     const detector = detectorOf(payer, externalId);
     const month = request.period ?? options.now().toISOString().slice(0, 7);
     return async (accounts, signal, onDetected) =>
-      new Map((await detectWithCache(cache, detector, accounts, month, signal, onDetected ? { onDetected: (d) => onDetected(d.accountId) } : {})).map((d) => [d.accountId, d.plan]));
+      new Map(
+        (await detectWithCache(cache, detector, accounts, month, signal, onDetected ? { onDetected: (d) => onDetected(d.accountId) } : {})).map((d) => [d.accountId, { plan: d.plan, evidence: evidenceOf(d) }]),
+      );
   };
 
   return {
@@ -236,6 +250,7 @@ export function composeAudit(loaded: LoadedConfig, env: AuditEnv, options: Audit
               ...(payer.deliveryModel ? { deliveryModel: payer.deliveryModel } : {}),
               ...(payer.accountModel ? { accountModel: payer.accountModel } : {}),
               providerDomains: payer.providerDomains,
+              supportRoleName: payer.supportRole?.name ?? DEFAULT_SUPPORT_ROLE_NAME,
             },
             subscriptions,
             ...(request.period ? { period: request.period } : {}),

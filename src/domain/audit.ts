@@ -5,6 +5,7 @@
  */
 import { emailDomainProblem, type AccountModel } from './orders/account-model.js';
 import { daysBetween } from './orders/countdown.js';
+import { UNDETECTABLE_CAUSES, type UndetectableCause } from './support-detection.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -17,7 +18,8 @@ export type AuditRule =
   | 'subscription-account-left'
   | 'closed-account-usage'
   | 'invitation-stale'
-  | 'plan-mismatch';
+  | 'plan-mismatch'
+  | 'plan-undetectable';
 
 export interface Finding {
   rule: AuditRule;
@@ -26,6 +28,8 @@ export interface Finding {
   message: string;
   /** What a person should do. */
   action: string;
+  /** For `plan-undetectable`: why these accounts' plans could not be told (one finding per cause). */
+  cause?: UndetectableCause;
 }
 
 /** A plan as detection reports it (`enterprise-class` covers Enterprise, On-Ramp and the new paid plans). */
@@ -41,6 +45,8 @@ export interface AuditMember {
   detectedPlan?: SeenPlan;
   /** The plan AWS billed in the month's CUR support rows, if any. */
   billedPlan?: string;
+  /** Why detection could not tell the plan (`unknown`, `basic-or-developer`); undefined when it could or was not asked. */
+  undetectable?: UndetectableCause;
 }
 
 export interface AuditSubscription {
@@ -52,6 +58,8 @@ export interface AuditSubscription {
   deliveryModel?: string;
   /** `YYYY-MM-DD` of the closure, for cancelled ones. */
   closedAt?: string;
+  /** The customer's name (the platform asset's customer, or the assets file's `customer`), where known. */
+  customer?: string;
 }
 
 export interface AuditInput {
@@ -71,6 +79,8 @@ export interface AuditInput {
   today: string;
   /** Days after which an unaccepted invitation is stale (default 7). */
   inviteStaleDays?: number;
+  /** The read-only role assumed in members (`payers[].supportRole.name`), named in what to do. Default `PartnerReadOnlySupportRole`. */
+  supportRoleName?: string;
 }
 
 const ENTERPRISE_CLASS = new Set(['enterprise', 'enterprise-on-ramp', 'business-plus', 'unified-operations', 'enterprise-class']);
@@ -218,9 +228,81 @@ function pendingFindings(input: AuditInput): Finding[] {
   return findings;
 }
 
+/** Where the role template is and where the README explains it: named in what to do. */
+export const SUPPORT_ROLE_TEMPLATE = 'config/cloudformation/partner-read-only-support-role.yaml';
+export const SUPPORT_ROLE_README = 'README, "The read-only support role in member accounts"';
+/** The AWS managed policy that allows DescribeSeverityLevels (the template attaches it). */
+export const SUPPORT_USER_POLICY = 'arn:aws:iam::aws:policy/job-function/SupportUser';
+
+/** Severity, what happened and what to do, for each reason a plan could not be told. */
+function undetectableText(cause: UndetectableCause, count: number, input: AuditInput): Pick<Finding, 'severity' | 'message' | 'action'> {
+  const role = input.supportRoleName ?? 'PartnerReadOnlySupportRole';
+  const payer = input.payerAccountId;
+  const n = `${count} account(s)`;
+  switch (cause) {
+    case 'role-not-assumable':
+      return {
+        severity: 'warning',
+        message: `support plan not detected in ${n}: the payer may not assume ${role} (AccessDenied): the role is missing, does not trust payer ${payer}, or the external id does not match`,
+        action: `deploy the role template ${SUPPORT_ROLE_TEMPLATE} in each account with PayerAccountId=${payer} and the external id you gave the customer (${SUPPORT_ROLE_README}); where it is deployed, check that RoleName is ${role} and its ExternalId matches payers[].supportRole.externalId`,
+      };
+    case 'support-api-denied':
+      return {
+        severity: 'warning',
+        message: `support plan not detected in ${n}: ${role} was assumed but may not call DescribeSeverityLevels (AccessDeniedException)`,
+        action: `attach the AWS managed policy SupportUser (${SUPPORT_USER_POLICY}) to ${role} in each account, or redeploy the role template ${SUPPORT_ROLE_TEMPLATE}, which attaches it (${SUPPORT_ROLE_README})`,
+      };
+    case 'subscription-required':
+      return {
+        severity: 'info',
+        message: `${n} answered SubscriptionRequiredException: the Support API is closed to Basic and Developer plans alike, so the plan is Basic or Developer and the two cannot be told apart`,
+        action: 'nothing when Basic or Developer was ordered (a Business or higher order shows as plan-mismatch); audit with --period to compare the CUR’s support rows, where Developer is billed',
+      };
+    case 'throttled-or-unavailable':
+      return {
+        severity: 'warning',
+        message: `support plan not detected in ${n}: AWS throttled the calls, did not answer in time, or could not be reached`,
+        action: 'run the audit again later: the plans detected are kept and only these accounts are asked again; if it persists, lower aws.maxCallsPerSecond or raise aws.requestTimeoutMs',
+      };
+    case 'unrecognised-codes':
+      return {
+        severity: 'warning',
+        message: `support plan not detected in ${n}: DescribeSeverityLevels returned severity codes that match no known plan (the codes are in the plans’ evidence)`,
+        action: 'check the accounts’ plans in the AWS console (Support Center) and report the codes to the connector’s maintainers',
+      };
+    case 'other':
+      return {
+        severity: 'warning',
+        message: `support plan not detected in ${n}: the detection failed (each account’s error is in the plans’ evidence)`,
+        action: 'read each account’s error in the plans’ evidence, correct the cause, and run the audit again',
+      };
+  }
+}
+
+/**
+ * Members whose plan detection could not tell, one finding per cause (in the
+ * order of `UNDETECTABLE_CAUSES`). A `basic-or-developer` account whose CUR
+ * support rows billed Basic or Developer is told apart there, and left out.
+ */
+function undetectableFindings(input: AuditInput): Finding[] {
+  const byCause = new Map<UndetectableCause, string[]>();
+  for (const m of input.members) {
+    if (m.undetectable === undefined || m.accountId === input.payerAccountId) continue;
+    if (m.undetectable === 'subscription-required' && (m.billedPlan === 'basic' || m.billedPlan === 'developer')) continue;
+    byCause.set(m.undetectable, [...(byCause.get(m.undetectable) ?? []), m.accountId]);
+  }
+  return UNDETECTABLE_CAUSES.flatMap((cause) => {
+    const accounts = byCause.get(cause);
+    if (accounts === undefined) return [];
+    return [{ rule: 'plan-undetectable' as const, cause, accounts, ...undetectableText(cause, accounts.length, input) }];
+  });
+}
+
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /** Every finding of one payer, most severe first. */
 export function auditPayer(input: AuditInput): Finding[] {
-  return [...memberPlanFindings(input), ...consistencyFindings(input), ...accountFindings(input), ...pendingFindings(input)].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+  return [...memberPlanFindings(input), ...consistencyFindings(input), ...accountFindings(input), ...pendingFindings(input), ...undetectableFindings(input)].sort(
+    (a, b) => ORDER[a.severity] - ORDER[b.severity],
+  );
 }

@@ -8,6 +8,16 @@
 /** What a detection can conclude. `enterprise-class` covers legacy Enterprise, On-Ramp and the new paid plans. */
 export type DetectedSupportPlan = 'enterprise-class' | 'business' | 'developer' | 'basic-or-developer' | 'unknown';
 
+/**
+ * Why a plan could not be told (a closed list, the audit's `plan-undetectable`
+ * groups): the member role could not be assumed; the role may not call the
+ * Support API; the Support API is closed to the plan (Basic or Developer); AWS
+ * throttled, timed out, could not be reached or failed on its side; the codes
+ * matched no known plan; anything else.
+ */
+export const UNDETECTABLE_CAUSES = ['role-not-assumable', 'support-api-denied', 'subscription-required', 'throttled-or-unavailable', 'unrecognised-codes', 'other'] as const;
+export type UndetectableCause = (typeof UNDETECTABLE_CAUSES)[number];
+
 /** One member account's detected plan for one billing period. */
 export interface Detection {
   /** The member account, 12 digits. */
@@ -21,6 +31,8 @@ export interface Detection {
   error?: string;
   /** One sentence saying why the plan is what it is. */
   reason: string;
+  /** Why the plan could not be told (`unknown`, `basic-or-developer`); absent for a plan the codes revealed. */
+  cause?: UndetectableCause;
   /** ISO 8601 time of the check. */
   checkedAt: string;
 }
@@ -29,6 +41,45 @@ export interface Detection {
 export interface PlanVerdict<P extends DetectedSupportPlan = DetectedSupportPlan> {
   plan: P;
   evidence: string;
+  /** Why the plan could not be told, when it could not (`unknown`, `basic-or-developer`). */
+  cause?: UndetectableCause;
+}
+
+/** What a detection rests on, as the audit shows it beside the plan: the codes returned, or the error. */
+export interface PlanEvidence {
+  /** The severity codes DescribeSeverityLevels returned, when it answered. */
+  codes?: string[];
+  /** AWS's error name and (redacted) message, when a call was refused. */
+  error?: string;
+  /** One sentence saying why the plan is what it is. */
+  reason: string;
+  /** Why the plan could not be told, when it could not. */
+  cause?: UndetectableCause;
+  /** ISO 8601 time of the check (a stored detection keeps the time it was made). */
+  checkedAt: string;
+}
+
+/**
+ * The evidence of `detection`. A detection read back from the state database
+ * has no `cause` (no column holds it): it is derived from what is stored,
+ * exactly for what the cache serves (`basic-or-developer` is always
+ * SubscriptionRequiredException; an `unknown` with codes is unrecognised codes).
+ */
+export function evidenceOf(detection: Detection): PlanEvidence {
+  const cause = detection.cause ?? derivedCause(detection);
+  return {
+    ...(detection.codes === undefined ? {} : { codes: [...detection.codes] }),
+    ...(detection.error === undefined ? {} : { error: detection.error }),
+    reason: detection.reason,
+    ...(cause === undefined ? {} : { cause }),
+    checkedAt: detection.checkedAt,
+  };
+}
+
+function derivedCause(detection: Detection): UndetectableCause | undefined {
+  if (detection.plan === 'basic-or-developer') return 'subscription-required';
+  if (detection.plan !== 'unknown') return undefined;
+  return detection.codes !== undefined && detection.error === undefined ? 'unrecognised-codes' : 'other';
 }
 
 /** Severity codes from lowest to highest (Support API `SeverityLevel.code`). */
@@ -58,9 +109,9 @@ export function planFromSeverityCodes(codes: readonly string[]): PlanVerdict<'en
     return { plan: 'developer', evidence: `the account may open only low and normal cases (codes: ${listed}), as on Developer${note}` };
   }
   if (highest === SEVERITY_ORDER.indexOf('high')) {
-    return { plan: 'unknown', evidence: `the account's highest severity is high (codes: ${listed}), which matches no known plan${note}` };
+    return { plan: 'unknown', evidence: `the account's highest severity is high (codes: ${listed}), which matches no known plan${note}`, cause: 'unrecognised-codes' };
   }
-  return { plan: 'unknown', evidence: `DescribeSeverityLevels returned no known severity code (codes: ${listed})` };
+  return { plan: 'unknown', evidence: `DescribeSeverityLevels returned no known severity code (codes: ${listed})`, cause: 'unrecognised-codes' };
 }
 
 /** Which call failed: assuming the member's role, or asking the Support API. */
@@ -72,40 +123,72 @@ export interface FailedStep {
 
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException']);
+/** AWS did not answer in time, could not be reached, or failed on its side: worth asking again later. */
+const UNAVAILABLE = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'InternalServerError',
+  'InternalServerErrorException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+
+/** The role's name in its ARN (`arn:aws:iam::<account>:role/<path/>Name`), or the ARN itself. */
+function roleNameOf(roleArn: string): string {
+  const name = roleArn.split('/').at(-1);
+  return name === undefined || name === '' ? roleArn : name;
+}
 
 /**
- * What an AWS error name says about the plan.
+ * What an AWS error name says about the plan, and why the plan could not be told.
  * `SubscriptionRequiredException` → basic-or-developer (the Support API is closed
  * to Basic and to Developer alike, so the two cannot be told apart).
- * A refused AssumeRole, `UnrecognizedClientException` or access denied → unknown,
- * saying why; anything else → unknown naming the error.
+ * A refused AssumeRole (`role-not-assumable`), access denied on the Support API
+ * (`support-api-denied`), throttling, timeouts, unreachable or failing AWS
+ * (`throttled-or-unavailable`) → unknown, saying why; anything else → unknown
+ * naming the error (`other`).
  */
 export function planFromError(name: string, failed: FailedStep = { step: 'describe-severity-levels' }): PlanVerdict<'basic-or-developer' | 'unknown'> {
   if (failed.step === 'assume-role') {
-    const role = failed.roleArn ?? 'the member role';
+    const arn = failed.roleArn;
+    const role = arn === undefined ? 'the member role' : roleNameOf(arn);
     if (ACCESS_DENIED.has(name)) {
       return {
         plan: 'unknown',
-        evidence: `the payer may not assume ${role} (${name}): the role is missing, does not trust the payer, or the external id does not match`,
+        evidence: `the payer may not assume ${role} (${name}): the role${arn === undefined ? '' : ` ${arn}`} is missing, does not trust the payer, or the external id does not match`,
+        cause: 'role-not-assumable',
       };
     }
-    if (THROTTLED.has(name)) return { plan: 'unknown', evidence: `STS kept throttling AssumeRole of ${role} (${name}); try again later` };
-    return { plan: 'unknown', evidence: `AssumeRole of ${role} failed (${name})` };
+    if (THROTTLED.has(name)) return { plan: 'unknown', evidence: `STS kept throttling AssumeRole of ${arn ?? role} (${name}); try again later`, cause: 'throttled-or-unavailable' };
+    if (UNAVAILABLE.has(name)) return { plan: 'unknown', evidence: `STS did not answer AssumeRole of ${arn ?? role} (${name}); try again later`, cause: 'throttled-or-unavailable' };
+    return { plan: 'unknown', evidence: `AssumeRole of ${arn ?? role} failed (${name})`, cause: 'other' };
   }
   if (name === 'SubscriptionRequiredException') {
     return {
       plan: 'basic-or-developer',
       evidence: 'the Support API answered SubscriptionRequiredException: it is closed to Basic and Developer plans alike, so the two cannot be told apart',
+      cause: 'subscription-required',
     };
   }
   if (name === 'UnrecognizedClientException') {
-    return { plan: 'unknown', evidence: 'the Support API did not recognise the assumed role\u2019s credentials (UnrecognizedClientException)' };
+    return { plan: 'unknown', evidence: 'the Support API did not recognise the assumed role\u2019s credentials (UnrecognizedClientException)', cause: 'other' };
   }
   if (ACCESS_DENIED.has(name)) {
-    return { plan: 'unknown', evidence: `the assumed role may not call DescribeSeverityLevels (${name}): attach the SupportUser policy` };
+    return { plan: 'unknown', evidence: `the assumed role may not call DescribeSeverityLevels (${name}): attach the SupportUser policy`, cause: 'support-api-denied' };
   }
-  if (THROTTLED.has(name)) return { plan: 'unknown', evidence: `the Support API kept throttling DescribeSeverityLevels (${name}); try again later` };
-  return { plan: 'unknown', evidence: `DescribeSeverityLevels failed (${name})` };
+  if (THROTTLED.has(name)) return { plan: 'unknown', evidence: `the Support API kept throttling DescribeSeverityLevels (${name}); try again later`, cause: 'throttled-or-unavailable' };
+  if (UNAVAILABLE.has(name)) return { plan: 'unknown', evidence: `the Support API did not answer DescribeSeverityLevels (${name}); try again later`, cause: 'throttled-or-unavailable' };
+  return { plan: 'unknown', evidence: `DescribeSeverityLevels failed (${name})`, cause: 'other' };
 }
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;

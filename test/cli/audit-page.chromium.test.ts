@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe.skipIf(!existsSync(CHROMIUM))('the audit page in headless Chromium', () => {
-  it('renders with its findings table, and a screenshot is taken', async () => {
+  it('renders with its findings table, the evidence, the customers and the totals, and a screenshot is taken', async () => {
     const dir = await tempDir();
     const page = join(dir, 'audit.html');
     await writeFile(
@@ -29,8 +29,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the audit page in headless Chromium', ()
         findings: [
           { rule: 'member-plan-not-allowed', severity: 'error', accounts: ['222222222201'], message: 'a payer on business support allows member plans basic, developer, business', action: 'change the plan' },
           { rule: 'plan-mismatch', severity: 'warning', accounts: ['444444444444'], message: '444444444444 ordered business, detected -, billed enterprise', action: 'set the plan' },
+          { rule: 'plan-undetectable', cause: 'role-not-assumable', severity: 'warning', accounts: ['555555555555'], message: 'support plan not detected in 1 account(s)', action: 'deploy the role template' },
         ],
-        plans: [{ accountId: '444444444444', assetId: 'AS-0001-0003', ordered: 'business', billed: 'enterprise', usageUsd: '3174.31' }],
+        plans: [
+          { accountId: '222222222201', customer: 'Acme GmbH', detected: 'enterprise-class', evidence: { codes: ['low', 'normal', 'high', 'urgent', 'critical'], reason: 'critical', checkedAt: '2026-11-26T11:00:00.000Z' }, usageUsd: '12000.5' },
+          { accountId: '444444444444', customer: 'Globex', assetId: 'AS-0001-0003', ordered: 'business', billed: 'enterprise', usageUsd: '3174.314' },
+          {
+            accountId: '555555555555',
+            detected: 'unknown',
+            evidence: { reason: 'the payer may not assume PartnerReadOnlySupportRole (AccessDenied): the role is missing', error: 'AccessDenied: not authorized', cause: 'role-not-assumable', checkedAt: '2026-11-26T11:00:00.000Z' },
+            usageUsd: '0',
+          },
+        ],
+        usageTotalUsd: '15174.814',
       }),
     );
     const profile = join(dir, 'profile');
@@ -43,5 +54,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the audit page in headless Chromium', ()
     expect(stdout).toContain('<table class="findings" data-severity="error">');
     expect(stdout).toContain('member-plan-not-allowed');
     expect(stdout).toContain('<table id="plans">');
+    expect(stdout).toContain('<td class="num" id="plans-usage-total">15,174.81</td>');
+    expect(stdout).toContain('<span id="usage-total">15,174.81</span>');
+    expect(stdout).toContain('<td class="num">12,000.50</td>');
+    expect(stdout).toContain('<td class="customer">Globex</td>');
+    expect(stdout).toContain('severity codes: <code>low, normal, high, urgent, critical</code>');
+    expect(stdout).toContain('the payer may not assume PartnerReadOnlySupportRole (AccessDenied)');
+    expect(stdout).toContain('<tr data-rule="plan-undetectable" data-cause="role-not-assumable">');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditPayer, type AuditInput } from '../../src/domain/audit.js';
+import { auditPayer, type AuditInput, type AuditMember } from '../../src/domain/audit.js';
 
 const base = (over: Partial<AuditInput> = {}): AuditInput => ({
   payerAccountId: '111111111111',
@@ -72,6 +72,64 @@ describe('auditPayer()', () => {
       subscriptions: [{ assetId: 'AS-1', accountId: '222222222222', supportLevel: 'developer', status: 'active', deliveryModel: 'resold' }],
     });
     expect(rules(dev)).toEqual([]);
+  });
+
+  describe('plan-undetectable', () => {
+    const member = (accountId: string, over: Partial<AuditMember>): AuditMember => ({ accountId, email: `${accountId}@customer.example`, state: 'ACTIVE', detectedPlan: 'unknown', ...over });
+    const undetectable = (members: AuditMember[], over: Partial<AuditInput> = {}) =>
+      auditPayer(base({ members: [{ accountId: '111111111111', email: 'payer@reseller.example', state: 'ACTIVE' }, ...members], subscriptions: [], usageUsd: new Map(), ...over })).filter(
+        (f) => f.rule === 'plan-undetectable',
+      );
+
+    it('groups the accounts by cause, one finding each, with what to do', () => {
+      const found = undetectable(
+        [
+          member('222222222201', { undetectable: 'role-not-assumable' }),
+          member('222222222202', { undetectable: 'support-api-denied' }),
+          member('222222222203', { undetectable: 'role-not-assumable' }),
+          member('222222222204', { undetectable: 'throttled-or-unavailable' }),
+          member('222222222205', { undetectable: 'other' }),
+          member('222222222206', { undetectable: 'unrecognised-codes' }),
+          member('222222222207', { detectedPlan: 'business' }),
+        ],
+        { supportRoleName: 'CustomerSupportReader' },
+      );
+      expect(found.map((f) => [f.cause, f.severity, f.accounts])).toEqual([
+        ['role-not-assumable', 'warning', ['222222222201', '222222222203']],
+        ['support-api-denied', 'warning', ['222222222202']],
+        ['throttled-or-unavailable', 'warning', ['222222222204']],
+        ['unrecognised-codes', 'warning', ['222222222206']],
+        ['other', 'warning', ['222222222205']],
+      ]);
+      const [role, policy, later] = found;
+      expect(role?.message).toBe(
+        'support plan not detected in 2 account(s): the payer may not assume CustomerSupportReader (AccessDenied): the role is missing, does not trust payer 111111111111, or the external id does not match',
+      );
+      expect(role?.action).toContain('deploy the role template config/cloudformation/partner-read-only-support-role.yaml in each account with PayerAccountId=111111111111');
+      expect(role?.action).toContain('README, "The read-only support role in member accounts"');
+      expect(role?.action).toContain('RoleName is CustomerSupportReader');
+      expect(policy?.action).toContain('attach the AWS managed policy SupportUser (arn:aws:iam::aws:policy/job-function/SupportUser) to CustomerSupportReader');
+      expect(later?.action).toContain('run the audit again later');
+    });
+
+    it('names the default role when none is configured', () => {
+      expect(undetectable([member('222222222201', { undetectable: 'role-not-assumable' })])[0]?.message).toContain('may not assume PartnerReadOnlySupportRole (AccessDenied)');
+    });
+
+    it('reports SubscriptionRequiredException as information, unless the CUR billed Basic or Developer', () => {
+      const found = undetectable([
+        member('222222222201', { detectedPlan: 'basic-or-developer', undetectable: 'subscription-required' }),
+        member('222222222202', { detectedPlan: 'basic-or-developer', undetectable: 'subscription-required', billedPlan: 'developer' }),
+      ]);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ cause: 'subscription-required', severity: 'info', accounts: ['222222222201'] });
+      expect(found[0]?.message).toContain('the plan is Basic or Developer');
+    });
+
+    it('finds nothing for plans told or not asked, and never names the payer', () => {
+      expect(undetectable([member('222222222201', { detectedPlan: 'business' }), { accountId: '222222222202', email: '', state: 'ACTIVE' }])).toEqual([]);
+      expect(undetectable([], { members: [{ accountId: '111111111111', email: 'p@reseller.example', state: 'ACTIVE', detectedPlan: 'unknown', undetectable: 'other' }] })).toEqual([]);
+    });
   });
 
   it('lists errors before warnings before information', () => {

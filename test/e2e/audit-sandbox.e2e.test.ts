@@ -54,7 +54,7 @@ describe('audit --payer --period', () => {
     const dir = await tempDir();
     const config = await writeJson(dir, 'config.json', { payers: [{ accountId: '111111111111', supportPlan: 'business' }], state: { path: join(dir, 'state.db') } });
     const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTty: false, now: () => FIXED_NOW };
-    const detect = async (accounts: string[]) => new Map(accounts.map((a) => [a, a === '222222222201' ? ('enterprise-class' as const) : ('business' as const)]));
+    const detect = async (accounts: string[]) => new Map(accounts.map((a) => [a, { plan: a === '222222222201' ? ('enterprise-class' as const) : ('business' as const) }]));
     const audit = await runAudit(
       { payer: '111111111111', config, period: '2026-10', cur: 'fixtures/cur/demo-2026-10', assets: 'fixtures/demo.assets.json' },
       io,
@@ -102,14 +102,14 @@ describe('audit --payer --period', () => {
     const controller = new AbortController();
     const asked: string[] = [];
     // The SIGTERM arrives once the first member's plan is known; the detection then stops as the real one does.
-    const detect = async (accounts: string[], signal: AbortSignal, onDetected?: (accountId: string) => void): Promise<Map<string, 'business'>> => {
+    const detect = async (accounts: string[], signal: AbortSignal, onDetected?: (accountId: string) => void): Promise<Map<string, { plan: 'business' }>> => {
       for (const account of accounts) {
         if (signal.aborted) throw new ConnectorError('ABORTED', `support plan detection of account ${account} was aborted`);
         asked.push(account);
         onDetected?.(account);
         controller.abort(new Error('interrupted by a signal'));
       }
-      return new Map(accounts.map((a) => [a, 'business']));
+      return new Map(accounts.map((a) => [a, { plan: 'business' as const }]));
     };
     const page = join(dir, 'audit.html');
 

@@ -77,9 +77,11 @@ function limited<C extends STSClient | SupportClient>(client: C, limiter: CallLi
   return client;
 }
 
+/** AWS's error name; for a plain `Error` of Node's network layer, its code (`ECONNREFUSED`, `ETIMEDOUT`). */
 function errorName(error: unknown): string {
-  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
-  return typeof name === 'string' && name !== '' ? name : 'Error';
+  const shape = typeof error === 'object' && error !== null ? (error as { name?: unknown; code?: unknown }) : {};
+  const name = typeof shape.name === 'string' && shape.name !== '' ? shape.name : 'Error';
+  return name === 'Error' && typeof shape.code === 'string' && /^[A-Z][A-Z_]+$/.test(shape.code) ? shape.code : name;
 }
 
 function errorMessage(error: unknown): string {
@@ -142,7 +144,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
   async detect(accountId: string, period: string, signal: AbortSignal): Promise<Detection> {
     this.throwIfAborted(accountId, signal);
     const badAccount = checkAccountId(accountId);
-    if (badAccount !== undefined) return this.detection(accountId, period, { plan: 'unknown', evidence: badAccount });
+    if (badAccount !== undefined) return this.detection(accountId, period, { plan: 'unknown', evidence: badAccount, cause: 'other' });
 
     const roleArn = this.roleArn(accountId);
     let credentials: TemporaryCredentials;
@@ -214,7 +216,7 @@ export class SupportPlanDetector implements SupportPlanDetection {
   }
 
   private detection(accountId: string, period: string, verdict: PlanVerdict): Detection {
-    return { accountId, period, plan: verdict.plan, reason: verdict.evidence, checkedAt: this.now().toISOString() };
+    return { accountId, period, plan: verdict.plan, reason: verdict.evidence, ...(verdict.cause === undefined ? {} : { cause: verdict.cause }), checkedAt: this.now().toISOString() };
   }
 
   private throwIfAborted(accountId: string, signal: AbortSignal, force = false): void {

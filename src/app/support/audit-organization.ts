@@ -10,6 +10,7 @@ import { ConnectorError } from '../../domain/errors.js';
 import { MoneySum, toExactText } from '../../domain/money.js';
 import type { AccountModel } from '../../domain/orders/account-model.js';
 import { detectPlans } from '../../domain/support-lines.js';
+import type { PlanEvidence } from '../../domain/support-detection.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
 import type { OrganizationsPort } from '../orders/ports.js';
 import type { CurAggregate, CurSource, Progress } from '../ports.js';
@@ -20,6 +21,14 @@ export interface AuditPayerSettings {
   deliveryModel?: string;
   accountModel?: AccountModel;
   providerDomains: string[];
+  /** The read-only role assumed in members (`payers[].supportRole.name`), named in what to do. */
+  supportRoleName?: string;
+}
+
+/** A member's detected plan and what it rests on (absent from a stand-in that gives none). */
+export interface MemberPlan {
+  plan: SeenPlan;
+  evidence?: PlanEvidence;
 }
 
 export interface AuditOrganizationDeps {
@@ -31,7 +40,7 @@ export interface AuditOrganizationDeps {
    * Detected plans by account (the Support API, cached per month); absent: not
    * detected. `onDetected` is told each account as its plan is known (progress).
    */
-  detect?: (accountIds: string[], signal: AbortSignal, onDetected?: (accountId: string) => void) => Promise<Map<string, SeenPlan>>;
+  detect?: (accountIds: string[], signal: AbortSignal, onDetected?: (accountId: string) => void) => Promise<Map<string, MemberPlan>>;
   now: () => Date;
   /**
    * Progress for a person: the CUR scan's own, then `audit payer <id>` in
@@ -52,10 +61,15 @@ export interface AuditOrganizationInput {
 /** A customer's line of the audit: its plans side by side and what the month billed. */
 export interface PlanComparison {
   accountId: string;
+  /** The subscription's customer name, where known. */
+  customer?: string;
   assetId?: string;
   ordered?: string;
   detected?: SeenPlan;
+  /** What the detected plan rests on: the severity codes returned, or the error and why. */
+  evidence?: PlanEvidence;
   billed?: string;
+  /** The month's CUR usage (Σ unblended cost), exact decimal text. */
   usageUsd: string;
 }
 
@@ -65,6 +79,8 @@ export interface OrganizationAudit {
   generatedAt: string;
   findings: Finding[];
   plans: PlanComparison[];
+  /** Σ `plans[].usageUsd`, exact decimal text (display rounds it). */
+  usageTotalUsd: string;
 }
 
 /**
@@ -148,20 +164,25 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
     report();
   };
   const { detect } = deps;
-  const detected = detect ? await step(() => detect(members, signal, onDetected)) : new Map<string, SeenPlan>();
+  const detected = detect ? await step(() => detect(members, signal, onDetected)) : new Map<string, MemberPlan>();
   // Every member is accounted for now (detected, or not asked): the progress ends at its total.
   if (known.size < total) {
     for (const id of members) known.add(id);
     report();
   }
 
-  const auditMembers: AuditMember[] = accounts.map((a) => ({
-    accountId: a.id,
-    email: a.email,
-    state: a.state,
-    ...(detected.has(a.id) ? { detectedPlan: detected.get(a.id) } : {}),
-    ...(billed.has(a.id) ? { billedPlan: billed.get(a.id) } : {}),
-  }));
+  const auditMembers: AuditMember[] = accounts.map((a) => {
+    const seen = detected.get(a.id);
+    const cause = seen?.evidence?.cause;
+    return {
+      accountId: a.id,
+      email: a.email,
+      state: a.state,
+      ...(seen ? { detectedPlan: seen.plan } : {}),
+      ...(cause !== undefined ? { undetectable: cause } : {}),
+      ...(billed.has(a.id) ? { billedPlan: billed.get(a.id) } : {}),
+    };
+  });
   // Accounts seen only in the CUR (not, or no longer, in the organization) keep their billed plan.
   const inOrg = new Set(accounts.map((a) => a.id));
   for (const [id, plan] of billed) if (!inOrg.has(id)) auditMembers.push({ accountId: id, email: '', billedPlan: plan });
@@ -180,6 +201,7 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
     invitations: invitations.map((h) => ({ accountId: h.accountId, sentOn: h.requestedAt?.slice(0, 10) ?? today })),
     today,
     ...(input.inviteStaleDays === undefined ? {} : { inviteStaleDays: input.inviteStaleDays }),
+    ...(payer.supportRoleName ? { supportRoleName: payer.supportRoleName } : {}),
   });
 
   const bySubscription = new Map(input.subscriptions.map((s) => [s.accountId, s]));
@@ -188,13 +210,24 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
     .sort()
     .map((id) => {
       const s = bySubscription.get(id);
+      const seen = detected.get(id);
       return {
         accountId: id,
+        ...(s?.customer ? { customer: s.customer } : {}),
         ...(s ? { assetId: s.assetId, ordered: s.supportLevel } : {}),
-        ...(detected.has(id) ? { detected: detected.get(id) } : {}),
+        ...(seen ? { detected: seen.plan, ...(seen.evidence ? { evidence: seen.evidence } : {}) } : {}),
         ...(billed.has(id) ? { billed: billed.get(id) } : {}),
         usageUsd: usageUsd.get(id) ?? '0',
       };
     });
-  return { payerAccountId: payer.accountId, ...(input.period ? { period: input.period } : {}), generatedAt: deps.now().toISOString(), findings, plans };
+  const usageTotal = new MoneySum();
+  for (const p of plans) usageTotal.add(p.usageUsd);
+  return {
+    payerAccountId: payer.accountId,
+    ...(input.period ? { period: input.period } : {}),
+    generatedAt: deps.now().toISOString(),
+    findings,
+    plans,
+    usageTotalUsd: toExactText(usageTotal.value()),
+  };
 }

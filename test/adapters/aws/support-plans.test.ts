@@ -89,6 +89,7 @@ describe('SupportPlanDetector.detect()', () => {
     const detection = await detector({ region: 'eu-west-1' }).detect(MEMBER, PERIOD, signal);
     expect(detection).toMatchObject({ accountId: MEMBER, period: PERIOD, plan, codes, checkedAt: NOW.toISOString() });
     expect(detection.error).toBeUndefined();
+    expect(detection.cause).toBeUndefined();
     expect(seen[0]?.accountKey).toBe(memberKey(MEMBER));
     expect(seen[0]?.authorization).toContain('/us-east-1/support/aws4_request');
   });
@@ -118,7 +119,7 @@ describe('SupportPlanDetector.detect()', () => {
     expectAssumeRoles(1);
     expectSeverityLevels(1, () => supportError('SubscriptionRequiredException', 'AWS Premium Support Subscription is required to use this service.'));
     const detection = await detector().detect(MEMBER, PERIOD, signal);
-    expect(detection.plan).toBe('basic-or-developer');
+    expect(detection).toMatchObject({ plan: 'basic-or-developer', cause: 'subscription-required' });
     expect(detection.error).toBe('SubscriptionRequiredException: AWS Premium Support Subscription is required to use this service.');
     expect(detection.reason).toContain('Developer');
     expect(detection.codes).toBeUndefined();
@@ -137,12 +138,32 @@ describe('SupportPlanDetector.detect()', () => {
     expectAssumeRoles(1, [], () => [403, stsErrorXml('AccessDenied', `User is not authorized to perform sts:AssumeRole on ${ROLE_ARN} with ${EXTERNAL_ID}`)]);
     const support = expectSeverityLevels(1, () => levels('critical'));
     const detection = await detector().detect(MEMBER, PERIOD, signal);
-    expect(detection.plan).toBe('unknown');
+    expect(detection).toMatchObject({ plan: 'unknown', cause: 'role-not-assumable' });
+    expect(detection.reason).toMatch(/^the payer may not assume PartnerReadOnlySupportRole \(AccessDenied\): the role /);
     expect(detection.reason).toContain(ROLE_ARN);
     expect(detection.error).toContain('AccessDenied');
     expect(detection.error).toContain('[redacted]');
     expect(JSON.stringify(detection)).not.toContain(EXTERNAL_ID);
     expect(support.isDone()).toBe(false);
+  });
+
+  it('reads access denied on DescribeSeverityLevels as unknown, the Support API denied, keeping AWS’s answer', async () => {
+    expectAssumeRoles(1);
+    expectSeverityLevels(1, () => supportError('AccessDeniedException', 'User is not authorized to perform: support:DescribeSeverityLevels'));
+    const detection = await detector().detect(MEMBER, PERIOD, signal);
+    expect(detection).toMatchObject({ plan: 'unknown', cause: 'support-api-denied', error: 'AccessDeniedException: User is not authorized to perform: support:DescribeSeverityLevels' });
+    expect(detection.reason).toContain('attach the SupportUser policy');
+  });
+
+  it('names a network error by its code: the payer’s credentials unreachable is unknown, to ask again later', async () => {
+    const sts = expectAssumeRoles(1);
+    const unreachable = async (): Promise<never> => {
+      throw Object.assign(new Error('connect ECONNREFUSED 169.254.169.254:80'), { code: 'ECONNREFUSED' });
+    };
+    const detection = await detector({ maxAttempts: 1, credentials: unreachable }).detect(MEMBER, PERIOD, signal);
+    expect(detection).toMatchObject({ plan: 'unknown', cause: 'throttled-or-unavailable', error: 'ECONNREFUSED: connect ECONNREFUSED 169.254.169.254:80' });
+    expect(detection.reason).toBe(`STS did not answer AssumeRole of ${ROLE_ARN} (ECONNREFUSED); try again later`);
+    expect(sts.isDone()).toBe(false);
   });
 
   it('rides out ThrottlingException from Support with the SDK’s retries', async () => {
@@ -165,7 +186,7 @@ describe('SupportPlanDetector.detect()', () => {
     expectAssumeRoles(1);
     expectSeverityLevels(3, () => supportError('ThrottlingException', 'Rate exceeded'));
     const detection = await detector({ maxAttempts: 3 }).detect(MEMBER, PERIOD, signal);
-    expect(detection).toMatchObject({ plan: 'unknown', error: 'ThrottlingException: Rate exceeded' });
+    expect(detection).toMatchObject({ plan: 'unknown', cause: 'throttled-or-unavailable', error: 'ThrottlingException: Rate exceeded' });
     expect(detection.reason).toContain('try again later');
   });
 
@@ -180,7 +201,7 @@ describe('SupportPlanDetector.detect()', () => {
 
   it('gives unknown for a malformed account id without calling AWS', async () => {
     const detection = await detector().detect('12345', PERIOD, signal);
-    expect(detection).toMatchObject({ plan: 'unknown', reason: expect.stringContaining('12 digits') });
+    expect(detection).toMatchObject({ plan: 'unknown', cause: 'other', reason: expect.stringContaining('12 digits') });
   });
 
   it('throws ABORTED when the signal has fired', async () => {

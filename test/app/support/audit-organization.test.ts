@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import catalogJson from '../../../config/support-plans.json' with { type: 'json' };
 import type { CurAggregate, CurAggregateRequest, CurSource } from '../../../src/app/ports.js';
-import { auditOrganization } from '../../../src/app/support/audit-organization.js';
+import { auditOrganization, type MemberPlan } from '../../../src/app/support/audit-organization.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
 import type { SupportCatalog } from '../../../src/domain/support-fee.js';
 import { payerOrganization as organization } from '../../support/payer-organization.js';
@@ -73,6 +73,7 @@ describe('auditOrganization()', () => {
       { accountId: '222222222201', billed: 'business', usageUsd: '110.115' },
       { accountId: '222222222202', billed: 'enterprise', usageUsd: '505' },
     ]);
+    expect(audit.usageTotalUsd).toBe('615.115');
     expect(cur.reads).toBe(1);
     expect(cur.requests.map((r) => [r.period, r.listPrice, r.granularity])).toEqual([['2026-10', 'unblended', 'service']]);
   });
@@ -87,6 +88,35 @@ describe('auditOrganization()', () => {
     expect(audit.findings.find((f) => f.rule === 'usage-without-subscription')?.accounts).toEqual(['555555555555']);
   });
 
+  it('carries each detected plan\u2019s evidence and the customer\u2019s name, and groups the plans not told by cause', async () => {
+    const checkedAt = '2026-11-05T00:00:00.000Z';
+    const refused = { reason: 'the payer may not assume PartnerReadOnlySupportRole (AccessDenied): the role is missing', error: 'AccessDenied: not authorized', cause: 'role-not-assumable' as const, checkedAt };
+    const detect = async (accounts: string[]): Promise<Map<string, MemberPlan>> =>
+      new Map(
+        accounts.map((a): [string, MemberPlan] =>
+          a === '222222222201'
+            ? [a, { plan: 'business', evidence: { codes: ['low', 'normal', 'high', 'urgent'], reason: 'urgent', checkedAt } }]
+            : [a, { plan: 'unknown', evidence: refused }],
+        ),
+      );
+    const audit = await auditOrganization(
+      { organizations: organization('222222222201', '222222222202', '222222222203').of(PAYER), catalog, now, detect },
+      {
+        payer: { accountId: PAYER, providerDomains: [], supportRoleName: 'PartnerReadOnlySupportRole' },
+        subscriptions: [{ assetId: 'AS-1', accountId: '222222222201', supportLevel: 'business', status: 'active', customer: 'Acme GmbH' }],
+        signal,
+      },
+    );
+    expect(audit.plans).toEqual([
+      { accountId: '222222222201', customer: 'Acme GmbH', assetId: 'AS-1', ordered: 'business', detected: 'business', evidence: { codes: ['low', 'normal', 'high', 'urgent'], reason: 'urgent', checkedAt }, usageUsd: '0' },
+      { accountId: '222222222202', detected: 'unknown', evidence: refused, usageUsd: '0' },
+      { accountId: '222222222203', detected: 'unknown', evidence: refused, usageUsd: '0' },
+    ]);
+    const undetectable = audit.findings.filter((f) => f.rule === 'plan-undetectable');
+    expect(undetectable.map((f) => [f.cause, f.accounts])).toEqual([['role-not-assumable', ['222222222202', '222222222203']]]);
+    expect(undetectable[0]?.action).toContain('deploy the role template');
+  });
+
   it('reads no CUR without a period', async () => {
     const cur = new BatchedCur([[group('222222222201', 'AmazonEC2', '1')]]);
     const audit = await auditOrganization(
@@ -94,6 +124,7 @@ describe('auditOrganization()', () => {
       { payer: { accountId: PAYER, providerDomains: [] }, subscriptions: [], signal },
     );
     expect(audit.plans).toEqual([{ accountId: '222222222201', usageUsd: '0' }]);
+    expect(audit.usageTotalUsd).toBe('0');
     expect(cur.requests).toEqual([]);
   });
 });

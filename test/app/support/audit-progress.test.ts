@@ -89,7 +89,7 @@ describe('auditOrganization() progress and interruption', () => {
         onProgress: (p) => events.push(p),
         detect: async (accounts, _signal, onDetected) => {
           for (const a of accounts) onDetected?.(a);
-          return new Map(accounts.map((a) => [a, 'business']));
+          return new Map(accounts.map((a) => [a, { plan: 'business' as const }]));
         },
       },
       { payer: { accountId: PAYER, providerDomains: [] }, subscriptions: [], signal: new AbortController().signal },
@@ -121,7 +121,7 @@ describe('auditOrganization() progress and interruption', () => {
         now,
         onProgress: (p) => events.push(p),
         detect: async (accounts, signal, onDetected) =>
-          new Map((await detectWithCache(cache, detector, accounts, PERIOD, signal, { concurrency: 1, ...(onDetected ? { onDetected: (d) => onDetected(d.accountId) } : {}) })).map((d) => [d.accountId, d.plan])),
+          new Map((await detectWithCache(cache, detector, accounts, PERIOD, signal, { concurrency: 1, ...(onDetected ? { onDetected: (d) => onDetected(d.accountId) } : {}) })).map((d) => [d.accountId, { plan: d.plan }])),
       },
       { payer: { accountId: PAYER, providerDomains: [] }, subscriptions: [], signal: controller.signal },
     ).catch((e: unknown) => e);
