@@ -133,7 +133,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
       // The product's own usage template decides the records header when it has one (CONNECT.md).
       const recordColumns = deps.files && input.productId ? await deps.files.usageTemplateColumns(input.productId, signal) : undefined;
       const book = input.lines?.book;
-      const lines: PayerLines | undefined = input.lines === undefined ? undefined : { lines: input.lines.lines, openings: book?.openings({ payerAccountId: payer, period, dryRun }) ?? new Map<string, string>() };
+      const lines: PayerLines | undefined = input.lines === undefined ? undefined : { lines: input.lines.lines, openings: (input.lines.lines.length > 0 ? book?.openings({ payerAccountId: payer, period, dryRun }) : undefined) ?? new Map<string, string>() };
       const outcome = await ratePayerMonth(
         { cur: deps.cur(payer, run.version), workbook: deps.workbook, workbooks: deps.workbooks, reports: deps.reports, subscriptions: deps.subscriptions(payer), now: () => clock.now(), onProgress },
         {
