@@ -7,7 +7,7 @@
  * Amounts are summed as DECIMAL(38, 12) and leave the engine as VARCHAR.
  */
 import { ConnectorError } from '../domain/errors.js';
-import { AMOUNT_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, type CurColumn, type ListPriceMode, type RecordGranularity } from '../domain/cur.js';
+import { AMOUNT_COLUMNS, NET_CARRIED_DISCOUNT_TYPES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, type CurColumn, type ListPriceMode, type RecordGranularity } from '../domain/cur.js';
 
 export type { ListPriceMode, RecordGranularity };
 
@@ -66,6 +66,9 @@ export const RESULT_COLUMNS = [
   'unblended_usd',
   'on_demand_list_usd',
   'max_unblended_usd',
+  'cost_usd',
+  'uncosted_rows',
+  'net_missing_discount_rows',
 ] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
@@ -125,6 +128,19 @@ export function buildCurQuery(options: CurQueryOptions): string {
     : `CAST('0' AS VARCHAR)`;
   const unblended = amount('line_item_unblended_cost');
   const onDemand = amount('pricing_public_on_demand_cost');
+  const has = (name: CurColumn): boolean => present === undefined || present.has(name);
+  const net = amount('line_item_net_unblended_cost');
+  const count = (condition: string): string => `CAST(COUNT(CASE WHEN ${condition} THEN 1 END) AS VARCHAR)`;
+  // MARGIN.md §1, docs/rating.md "Margin": a row's net cost when it has one (a discount row's is
+  // carried by the rows it discounts: 0), else its unblended cost. The type names are constants.
+  const discountType = NET_CARRIED_DISCOUNT_TYPES.map((t) => `line_item_line_item_type = '${t}'`).join(' OR ');
+  const cost = has('line_item_net_unblended_cost')
+    ? `CAST(COALESCE(SUM(CASE WHEN ${net} IS NULL THEN COALESCE(${unblended}, 0) WHEN ${discountType} THEN 0 ELSE ${net} END), 0) AS VARCHAR)`
+    : `CAST(COALESCE(SUM(${unblended}), 0) AS VARCHAR)`;
+  const uncosted = has('line_item_net_unblended_cost') ? count(`${net} IS NULL AND ${unblended} IS NULL`) : count(`${unblended} IS NULL`);
+  const netMissingDiscount = has('discount_total_discount')
+    ? count(`COALESCE(${amount('discount_total_discount')}, 0) <> 0 AND ${net} IS NULL`)
+    : `CAST('0' AS VARCHAR)`;
 
   const onDemandList =
     options.listPrice === 'on-demand'
@@ -157,6 +173,9 @@ export function buildCurQuery(options: CurQueryOptions): string {
     `CAST(COALESCE(SUM(${unblended}), 0) AS VARCHAR) AS unblended_usd`,
     `${onDemandList} AS on_demand_list_usd`,
     `CAST(COALESCE(MAX(${unblended}), 0) AS VARCHAR) AS max_unblended_usd`,
+    `${cost} AS cost_usd`,
+    `${uncosted} AS uncosted_rows`,
+    `${netMissingDiscount} AS net_missing_discount_rows`,
   ];
   const ordinals = keys.flatMap(([, grouped], i) => (grouped ? [String(i + 1)] : [])).join(', ');
   // Ordered by payer (1) and account (3): every group of one account arrives before the

@@ -36,6 +36,9 @@ export function toCurGroup(row: readonly unknown[]): CurGroup {
     unblendedUsd: at(12),
     onDemandListUsd: at(13),
     maxUnblendedUsd: at(14),
+    costUsd: at(15),
+    uncostedRows: count(at(16)),
+    netMissingDiscountRows: count(at(17)),
   };
 }
 

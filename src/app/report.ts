@@ -4,6 +4,7 @@
  * record sums in the payer's currency.
  */
 import type { ProblemLocation } from '../domain/errors.js';
+import type { MarginReport, ServiceMargin } from '../domain/margin.js';
 import type { RatedAccount, RatedPayerSummary, RatedRecord, RatingSettings, Reconciliation } from '../domain/rating.js';
 
 export const REPORT_VERSION = 1;
@@ -43,8 +44,12 @@ function recordEntry(r: RatedRecord): Record<string, unknown> {
   };
 }
 
-/** One account's entry in the report, its records included; `customer` is the customer's name, null when unknown. */
-export function accountEntry(a: RatedAccount, fxRateText: string): Record<string, unknown> {
+/**
+ * One account's entry in the report, its records included; `customer` is the customer's
+ * name, null when unknown; `services` its per-service cost, billed and margin (MARGIN.md,
+ * docs/rating.md "Margin"), when given.
+ */
+export function accountEntry(a: RatedAccount, fxRateText: string, services?: readonly ServiceMargin[]): Record<string, unknown> {
   return {
     accountId: a.accountId,
     assetId: a.assetId,
@@ -60,15 +65,16 @@ export function accountEntry(a: RatedAccount, fxRateText: string): Record<string
     roundingResidual: a.roundingResidual,
     droppedZeroRecords: a.droppedZeroRecords,
     records: a.records.map(recordEntry),
+    ...(services === undefined ? {} : { services }),
   };
 }
 
 /**
  * The report of a payer whose month was rated, without its accounts (they are
  * streamed in by `ReportDraft.account`, in the `accounts` field's place).
- * `records`: how many records the workbook holds.
+ * `records`: how many records the workbook holds; `margin`: the payer's margin (MARGIN.md §6).
  */
-export function reportHead(rated: RatedPayerSummary, settings: RatingSettings, generatedAt: string, source: string, records: number): PayerReport {
+export function reportHead(rated: RatedPayerSummary, settings: RatingSettings, generatedAt: string, source: string, records: number, margin?: MarginReport): PayerReport {
   return {
     reportVersion: REPORT_VERSION,
     status: 'ok',
@@ -97,6 +103,8 @@ export function reportHead(rated: RatedPayerSummary, settings: RatingSettings, g
     unassigned: rated.unassigned,
     supportPlanMismatches: rated.supportPlanMismatches,
     warnings: rated.warnings,
+    // MARGIN.md §6: what AWS charged, what the customers were billed, what is left.
+    ...(margin === undefined ? {} : { margin }),
     // MARGIN.md §6: the custom lines applied; `amount` signed, `remainingAfter` for flat credits.
     lines: (rated.lines ?? []).map((l) => ({ id: l.id, kind: l.kind, accountId: l.accountId, amount: l.amount, ...(l.remainingAfter === undefined ? {} : { remainingAfter: l.remainingAfter }) })),
     errors: [],

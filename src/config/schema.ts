@@ -58,6 +58,19 @@ export const payerSchema = z
     supportPlan: z.enum(['basic', 'developer', 'business', 'enterprise-on-ramp', 'enterprise', 'business-plus', 'unified-operations']).optional(),
     /** How support is delivered to the members: the same for every member of a payer. */
     deliveryModel: z.enum(['resold', 'partner-led']).optional(),
+    /** Partner-Led Support discount on the distributor's support cost (MARGIN.md §3): base + 0.05 per measure met, at most 0.40. */
+    partnerLedSupport: z
+      .object({
+        baseDiscount: z
+          .string({ error: (issue) => (issue.input === undefined ? 'baseDiscount is required' : `baseDiscount must be a quoted decimal string such as "0.25", not ${JSON.stringify(issue.input)}`) })
+          // [0, 0.40] as text, no float: 0, or 0. followed by 0-3 and any digits, or by 4 and zeros.
+          .regex(/^0(\.([0-3]\d*|40*))?$/, 'baseDiscount must be a decimal from "0" to "0.40" such as "0.25"'),
+        caseQuality: z.boolean().default(false),
+        caseOwnership: z.boolean().default(false),
+        qualitySurvey: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** The read-only role in member accounts used to detect their support plan (issue 5). */
     supportRole: z
       .object({

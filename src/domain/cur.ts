@@ -42,12 +42,32 @@ export const OPTIONAL_COLUMNS = [
   'line_item_currency_code',
   'line_item_usage_type',
   'line_item_resource_id',
+  // The cost side (MARGIN.md §1): the after-discount cost, legacy `lineItem/NetUnblendedCost`.
+  'line_item_net_unblended_cost',
+  // A discount carried on the row itself (legacy `discount/TotalDiscount`): tells a discount the CUR gives no net cost for.
+  'discount_total_discount',
 ] as const;
 
 export type CurColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 
 /** Amount columns: exact decimals, never floating point. */
-export const AMOUNT_COLUMNS: readonly CurColumn[] = ['line_item_unblended_cost', 'pricing_public_on_demand_cost'];
+export const AMOUNT_COLUMNS: readonly CurColumn[] = ['line_item_unblended_cost', 'pricing_public_on_demand_cost', 'line_item_net_unblended_cost', 'discount_total_discount'];
+
+/**
+ * Line item types that are discounts of other rows (RATING.md §2's always-excluded
+ * types and `BundledDiscount`). A row of one of these types that has a net cost counts
+ * 0 on the cost side (MARGIN.md §1, docs/rating.md "Margin"): the net cost of the rows
+ * it discounts already carries it. Plain letters only: the query names them as literals.
+ */
+export const NET_CARRIED_DISCOUNT_TYPES: readonly string[] = [
+  'SppDiscount',
+  'EdpDiscount',
+  'PrivateRateDiscount',
+  'RiVolumeDiscount',
+  'DistributorDiscount',
+  'Discount',
+  'BundledDiscount',
+];
 
 /**
  * One result row of the CUR aggregation: all CUR rows of one payer, period,
@@ -80,6 +100,17 @@ export interface CurGroup {
   onDemandListUsd: string;
   /** The largest single line_item_unblended_cost of the group (decides the detected support plan). */
   maxUnblendedUsd: string;
+  /**
+   * Σ cost(row) of MARGIN.md §1, exact: a row's `line_item_net_unblended_cost` when it
+   * has one (0 for a row of `NET_CARRIED_DISCOUNT_TYPES`), else its unblended cost.
+   * Every engine's query gives it; absent (a group built by hand) it is `unblendedUsd`,
+   * which is what it is for a CUR without the net column.
+   */
+  costUsd?: string;
+  /** Rows with neither an unblended nor a net cost (the CUR does not tell what they cost); absent: 0. */
+  uncostedRows?: number;
+  /** Rows carrying a non-zero `discount_total_discount` but no net cost (a discount the cost leaves out); absent: 0. */
+  netMissingDiscountRows?: number;
 }
 
 /** RATING.md §2: `unblended` bills what AWS billed; `on-demand` bills public on-demand prices. */

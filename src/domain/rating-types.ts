@@ -8,6 +8,7 @@ import type { SupportCatalog, SupportPlan } from './support-fee.js';
 import type { AccountSupport } from './support-lines.js';
 import type { CurGroup } from './cur.js';
 import type { AppliedLine, PayerLines } from './custom-lines.js';
+import type { PartnerLedSupport } from './margin.js';
 
 export interface RatingSettings {
   listPrice: ListPriceMode;
@@ -29,6 +30,8 @@ export interface PayerParameters {
   fxRate?: string;
   customMarkup?: string;
   customMarkupMarketplace?: string;
+  /** Partner-Led Support discount on the distributor's support cost (MARGIN.md §3); absent: none. */
+  partnerLedSupport?: PartnerLedSupport | undefined;
 }
 
 /** A subscription (asset) that bills a linked account. */

@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AthenaClient, type AthenaClientConfig } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { CurColumn, CurGroup } from '../../domain/cur.js';
+import { AMOUNT_COLUMNS, type CurColumn, type CurGroup } from '../../domain/cur.js';
 import { ConnectorError } from '../../domain/errors.js';
 import { buildBadAmountQuery, buildCurQuery, type PartitionFilter } from '../../app/cur-query.js';
 import { assertResultColumns, toCurGroup } from '../../app/cur-result.js';
@@ -244,7 +244,8 @@ export class AthenaCurSource implements CurSource {
   private async explainBadAmount(error: unknown, plan: CurTablePlan, request: CurAggregateRequest, partition: PartitionFilter): Promise<unknown> {
     const failure = error instanceof ConnectorError && error.cause instanceof AthenaQueryFailure ? error.cause : undefined;
     if (failure === undefined || !/^INVALID_CAST_ARGUMENT\b/.test(failure.reason)) return error;
-    const used: CurColumn[] = request.listPrice === 'on-demand' ? ['line_item_unblended_cost', 'pricing_public_on_demand_cost'] : ['line_item_unblended_cost'];
+    // Every amount column the query reads: all but the on-demand cost outside on-demand mode.
+    const used: CurColumn[] = AMOUNT_COLUMNS.filter((c) => c !== 'pricing_public_on_demand_cost' || request.listPrice === 'on-demand');
     const suspects = used.filter((c) => plan.stringAmountColumns.has(c));
     if (suspects.length === 0) return error;
     const relation = `${this.options.database}.${this.options.table}`;

@@ -229,7 +229,8 @@ export class DuckDbCurSource implements CurSource {
     const firstLine = message.split('\n')[0] ?? message;
     if (message.startsWith('Conversion Error')) {
       const engineValue = /"([^"]*)"/.exec(firstLine)?.[1];
-      const amounts = AMOUNT_COLUMNS.filter((c) => c === 'line_item_unblended_cost' || listPrice === 'on-demand');
+      // Every amount column the query reads: all but the on-demand cost outside on-demand mode.
+      const amounts = AMOUNT_COLUMNS.filter((c) => c !== 'pricing_public_on_demand_cost' || listPrice === 'on-demand');
       const hit =
         p.files[0]?.format === 'parquet'
           ? await findBadParquetValue(p.connection, p.files, p.groups, amounts)

@@ -10,6 +10,7 @@ import type { CurGroup } from '../../domain/cur.js';
 import type { PayerLines } from '../../domain/custom-lines.js';
 import { coerceError, ConnectorError, type ProblemLocation } from '../../domain/errors.js';
 import { accountId } from '../../domain/ids.js';
+import { MarginBook, accountCost, plsDiscount, type AccountCost } from '../../domain/margin.js';
 import { money } from '../../domain/money.js';
 import { parseCurrency } from '../../domain/parameters.js';
 import { parameterLimits, startPayerRating, type PayerParameters, type RatedAccount, type RatedPayerSummary, type RatingProblem, type RatingSettings, type Reconciliation, type Subscription } from '../../domain/rating.js';
@@ -119,6 +120,18 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
   // The same parse the rating just made succeed: each account's entry shows the fx rate applied.
   const currency = parseCurrency(input.payer.marketplaceCurrency, input.payer.fxRate, input.knownCurrencies, parameterLimits(input.settings));
   const fxRateText = currency.ok ? currency.value.fxRateText : '';
+  // MARGIN.md: what AWS charged for each customer against what it was billed; the rating's currency
+  // parse succeeded, so this one did too.
+  if (!currency.ok) throw new ConnectorError('INTERNAL', `payer ${payerId}: the fx rate parsed for the rating does not parse again`);
+  const margin = new MarginBook({
+    currency: currency.value.currency,
+    fxRate: currency.value.fxRate,
+    fxRateText,
+    amountDecimals: input.settings.amountDecimals,
+    discount: plsDiscount(input.payer.partnerLedSupport),
+  });
+  /** The cost of the accounts the rating did not bill, until `finish` says which are unassigned. */
+  const unbilledCosts = new Map<string, AccountCost>();
 
   const aggregate = await deps.cur.aggregate({ period, listPrice: input.settings.listPrice, granularity: input.settings.recordGranularity, signal, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
   source = aggregate.source;
@@ -143,13 +156,19 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
 
   const rateAccount = async (accountId: string, groups: CurGroup[]): Promise<void> => {
     const rated: RatedAccount | undefined = rating.account(accountId, groups);
-    if (rated === undefined) return;
+    const cost = accountCost(groups, input.catalog.productCodes);
+    if (rated === undefined) {
+      if (groups.length > 0) unbilledCosts.set(accountId, cost);
+      return;
+    }
     for (const record of rated.records) {
       const added = draft.add(toWorkbookRecord(record, period, input.items));
       if (added !== undefined) await added;
       records += 1;
     }
-    await report.account(accountEntry(rated, fxRateText));
+    // Billed = the customer's records as written, whatever their category (custom lines and credits included).
+    const booked = margin.customer({ accountId, assetId: rated.assetId, customer: rated.customerName }, cost, rated.records);
+    await report.account(accountEntry(rated, fxRateText, booked.services));
     accounts += 1;
     if (accounts % 100 === 0) deps.onProgress?.({ phase: `rate payer ${payerId}`, done: records, unit: 'records' });
   };
@@ -186,7 +205,12 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
       const message = `workbook total ${written.total} (${written.rows} rows) differs from the report's billed total ${rated.billedTotal} (${records} records): workbook discarded`;
       throw new Refused([{ code: 'RECONCILIATION_FAILED', message, where: { payer: payerId, file: deps.workbooks.locate(key) } }], rated.reconciliation);
     }
-    const head = { ...reportHead(rated, input.settings, generatedAt(), source, records), ...(aggregate.tellsFinality ? { curFinal: rows > 0 && invoiced === rows } : {}), ...input.reportFields };
+    for (const u of rated.unassigned) {
+      const cost = unbilledCosts.get(u.accountId);
+      if (cost === undefined) throw new ConnectorError('INTERNAL', `unassigned account ${u.accountId} of payer ${payerId} has no cost booked`);
+      margin.unassigned(cost);
+    }
+    const head = { ...reportHead(rated, input.settings, generatedAt(), source, records, margin.finish()), ...(aggregate.tellsFinality ? { curFinal: rows > 0 && invoiced === rows } : {}), ...input.reportFields };
     const reportPath = await report.finish(head);
     deps.onProgress?.({ phase: `rate payer ${payerId}`, done: records, total: records, unit: 'records' });
     return {

@@ -107,7 +107,7 @@ describe('AthenaCurSource.aggregate() idempotency', () => {
 
 describe('AthenaCurSource.aggregate() results', () => {
   const rows = [
-    resultRow({ unblended_usd: '1234.567890123456', max_unblended_usd: '1000.000000000001', row_count: '3', invoiced_rows: '3' }),
+    resultRow({ unblended_usd: '1234.567890123456', max_unblended_usd: '1000.000000000001', row_count: '3', invoiced_rows: '3', cost_usd: '1200.000000000001', uncosted_rows: '1' }),
     resultRow({ account_id: '333333333333', product_code: 'AmazonS3', product_name: 'Amazon Simple Storage Service', line_item_type: 'Tax', unblended_usd: '-0.000000000001', row_count: '2', invoiced_rows: '1' }),
   ];
 
@@ -140,6 +140,9 @@ describe('AthenaCurSource.aggregate() results', () => {
         unblendedUsd: '1234.567890123456',
         onDemandListUsd: '',
         maxUnblendedUsd: '1000.000000000001',
+        costUsd: '1200.000000000001',
+        uncostedRows: 1,
+        netMissingDiscountRows: 0,
       },
       expect.objectContaining({ accountId: '333333333333', productCode: 'AmazonS3', lineItemType: 'Tax', rows: 2, invoicedRows: 1, unblendedUsd: '-0.000000000001' }),
     ]);

@@ -82,6 +82,8 @@ export const LEGACY_CUR_COLUMNS: Record<string, string> = {
   line_item_product_code: 'string',
   line_item_usage_type: 'string',
   line_item_unblended_cost: 'double',
+  line_item_net_unblended_cost: 'double',
+  discount_total_discount: 'double',
   line_item_currency_code: 'string',
   line_item_resource_id: 'string',
   pricing_public_on_demand_cost: 'double',
@@ -228,6 +230,9 @@ export function resultRow(values: Partial<Record<(typeof RESULT_COLUMNS)[number]
     unblended_usd: '12.500000000000',
     on_demand_list_usd: '',
     max_unblended_usd: '2.000000000000',
+    cost_usd: '12.500000000000',
+    uncosted_rows: '0',
+    net_missing_discount_rows: '0',
   };
   return RESULT_COLUMNS.map((c) => values[c] ?? defaults[c]);
 }
