@@ -4,6 +4,8 @@
  * (comma, CRLF, fields quoted when they hold a comma, a quote or a line break),
  * UTF-8 with a byte order mark so a spreadsheet reads names in any script.
  * No total rows: a column sums to the customer's or the payer's total.
+ * `cost_note` repeats, on each of a customer's rows, what the CUR cannot tell
+ * of its cost (MARGIN.md §1), so a filter keeps it.
  *
  * Amounts are plain decimals (`1234.50`, no grouping, `.` for the point) rounded
  * to the billing currency's decimals, USD to the cent. Text cells (names,
@@ -34,6 +36,7 @@ export const REPORT_CSV_COLUMNS = [
   'margin_usd',
   'margin_percent',
   'record_id',
+  'cost_note',
 ] as const;
 
 const BOM = '\uFEFF';
@@ -68,7 +71,9 @@ export async function* reportCsvChunks(head: Json, accounts: AsyncIterable<Json>
   yield `${BOM}${csvRecord(REPORT_CSV_COLUMNS)}`;
   for await (const entry of accounts) {
     const accountId = text(entry.accountId);
-    const name = customerName(entry, margins.get(accountId));
+    const margin = margins.get(accountId);
+    const name = customerName(entry, margin);
+    const costNote = cell(text(entry.costNote) || text(margin?.costNote));
     let chunk = '';
     for (const line of customerLines(entry)) {
       chunk += csvRecord([
@@ -90,6 +95,7 @@ export async function* reportCsvChunks(head: Json, accounts: AsyncIterable<Json>
         amount(line.marginUsd, USD_DECIMALS),
         amount(line.marginPercent, 1),
         cell(line.recordId),
+        costNote,
       ]);
     }
     if (chunk !== '') yield chunk;

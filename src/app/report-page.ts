@@ -158,8 +158,17 @@ ${Object.entries(excluded).map(([reason, usd]) => `<tr><td>${escapeHtml(reason)}
 <p>List price ${h(head.listPrice)}: rated list ${f.usd(r.ratedListUsd)} USD = rated ${f.usd(r.ratedUnblendedUsd)} + on-demand uplift ${f.usd(r.onDemandUpliftUsd)}</p>
 ${markups.length === 0 ? '' : `<p>Markups: ${markups.join(', ')}${head.fxRate === undefined ? '' : `; exchange rate ${h(head.fxRate)} USD→${h(head.currency)}`}</p>`}
 ${head.billedTotal === undefined ? '' : `<p>Billed <strong>${f.billed(head.billedTotal)} ${h(head.currency)}</strong> in ${h(head.records)} records${head.droppedZeroRecords ? ` (${h(head.droppedZeroRecords)} zero records left out)` : ''}</p>`}
+${linesStatement(obj(r.lines), f)}
 ${others.length === 0 ? '' : `<table id="reconciliation-other"><tbody>${others.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${typeof v === 'string' && /^-?\d/.test(v) ? f.usd(v) : h(v)}</td></tr>`).join('')}</tbody></table>`}
 </section>`;
+}
+
+/** MARGIN.md §5: file total = rated usage, Marketplace and support + fees + credits, in the billing currency. */
+function linesStatement(lines: Json | undefined, f: Formats): string {
+  if (lines === undefined) return '';
+  const holds = lines.holds === true;
+  return `<p id="reconciliation-lines">File total <strong>${f.billed(lines.fileTotal)} ${escapeHtml(f.currency)}</strong> = usage, Marketplace and support ${f.billed(lines.ratedBilled)} + fees ${f.billed(lines.fees)} + credits ${f.billed(lines.credits)}:
+<strong class="${holds ? '' : 'negative'}">${holds ? 'holds' : 'does not hold'}</strong></p>`;
 }
 
 function marginCells(m: Json | undefined, f: Formats): string {
@@ -270,7 +279,18 @@ ${customers}
 ${unassigned === undefined ? '' : `<tr class="muted"><td>Unassigned accounts (not billed)</td><td></td>${amountCell(f.usd(unassigned.awsCostUsd))}${amountCell(f.usd(unassigned.taxUsd))}<td></td><td></td><td></td><td></td></tr>`}
 </tbody><tfoot>
 <tr id="margin-totals"><th colspan="2">Total</th>${amountCell(f.usd(totals.awsCostUsd), ' id="margin-total-aws-cost"')}${amountCell(f.usd(totals.taxUsd), ' id="margin-total-tax"')}${amountCell(f.billed(totals.billed), ' id="margin-total-billed"')}${amountCell(f.usd(totals.billedUsd), ' id="margin-total-billed-usd"')}${amountCell(f.usd(totals.marginUsd), ' id="margin-total-margin"')}<td class="num" id="margin-total-percent">${h(totals.marginPercent || marginPercentText(totals.marginUsd, totals.billedUsd))}</td></tr>
-</tfoot></table></section>`;
+</tfoot></table>
+${costNotes(margin)}</section>`;
+}
+
+/** What the CUR cannot tell of a cost (MARGIN.md §1: said, never guessed), per customer, for the unassigned accounts and in all. */
+function costNotes(margin: Json): string {
+  const notes = [
+    ...objects(margin.customers).flatMap((c) => (text(c.costNote) === '' ? [] : [`${text(c.customer) === '' ? `Account ${text(c.accountId)}` : `${text(c.customer)} (${text(c.accountId)})`}: ${text(c.costNote)}`])),
+    ...(text(obj(margin.unassigned)?.costNote) === '' ? [] : [`Unassigned accounts: ${text(obj(margin.unassigned)?.costNote)}`]),
+    ...(text(obj(margin.totals)?.costNote) === '' ? [] : [`In all: ${text(obj(margin.totals)?.costNote)}`]),
+  ];
+  return notes.length === 0 ? '' : `<ul class="note" id="cost-notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>\n`;
 }
 
 function linesSection(head: Json, f: Formats, names: Map<string, string>): string {

@@ -38,8 +38,8 @@ describe('reportCsv()', () => {
       ['222222222222', 'Acme <Corp> & Co', 'services', 'aws', 'AmazonEC2'],
       ['222222222222', 'Acme <Corp> & Co', 'services', 'marketplace', 'prod-abc123xyz'],
       ['222222222222', 'Acme <Corp> & Co', 'support', 'support', 'support'],
-      ['222222222222', 'Acme <Corp> & Co', 'lines', 'custom_lines', ''],
-      ['222222222222', 'Acme <Corp> & Co', 'lines', 'credits', ''],
+      ['222222222222', 'Acme <Corp> & Co', 'lines', 'fee', 'custom-line'],
+      ['222222222222', 'Acme <Corp> & Co', 'lines', 'credit', 'credit'],
       ['333333333333', '', 'services', 'aws', 'AmazonS3'],
     ]);
     expect(new Set(rows.map((r) => `${r.payer_account_id} ${r.period} ${r.currency}`))).toEqual(new Set(['111111111111 2026-10 EUR']));
@@ -61,6 +61,7 @@ describe('reportCsv()', () => {
     expect(rows[0]).toMatchObject({ billed: '1234567.89', aws_cost_usd: '1199900.00', billed_usd: '1341921.62', margin_usd: '142021.62', margin_percent: '10.6', record_id: '2026-10-222222222222-AmazonEC2-aaaa' });
     expect(rows[2]).toMatchObject({ section: 'support', billed: '101.20', aws_cost_usd: '', margin_usd: '' });
     expect(rows[4]).toMatchObject({ billed: '-50.00', service: 'Welcome credit' });
+    expect(rows.map((r) => r.cost_note)).toEqual(['', '', '', '', '', '2 rows without a cost (Savings Plans): not told']);
   });
 
   it('rounds amounts to the currency decimals without grouping (a spreadsheet reads them as numbers)', async () => {

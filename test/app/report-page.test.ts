@@ -49,6 +49,7 @@ describe('reportPageHtml()', () => {
     expect(byId(page, 'billed-total')).toBe('1,234,895.45 EUR');
     expect(byId(page, 'reconciliation-statement')).toContain('CUR total 1,200,137.44 USD = rated 1,122,334.56 + excluded 77,712.46 + unassigned 79.13:');
     expect(byId(page, 'reconciliation-holds')).toBe('holds (exact)');
+    expect(byId(page, 'reconciliation-lines')).toBe('File total 1,234,895.45 EUR = usage, Marketplace and support 1,234,920.45 + fees 25.00 + credits -50.00:\nholds');
     expect(page).not.toContain('1200137.4441220055');
   });
 
@@ -115,10 +116,12 @@ describe('reportPageHtml()', () => {
     expect(totalRow).toContain('142,213.52');
   });
 
-  it("says where the CUR cannot tell a customer's cost", async () => {
+  it("says where the CUR cannot tell a customer's cost, in its table and under the margin", async () => {
     const page = await reportPageHtml(withMargin());
-    expect(article(page, '333333333333')).toContain('<p class="note cost-note">the CUR has no cost for 2 Savings Plans rows of this account: their cost is not told</p>');
+    expect(article(page, '333333333333')).toContain('<p class="note cost-note">2 rows without a cost (Savings Plans): not told</p>');
+    expect(article(page, '222222222222')).not.toContain('cost-note');
     expect(article(page, '333333333333')).toContain('<h3>Account 333333333333 ');
+    expect(byId(page, 'cost-notes')).toBe('Account 333333333333: 2 rows without a cost (Savings Plans): not toldUnassigned accounts: 1 discount row without a net cost');
   });
 
   it('has a margin section with each customer, the unassigned cost and the totals', async () => {
