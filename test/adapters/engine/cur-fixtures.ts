@@ -27,6 +27,10 @@ export interface CurRow {
   arn?: string;
   name?: string;
   usageType?: string;
+  /** `line_item_net_unblended_cost` (written only when `columns` names it). */
+  net?: string;
+  /** `discount_total_discount` (written only when `columns` names it). */
+  totalDiscount?: string;
 }
 export type Field = keyof CurRow;
 
@@ -44,8 +48,11 @@ export const HEADERS: Record<Field, [string, string]> = {
   arn: ['reservation/ReservationARN', 'reservation_reservation_a_r_n'],
   name: ['product/ProductName', 'product_product_name'],
   usageType: ['lineItem/UsageType', 'line_item_usage_type'],
+  net: ['lineItem/NetUnblendedCost', 'line_item_net_unblended_cost'],
+  totalDiscount: ['discount/TotalDiscount', 'discount_total_discount'],
 };
-export const ALL_FIELDS = Object.keys(HEADERS) as Field[];
+/** The columns written by default: every rating column, not the cost side's net and discount columns. */
+export const ALL_FIELDS = (Object.keys(HEADERS) as Field[]).filter((f) => f !== 'net' && f !== 'totalDiscount');
 export const REQUIRED_FIELDS: Field[] = ['payer', 'period', 'account', 'type', 'product', 'entity', 'cost'];
 
 /** A usual row of payer 111122223333, 2026-10, account 444455556666, EC2 Usage. */

@@ -7,6 +7,7 @@ import { FolderReportStore, FolderWorkbookStore } from '../../../src/adapters/fi
 import type { CurSource, WorkbookDraft, WorkbookRecord, WorkbookShape, WorkbookWriter, WrittenWorkbook } from '../../../src/app/ports.js';
 import { ratePayerMonth, type RatePayerDeps, type RatePayerInput } from '../../../src/app/usage/rate-payer.js';
 import type { CurGroup } from '../../../src/domain/cur.js';
+import { money } from '../../../src/domain/money.js';
 import { catalog, defaultSettings, group } from '../../support/groups.js';
 import { tempDir } from '../../support/run-cli.js';
 
@@ -185,5 +186,95 @@ describe('ratePayerMonth() and the CUR\'s account ids', () => {
   it('does not judge the account ids of other payers\' rows it skips', async () => {
     const { deps, input } = await setup(source([[group({ payerAccountId: '000000000001', accountId: 'x', unblendedUsd: '5' }), group({ unblendedUsd: '10' })]]));
     expect(await ratePayerMonth(deps, input)).toMatchObject({ ok: true });
+  });
+});
+
+describe('ratePayerMonth() and the margin (MARGIN.md §1–§3, §6)', () => {
+  type Margin = {
+    customers: Array<Record<string, string | null>>;
+    unassigned: Record<string, string>;
+    totals: Record<string, string>;
+    partnerLedSupport: { discount: string };
+    currency: string;
+    fxRate: string;
+  };
+  type Entry = { accountId: string; records: Array<{ kind: string; billed: string }>; services: Array<Record<string, string>> };
+  const marginOf = async (path: string) => (await report(path)) as unknown as { margin: Margin; accounts: Entry[] };
+  const subscribed = (...ids: string[]) => new Map(ids.map((id, i) => [id, { assetId: `AS-${i + 1}`, accountId: id, supportLevel: 'business', customerName: `Customer ${i + 1}` }]));
+  const cur = () =>
+    source([
+      [
+        group({ accountId: '222222222222', unblendedUsd: '1000', costUsd: '950' }),
+        group({ accountId: '222222222222', lineItemType: 'EdpDiscount', unblendedUsd: '-50', costUsd: '0' }),
+        group({ accountId: '222222222222', lineItemType: 'Tax', unblendedUsd: '190', costUsd: '190' }),
+        group({ accountId: '222222222222', productCode: 'AWSSupportBusiness', lineItemType: 'Fee', unblendedUsd: '100', costUsd: '100' }),
+      ],
+      [group({ accountId: '555555555555', unblendedUsd: '20.005' }), group({ accountId: '555555555555', lineItemType: 'Tax', unblendedUsd: '1' })],
+    ]);
+
+  it('writes each customer\'s cost, billed and margin, the unassigned cost and the totals, in the billing currency and USD', async () => {
+    const { deps, input, out } = await setup(cur());
+    deps.subscriptions = subscribed('222222222222');
+    input.settings = { ...input.settings, supportPlanSource: 'ordered' };
+    input.payer = { accountId: '111111111111', marketplaceCurrency: 'EUR', fxRate: '0.9', customMarkup: '1.2' };
+    input.knownCurrencies = new Set(['USD', 'EUR']);
+    const outcome = await ratePayerMonth(deps, input);
+    expect(outcome.ok).toBe(true);
+    const { margin, accounts } = await marginOf(join(out, '111111111111', '2026-10', 'report.json'));
+    // Billed: EC2 1,000 × 1.2 × 0.9 = 1,080; business support max(100, 10% × 1,000) = 100 → 108; total 1,188 EUR = 1,320 USD.
+    expect(margin.customers).toEqual([
+      { accountId: '222222222222', assetId: 'AS-1', customer: 'Customer 1', awsCostUsd: '1050.00', taxUsd: '190.00', billed: '1188.00', billedUsd: '1320.00', marginUsd: '270.00', marginPercent: '20.5' },
+    ]);
+    expect(margin.unassigned).toEqual({ awsCostUsd: '20.01', taxUsd: '1.00' });
+    expect(margin.totals).toEqual({ awsCostUsd: '1070.01', taxUsd: '191.00', billed: '1188.00', billedUsd: '1320.00', marginUsd: '249.99', marginPercent: '18.9' });
+    expect(margin).toMatchObject({ currency: 'EUR', fxRate: '0.9', partnerLedSupport: { discount: '0' } });
+    // Billed is the customer's records in the file.
+    expect(accounts[0]!.records.reduce((s, r) => s.plus(money(r.billed)), money('0')).toFixed(2)).toBe('1188.00');
+    expect(accounts[0]!.services).toEqual([
+      { billingEntity: 'AWS', productCode: 'AmazonEC2', note: 'AmazonEC2', awsCostUsd: '950.00', billed: '1080.00', billedUsd: '1200.00', marginUsd: '250.00' },
+      { billingEntity: 'AWS', productCode: 'support', note: 'AWS Support (business), table business-until-2026-12-31', awsCostUsd: '100.00', billed: '108.00', billedUsd: '120.00', marginUsd: '20.00' },
+    ]);
+  });
+
+  it('lowers the support cost by the payer\'s Partner-Led Support discount, and leaves the customer\'s support record as it was', async () => {
+    const run = async (partnerLedSupport?: { baseDiscount: string; caseQuality?: boolean; caseOwnership?: boolean; qualitySurvey?: boolean }) => {
+      const { deps, input, out } = await setup(cur());
+      deps.subscriptions = subscribed('222222222222');
+      input.settings = { ...input.settings, supportPlanSource: 'ordered' };
+      input.payer = { accountId: '111111111111', ...(partnerLedSupport === undefined ? {} : { partnerLedSupport }) };
+      expect((await ratePayerMonth(deps, input)).ok).toBe(true);
+      return marginOf(join(out, '111111111111', '2026-10', 'report.json'));
+    };
+    const plain = await run();
+    const pls = await run({ baseDiscount: '0.30', caseQuality: true, caseOwnership: true, qualitySurvey: true });
+    expect(pls.accounts[0]!.records).toEqual(plain.accounts[0]!.records);
+    expect(pls.margin.partnerLedSupport).toEqual({ discount: '0.4' });
+    // 40 % (capped) of the support rows' 100: cost 1,050 → 1,010; margin up by 40.
+    expect([plain.margin.customers[0]!.awsCostUsd, pls.margin.customers[0]!.awsCostUsd]).toEqual(['1050.00', '1010.00']);
+    expect([plain.margin.customers[0]!.marginUsd, pls.margin.customers[0]!.marginUsd]).toEqual(['50.00', '90.00']);
+    expect(pls.accounts[0]!.services.find((s) => s.productCode === 'support')).toMatchObject({ awsCostUsd: '60.00', billed: '100.00' });
+  });
+
+  it('counts the custom lines and credits in the customer\'s billed side, as the file does', async () => {
+    const { deps, input, out } = await setup(cur());
+    deps.subscriptions = subscribed('222222222222');
+    input.settings = { ...input.settings, supportPlanSource: 'ordered' };
+    input.lines = {
+      lines: [
+        { id: 'setup', kind: 'fee', assetId: 'AS-1', amount: '25', from: '2026-10', description: 'Setup fee' },
+        { id: 'goodwill', kind: 'credit', assetId: 'AS-1', amount: '5', from: '2026-10', description: 'Goodwill' },
+      ],
+      openings: new Map(),
+    };
+    expect((await ratePayerMonth(deps, input)).ok).toBe(true);
+    const { margin, accounts } = await marginOf(join(out, '111111111111', '2026-10', 'report.json'));
+    const kinds = accounts[0]!.records.map((r) => [r.kind, r.billed]);
+    expect(kinds).toContainEqual(['fee', '25.00']);
+    expect(kinds).toContainEqual(['credit', '-5.00']);
+    // 1,000 + 100 support + 25 − 5.
+    expect(margin.customers[0]).toMatchObject({ billed: '1120.00', billedUsd: '1120.00', awsCostUsd: '1050.00', marginUsd: '70.00' });
+    const services = accounts[0]!.services;
+    expect(services.reduce((s, x) => s.plus(money(x.billedUsd)), money('0')).toFixed(2)).toBe('1120.00');
+    expect(services.reduce((s, x) => s.plus(money(x.awsCostUsd)), money('0')).toFixed(2)).toBe('1050.00');
   });
 });
