@@ -104,7 +104,7 @@ export async function startMonthJobs(input: MonthJobsInput): Promise<MonthJobs> 
     try {
       const audit: OrganizationAudit = await input.audit.auditPayer({ payerAccountId: payer, period }, input.signal);
       metrics.auditFindings(payer, audit.findings);
-      for (const f of audit.findings) log[f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warn' : 'info']({ payer, period, rule: f.rule, accounts: f.accounts, detail: f.message, action: f.action }, 'audit finding');
+      for (const f of audit.findings) log[f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warn' : 'info']({ payer, period, rule: f.rule, ...(f.cause ? { cause: f.cause } : {}), accounts: f.accounts, detail: f.message, action: f.action }, 'audit finding');
       const folder = join(month.outDir, payer, period);
       await mkdir(folder, { recursive: true });
       await writeFile(join(folder, 'audit.json'), `${JSON.stringify(audit, null, 2)}\n`, 'utf8');
