@@ -36,12 +36,22 @@ export function currencyDecimals(head: Json): number {
   return typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= 8 ? d : 2;
 }
 
+/** True when `text` is plain fixed-point text with exactly `decimals` places (`-12.30` for 2, `7` for 0). */
+function isFixed(text: string, decimals: number): boolean {
+  const point = text.indexOf('.');
+  const whole = point < 0 ? text : text.slice(0, point);
+  if (decimals === 0 ? point >= 0 : point < 0 || text.length - point - 1 !== decimals) return false;
+  return /^-?(0|[1-9]\d*)$/.test(whole) && (point < 0 || /^\d+$/.test(text.slice(point + 1)));
+}
+
 /**
  * A decimal amount rounded once to `decimals` places (ROUND_HALF_UP, the
  * rating's rule) as fixed text, `-` for a negative; undefined when `value` is
  * not decimal text (missing, or not a number).
  */
 export function roundedText(value: unknown, decimals: number): string | undefined {
+  // Most amounts arrive rounded already (records, the margin): their text is the answer.
+  if (typeof value === 'string' && isFixed(value, decimals)) return value === '-0' || /^-0\.0*$/.test(value) ? value.slice(1) : value;
   const parsed = typeof value === 'string' || typeof value === 'number' ? parseDecimal(String(value)) : undefined;
   return parsed === undefined ? undefined : roundAmount(parsed, decimals).toFixed(decimals);
 }
@@ -120,10 +130,21 @@ function recordLine(r: Json): CustomerLine {
   };
 }
 
-/** A record is a service's when billing entity and product code match, and the usage type when the service names one. */
-function ofService(service: Json, record: Json): boolean {
-  if (text(record.billingEntity) !== text(service.billingEntity) || text(record.productCode) !== text(service.productCode)) return false;
-  return service.usageType === undefined || service.usageType === null || text(service.usageType) === text(record.usageType);
+const productKey = (r: Json): string => `${text(r.billingEntity)}\u0000${text(r.productCode)}`;
+const usageKey = (r: Json): string => `${productKey(r)}\u0000${text(r.usageType)}`;
+
+/** Records by billing entity and product code, and by those and the usage type, in record order. */
+function recordIndex(records: readonly Json[]): { byProduct: Map<string, Json[]>; byUsage: Map<string, Json[]> } {
+  const byProduct = new Map<string, Json[]>();
+  const byUsage = new Map<string, Json[]>();
+  for (const r of records) {
+    for (const [map, key] of [[byProduct, productKey(r)], [byUsage, usageKey(r)]] as const) {
+      const list = map.get(key);
+      if (list === undefined) map.set(key, [r]);
+      else list.push(r);
+    }
+  }
+  return { byProduct, byUsage };
 }
 
 /**
@@ -137,8 +158,11 @@ export function customerLines(entry: Json): CustomerLine[] {
   const records = objects(entry.records);
   const services = objects(entry.services);
   const covered = new Set<Json>();
+  const index = recordIndex(records);
   const lines: CustomerLine[] = services.map((s) => {
-    const mine = records.filter((r) => !covered.has(r) && ofService(s, r));
+    // A service's records: same billing entity and product code, and usage type when the service names one.
+    const named = s.usageType !== undefined && s.usageType !== null;
+    const mine = ((named ? index.byUsage.get(usageKey(s)) : index.byProduct.get(productKey(s))) ?? []).filter((r) => !covered.has(r));
     for (const r of mine) covered.add(r);
     const first = mine[0];
     const kind = first === undefined ? (text(s.billingEntity) === 'AWS Marketplace' ? 'marketplace' : 'aws') : text(first.kind);
