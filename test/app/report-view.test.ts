@@ -1,6 +1,7 @@
 /** Amounts for reading (report.html, report.csv): rounded once, ROUND_HALF_UP, grouped in thousands for the page. */
 import { describe, expect, it } from 'vitest';
 import { currencyDecimals, customerLines, marginPercentText, roundedText, shownAmount } from '../../src/app/report-view.js';
+import { Money, roundAmount } from '../../src/domain/money.js';
 
 describe('roundedText()', () => {
   it.each([
@@ -62,8 +63,27 @@ describe('marginPercentText()', () => {
     ['0.05', '1.00', '5.0'],
     ['1.00', '0.00', ''],
     ['', '1.00', ''],
+    ['-0.0004', '1', '0.0'],
+    ['1.5E+2', '3E+2', '50.0'],
+    ['0.125', '0.25', '50.0'],
+    ['-1', '-3', '33.3'],
+    ['1', '-3', '-33.3'],
+    ['0.00015', '0.3', '0.1'], // 0.05 % exactly: half up
+    ['-0.00015', '0.3', '-0.1'],
   ])('%s of %s is %j', (margin, billed, expected) => {
     expect(marginPercentText(margin, billed)).toBe(expected);
+  });
+
+  it('agrees with decimal.js (ROUND_HALF_UP to 1 place) on a thousand generated pairs', () => {
+    let seed = 12345;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const amount = (): string => `${next() % 3 === 0 ? '-' : ''}${next() % 100000}.${String(next() % 100).padStart(2, '0')}`;
+    for (let i = 0; i < 1000; i++) {
+      const margin = amount();
+      const billed = amount();
+      const expected = new Money(billed).isZero() ? '' : roundAmount(new Money(margin).div(billed).times(100), 1).toFixed(1);
+      expect(marginPercentText(margin, billed), `${margin} of ${billed}`).toBe(expected);
+    }
   });
 });
 
