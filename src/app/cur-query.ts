@@ -137,7 +137,8 @@ export function buildCurQuery(options: CurQueryOptions): string {
   const cost = has('line_item_net_unblended_cost')
     ? `CAST(COALESCE(SUM(CASE WHEN ${net} IS NULL THEN COALESCE(${unblended}, 0) WHEN ${discountType} THEN 0 ELSE ${net} END), 0) AS VARCHAR)`
     : `CAST(COALESCE(SUM(${unblended}), 0) AS VARCHAR)`;
-  const uncosted = has('line_item_net_unblended_cost') ? count(`${net} IS NULL AND ${unblended} IS NULL`) : count(`${unblended} IS NULL`);
+  // Rows minus rows with a cost: a count of non-NULLs costs next to nothing per row.
+  const uncosted = `CAST(COUNT(*) - COUNT(${has('line_item_net_unblended_cost') ? `COALESCE(${net}, ${unblended})` : unblended}) AS VARCHAR)`;
   const netMissingDiscount = has('discount_total_discount')
     ? count(`COALESCE(${amount('discount_total_discount')}, 0) <> 0 AND ${net} IS NULL`)
     : `CAST('0' AS VARCHAR)`;
