@@ -13,7 +13,7 @@
  * formula gets a leading `'` (OWASP "CSV injection"), as in the workbook.
  * Pure: rows from the report's head and accounts, in chunks.
  */
-import { neutralise } from '../adapters/workbook/neutralise.js';
+import { neutralise } from '../domain/neutralise.js';
 import { currencyDecimals, customerLines, customerName, marginByAccount, objects, roundedText, text, USD_DECIMALS, type Json } from './report-view.js';
 
 /** The columns of report.csv, in order. */

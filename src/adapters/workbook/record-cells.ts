@@ -8,7 +8,7 @@
 import type { WorkbookRecord } from '../../app/ports.js';
 import { ConnectorError } from '../../domain/errors.js';
 import { isDecimalText, Money } from '../../domain/money.js';
-import { neutralise } from './neutralise.js';
+import { neutralise } from '../../domain/neutralise.js';
 import type { SharedStrings } from './shared-strings.js';
 import { inlineStringTail, numberTail } from './sheet-xml.js';
 

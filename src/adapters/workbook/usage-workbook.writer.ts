@@ -11,7 +11,7 @@ import ZipStream from 'zip-stream';
 import type { WorkbookDraft, WorkbookRecord, WorkbookShape, WorkbookWriter, WrittenWorkbook } from '../../app/ports.js';
 import { ConnectorError, coerceError } from '../../domain/errors.js';
 import { MoneySum, toExactText } from '../../domain/money.js';
-import { neutralise } from './neutralise.js';
+import { neutralise } from '../../domain/neutralise.js';
 import { CATEGORY_HEADER, type CellTail, knownColumns, recordHeader, toCellNumber } from './record-cells.js';
 import { SHARED_STRINGS_MAX, SharedStrings } from './shared-strings.js';
 import { columnName, packageParts, SHARED_STRINGS_PATH, SHEET_END, SHEET_START, sheetPath, textRow } from './sheet-xml.js';

@@ -9,7 +9,7 @@ import {
   StreamingWorkbookWriter,
   toCellNumber,
 } from '../../../src/adapters/workbook/usage-workbook.writer.js';
-import { neutralise } from '../../../src/adapters/workbook/neutralise.js';
+import { neutralise } from '../../../src/domain/neutralise.js';
 import { ConnectorError } from '../../../src/domain/errors.js';
 import { Money } from '../../../src/domain/money.js';
 import { checkWorkbook } from '../../../src/sandbox/usage-files.check.js';

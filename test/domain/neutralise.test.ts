@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { neutralise } from '../../../src/adapters/workbook/neutralise.js';
+import { neutralise } from '../../src/domain/neutralise.js';
 
 describe('neutralise()', () => {
   it.each([
