@@ -191,6 +191,19 @@ function overviewRow(entry: Json, margins: Map<string, Json>): OverviewRow {
   return { ...identity(entry, margin), plan: text(obj(entry.supportPlan)?.billed), billedTotal: entry.billedTotal, margin };
 }
 
+/** The unassigned accounts' AWS cost (MARGIN.md §2: in the payer's cost total, with no billed side), when the margin has one that is not 0. */
+function unassignedCost(head: Json): unknown {
+  const cost = obj(obj(head.margin)?.unassigned)?.awsCostUsd;
+  return cost === undefined || /^-?0(\.0+)?$/.test(text(cost)) ? undefined : cost;
+}
+
+/** The row that makes the total's AWS cost add up: the unassigned accounts' cost, billed to nobody. */
+function unassignedRow(head: Json, f: Formats, withMargin: boolean): string {
+  const cost = unassignedCost(head);
+  if (!withMargin || cost === undefined) return '';
+  return `<tr><th colspan="4">Unassigned accounts (no subscription: not billed)</th><td class="num">-</td>${amountCell(f.usd(cost))}<td></td><td></td></tr>`;
+}
+
 /** The overview: one row per customer with its total; a total row. */
 function customersOverview(head: Json, f: Formats, rows: readonly OverviewRow[]): string {
   const withMargin = obj(head.margin) !== undefined;
@@ -204,7 +217,7 @@ function customersOverview(head: Json, f: Formats, rows: readonly OverviewRow[])
   return `<section id="customers"><h2>Customers</h2>
 <table id="customer-table"><thead><tr><th>Customer</th><th>Account</th><th>Asset</th><th>Support plan</th><th class="num">Billed (${h(head.currency)})</th>${withMargin ? '<th class="num">AWS cost (USD)</th><th class="num">Margin (USD)</th><th class="num">Margin %</th>' : ''}</tr></thead><tbody>
 ${rows.length === 0 ? `<tr><td colspan="${withMargin ? 8 : 5}" class="muted">No customer was billed.</td></tr>` : body}
-</tbody><tfoot><tr><th colspan="4">Total (${rows.length} customer${rows.length === 1 ? '' : 's'})</th><td class="num" id="customers-total">${f.billed(head.billedTotal)}</td>${withMargin ? marginCells(totals, f) : ''}</tr></tfoot></table>
+</tbody><tfoot>${unassignedRow(head, f, withMargin)}<tr><th colspan="4">Total (${rows.length} customer${rows.length === 1 ? '' : 's'}${unassignedCost(head) === undefined ? '' : ' and the unassigned accounts'})</th><td class="num" id="customers-total">${f.billed(head.billedTotal)}</td>${withMargin ? marginCells(totals, f) : ''}</tr></tfoot></table>
 `;
 }
 

@@ -6,6 +6,8 @@
 import type { MonthPayerResult } from '../app/usage/run-month.js';
 import type { PayerMonthResult } from '../app/usage/run-payer-month.js';
 import type { PayerConfig } from '../config/schema.js';
+import { dirname, join } from 'node:path';
+import type { MarginReport } from '../domain/margin.js';
 import { money, roundAmount } from '../domain/money.js';
 import type { RatedPayerSummary } from '../domain/rating.js';
 import { renderTable } from './table.js';
@@ -70,7 +72,34 @@ function ratedPayerText(rated: RatedPayerSummary, records: number, decimals: num
   for (const m of rated.supportPlanMismatches.slice(0, LISTED)) lines.push(`  support plan mismatch: ${m.accountId} ordered ${m.ordered}, detected ${m.detected}`);
   if (rated.supportPlanMismatches.length > LISTED) lines.push(`  support plan mismatches: ${more(rated.supportPlanMismatches.length).trim()}`);
   for (const w of rated.warnings) lines.push(`  warning: ${w}`);
+  for (const l of rated.lines?.slice(0, LISTED) ?? []) {
+    lines.push(`  ${l.kind} ${l.id}: ${l.accountId} ${showAmount(l.amount, decimals)} ${cur}${l.remainingAfter === undefined ? "" : ` (${showAmount(l.remainingAfter, decimals)} ${cur} left)`}`);
+  }
+  if ((rated.lines?.length ?? 0) > LISTED) lines.push(`  lines: ${more(rated.lines?.length ?? 0).trim()}`);
   return lines.join('\n');
+}
+
+const percent = (p: string): string => (p === '' ? 'n/a' : `${p} %`);
+
+/** What the distributor earns (MARGIN.md), for a person: the payer's totals, then each customer's (the first LISTED_ACCOUNTS). */
+export function marginText(margin: MarginReport, decimals: number): string {
+  const t = margin.totals;
+  const rows = margin.customers.slice(0, LISTED_ACCOUNTS).map((c) => [c.accountId, c.customer ?? c.assetId ?? '-', showAmount(c.awsCostUsd), showAmount(c.billedUsd), showAmount(c.marginUsd), percent(c.marginPercent)]);
+  if (margin.customers.length > LISTED_ACCOUNTS) rows.push([`… ${margin.customers.length - LISTED_ACCOUNTS} more customers`, '', '', '', '', '']);
+  rows.push(['unassigned', '', showAmount(margin.unassigned.awsCostUsd), '', '', '']);
+  rows.push(['total', '', showAmount(t.awsCostUsd), showAmount(t.billedUsd), showAmount(t.marginUsd), percent(t.marginPercent)]);
+  const table = renderTable(
+    [{ header: 'account' }, { header: 'customer' }, { header: 'AWS cost USD', align: 'right' }, { header: 'billed USD', align: 'right' }, { header: 'margin USD', align: 'right' }, { header: 'margin', align: 'right' }],
+    rows,
+  );
+  const out = [
+    `Margin (USD, AWS cost after discounts, tax ${showAmount(t.taxUsd)} apart): billed ${showAmount(t.billed, decimals)} ${margin.currency} at fx ${margin.fxRate} = ${showAmount(t.billedUsd)} USD = cost ${showAmount(t.awsCostUsd)} + margin ${showAmount(t.marginUsd)}`,
+    table,
+  ];
+  if (margin.partnerLedSupport.discount !== '0') out.push(`  Partner-Led Support discount on support cost: ${money(margin.partnerLedSupport.discount).times(100).toFixed()} %`);
+  for (const c of margin.customers.filter((x) => x.costNote !== undefined).slice(0, LISTED)) out.push(`  note: ${c.accountId}: ${c.costNote ?? ''}`);
+  if (margin.unassigned.costNote !== undefined) out.push(`  note: unassigned: ${margin.unassigned.costNote}`);
+  return out.join('\n');
 }
 
 /** What the rating of one payer found, for a person: the accounts table and the reconciliation, or the errors. Empty when nothing was rated in this run. */
@@ -83,7 +112,10 @@ export function payerDetails(entry: MonthPayerResult<PayerConfig>, period: strin
     return `Payer ${payer.accountId} · ${period} · FAILED (no workbook)\n${errors}${result.run.reportPath ? `\n  report: ${result.run.reportPath}` : ''}`;
   }
   const head = `Payer ${payer.accountId} · ${period} · ${rating.rated.currency.currency} · rated ${rating.rowsRead ?? 0} CUR rows from ${rating.source}`;
-  return `${head}\n${ratedPayerText(rating.rated, rating.records ?? 0, decimals)}\n  workbook: ${result.run.workbookPath ?? ''}\n  report: ${result.run.reportPath ?? ''}`;
+  const reportPath = result.run.reportPath ?? '';
+  const pages = reportPath === '' ? '' : `\n  page: ${join(dirname(reportPath), 'report.html')}\n  spreadsheet: ${join(dirname(reportPath), 'report.csv')}`;
+  const margin = rating.margin === undefined ? '' : `\n\n${marginText(rating.margin, decimals)}`;
+  return `${head}\n${ratedPayerText(rating.rated, rating.records ?? 0, decimals)}${margin}\n  workbook: ${result.run.workbookPath ?? ''}\n  report: ${reportPath}${pages}`;
 }
 
 /** What a payer's result means, in words. */

@@ -89,7 +89,14 @@ describe('reportPageHtml()', () => {
     expect(overview).toContain('1,234,836.44');
     expect(overview).toContain('(no name)');
     expect(byId(page, 'customers-total')).toBe('1,234,895.45');
-    expect(overview).toContain('Total (2 customers)');
+    // The total's AWS cost includes the unassigned accounts' (MARGIN.md §2): a row of their own says so.
+    expect(overview).toContain('Unassigned accounts (no subscription: not billed)-79.13');
+    expect(overview).toContain('Total (2 customers and the unassigned accounts)');
+    const noUnassigned = withMargin();
+    (noUnassigned.margin as { unassigned: { awsCostUsd: string } }).unassigned.awsCostUsd = '0.00';
+    const plain = byId(await reportPageHtml(noUnassigned), 'customer-table');
+    expect(plain).toMatch(/Total \(2 customers\)1,234,895\.45/);
+    expect(plain).not.toContain('Unassigned accounts');
   });
 
   it('gives each customer a table of its services, support and lines, and its total in the billing currency', async () => {

@@ -1,6 +1,6 @@
 /** What `rate` prints of a big payer: the first accounts and items, and how many more report.json holds. */
 import { describe, expect, it } from 'vitest';
-import { payerDetails } from '../../src/cli/summary.js';
+import { marginText, payerDetails } from '../../src/cli/summary.js';
 import type { MonthPayerResult } from '../../src/app/usage/run-month.js';
 import type { PayerConfig } from '../../src/config/schema.js';
 import type { RatedPayerSummary } from '../../src/domain/rating.js';
@@ -52,5 +52,34 @@ describe('payerDetails()', () => {
     const text = payerDetails(bigPayer(3, 2), '2026-10', 2);
     expect(text).not.toContain('more accounts');
     expect(text.match(/support plan mismatch: /g)).toHaveLength(2);
+  });
+});
+
+describe('marginText()', () => {
+  const margin = {
+    currency: 'EUR',
+    fxRate: '0.92',
+    customers: [
+      { accountId: '222222222222', assetId: 'AS-0001-0001', customer: 'Acme Corp', awsCostUsd: '1008.58', taxUsd: '0.00', billed: '1019.33', billedUsd: '1107.97', marginUsd: '99.39', marginPercent: '9.0' },
+      { accountId: '333333333333', assetId: 'AS-0001-0002', customer: null, awsCostUsd: '0.00', taxUsd: '0.00', billed: '0.00', billedUsd: '0.00', marginUsd: '0.00', marginPercent: '', costNote: '1 Marketplace row without a cost' },
+    ],
+    unassigned: { awsCostUsd: '9784.86', taxUsd: '0.76' },
+    totals: { awsCostUsd: '10793.44', taxUsd: '0.76', billed: '1019.33', billedUsd: '1107.97', marginUsd: '-9685.47', marginPercent: '-874.2' },
+    partnerLedSupport: { discount: '0.35' },
+  };
+
+  it('states the identity billed = cost + margin, a row per customer, the unassigned cost, the discount and the cost notes', () => {
+    const text = marginText(margin, 2);
+    expect(text).toContain('billed 1,019.33 EUR at fx 0.92 = 1,107.97 USD = cost 10,793.44 + margin -9,685.47');
+    expect(text).toMatch(/222222222222\s+Acme Corp\s+1,008\.58\s+1,107\.97\s+99\.39\s+9\.0 %/);
+    expect(text).toMatch(/333333333333\s+AS-0001-0002\s+0\.00\s+0\.00\s+0\.00\s+n\/a/);
+    expect(text).toMatch(/unassigned\s+9,784\.86/);
+    expect(text).toMatch(/total\s+10,793\.44\s+1,107\.97\s+-9,685\.47\s+-874\.2 %/);
+    expect(text).toContain('Partner-Led Support discount on support cost: 35 %');
+    expect(text).toContain('note: 333333333333: 1 Marketplace row without a cost');
+  });
+
+  it('says nothing of a discount that is 0', () => {
+    expect(marginText({ ...margin, partnerLedSupport: { discount: '0' } }, 2)).not.toContain('Partner-Led');
   });
 });

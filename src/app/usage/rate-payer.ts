@@ -10,7 +10,7 @@ import type { CurGroup } from '../../domain/cur.js';
 import type { PayerLines } from '../../domain/custom-lines.js';
 import { coerceError, ConnectorError, type ProblemLocation } from '../../domain/errors.js';
 import { accountId } from '../../domain/ids.js';
-import { MarginBook, accountCost, plsDiscount, type AccountCost } from '../../domain/margin.js';
+import { MarginBook, accountCost, plsDiscount, type AccountCost, type MarginReport } from '../../domain/margin.js';
 import { money } from '../../domain/money.js';
 import { parseCurrency } from '../../domain/parameters.js';
 import { parameterLimits, startPayerRating, type PayerParameters, type RatedAccount, type RatedPayerSummary, type RatingProblem, type RatingSettings, type Reconciliation, type Subscription } from '../../domain/rating.js';
@@ -48,7 +48,7 @@ export interface RatePayerInput {
 }
 
 export type RatePayerOutcome =
-  | { ok: true; rated: RatedPayerSummary; written: WrittenWorkbook; rowsRead: number; final?: boolean; source: string; workbookPath: string; reportPath: string; otherPayers: string[] }
+  | { ok: true; rated: RatedPayerSummary; margin: MarginReport; written: WrittenWorkbook; rowsRead: number; final?: boolean; source: string; workbookPath: string; reportPath: string; otherPayers: string[] }
   | { ok: false; errors: ReportError[]; source: string; reportPath: string; otherPayers: string[] };
 
 /** Where a rating problem is. */
@@ -210,12 +210,14 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
       if (cost === undefined) throw new ConnectorError('INTERNAL', `unassigned account ${u.accountId} of payer ${payerId} has no cost booked`);
       margin.unassigned(cost);
     }
-    const head = { ...reportHead(rated, input.settings, generatedAt(), source, records, margin.finish()), ...(aggregate.tellsFinality ? { curFinal: rows > 0 && invoiced === rows } : {}), ...input.reportFields };
+    const marginReport = margin.finish();
+    const head = { ...reportHead(rated, input.settings, generatedAt(), source, records, marginReport), ...(aggregate.tellsFinality ? { curFinal: rows > 0 && invoiced === rows } : {}), ...input.reportFields };
     const reportPath = await report.finish(head);
     deps.onProgress?.({ phase: `rate payer ${payerId}`, done: records, total: records, unit: 'records' });
     return {
       ok: true,
       rated,
+      margin: marginReport,
       written,
       rowsRead: rows,
       ...(aggregate.tellsFinality ? { final: rows > 0 && invoiced === rows } : {}),

@@ -14,6 +14,7 @@
 import { coerceError, ConnectorError, type ErrorCode } from '../../domain/errors.js';
 import type { CustomLine, PayerLines } from '../../domain/custom-lines.js';
 import { accountId } from '../../domain/ids.js';
+import type { MarginReport } from '../../domain/margin.js';
 import { money, toExactText } from '../../domain/money.js';
 import type { PayerParameters, RatedPayerSummary, RatingSettings, Subscription } from '../../domain/rating.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
@@ -80,6 +81,8 @@ export interface PayerMonthInput {
 /** What the rating found, for a person (the summary table). */
 export interface PayerMonthRating {
   rated?: RatedPayerSummary;
+  /** What the distributor earns on the month (MARGIN.md), as in report.json. */
+  margin?: MarginReport;
   records?: number;
   rowsRead?: number;
   source: string;
@@ -155,7 +158,7 @@ export async function runPayerMonth(deps: PayerMonthDeps, input: PayerMonthInput
         const code: ErrorCode = first !== undefined && RATING_REFUSALS.has(first.code) ? (first.code as ErrorCode) : 'RECONCILIATION_FAILED';
         return { kind: 'failed', run, error: new ConnectorError(code, `payer ${payer} was not rated: ${message}`, { where: { payer, ...first?.where } }), rating };
       }
-      rating = { rated: outcome.rated, records: outcome.written.rows, rowsRead: outcome.rowsRead, source: outcome.source, errors: [], otherPayers: outcome.otherPayers };
+      rating = { rated: outcome.rated, margin: outcome.margin, records: outcome.written.rows, rowsRead: outcome.rowsRead, source: outcome.source, errors: [], otherPayers: outcome.otherPayers };
       // The flat credits' balances this version left, before the month counts as rated: a resumed or reprocessed month starts from the same ones.
       if (book !== undefined) book.recordBalances({ ...ref }, creditBalances(outcome.rated), clock.now());
       run = ledger.advance(ref, 'rated', {
