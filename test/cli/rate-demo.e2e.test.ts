@@ -94,6 +94,13 @@ describe('rate --dry-run on the demo month', () => {
     expect(run.stdout).toMatch(/account\s+asset\s+plan\s+list USD\s+support fee USD\s+billed EUR/);
     expect(run.stdout).toContain('holds (exact)');
     expect(run.stderr).toContain('scan');
+    // The margin summary agrees with report.json's margin, and the person-readable files are beside it.
+    const t = report.margin.totals;
+    expect(t).toMatchObject({ awsCostUsd: '32050.55', billedUsd: '19390.50', marginUsd: '-12660.05', billed: report.billedTotal });
+    expect(money(t.billedUsd).equals(money(t.awsCostUsd).plus(money(t.marginUsd)))).toBe(true);
+    expect(run.stdout).toContain('= 19,390.50 USD = cost 32,050.55 + margin -12,660.05');
+    expect(run.stdout).toMatch(/222222222222\s+Acme Corp\s+1,008\.58\s+1,107\.97\s+99\.39\s+9\.0 %/);
+    for (const file of ['report.html', 'report.csv']) expect(existsSync(join(out, '111111111111', '2026-10', file)), file).toBe(true);
   });
 
   it('reconciles in on-demand mode and at usage-type granularity', async () => {
