@@ -16,7 +16,11 @@ function difference(oldText: string, newText: string): string {
 }
 
 /** Why an amount changed. */
-export type DiffCause = 'markup' | 'fx' | 'CUR rows' | 'support plan' | 'settings';
+/** `lines`: a custom line or credit (MARGIN.md §4) was added, removed or came to another amount (a changed base, a credit's balance). */
+export type DiffCause = 'markup' | 'fx' | 'CUR rows' | 'support plan' | 'settings' | 'lines';
+
+/** A custom line's record (a fee or a credit): no CUR row, markup or fx is behind its amount. */
+const isLine = (r: DiffRecord): boolean => r.kind === 'fee' || r.kind === 'credit';
 
 /** The parts of a record this diff reads (report.json `accounts[].records[]`). */
 export interface DiffRecord {
@@ -82,6 +86,7 @@ const same = (a: string | undefined, b: string | undefined): boolean => (a === u
 
 /** The causes of a change in one record that exists in both versions. */
 function causesOf(before: DiffRecord, after: DiffRecord, fxChanged: boolean): DiffCause[] {
+  if (isLine(before) || isLine(after)) return same(before.billed, after.billed) ? [] : ['lines'];
   const causes: DiffCause[] = [];
   if (before.supportPlan !== after.supportPlan || before.supportTable !== after.supportTable) causes.push('support plan');
   if (!same(before.listUsd, after.listUsd)) causes.push('CUR rows');
@@ -105,7 +110,7 @@ export function diffReports(before: DiffReport, after: DiffReport): ReportDiff {
     if (!record) continue;
     const oldBilled = a?.record.billed ?? '';
     const newBilled = b?.record.billed ?? '';
-    const causes: DiffCause[] = a && b ? causesOf(a.record, b.record, fxChanged) : ['CUR rows'];
+    const causes: DiffCause[] = a && b ? causesOf(a.record, b.record, fxChanged) : [isLine(record) ? 'lines' : 'CUR rows'];
     if (a && b && causes.length === 0) continue;
     if (a && b && same(oldBilled, newBilled) && causes.every((c) => c === 'fx' || c === 'markup')) {
       // An input changed but the amount did not (e.g. a zero record): still worth a row only when the amount moved.

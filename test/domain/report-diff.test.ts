@@ -40,6 +40,17 @@ describe('diffReports()', () => {
     ]);
   });
 
+  it('names the custom lines as the cause of a fee or credit added, removed or changed, even after an fx change', () => {
+    const line = (id: string, kind: string, billed: string) => record(id, billed, { kind, listUsd: '0', markup: '1', note: `Line ${id}` });
+    const before = report([line('L1', 'credit', '-50.00'), line('L2', 'fee', '10.00'), line('L3', 'credit', '-5.00')], { fxRate: '0.90' });
+    const after = report([line('L1', 'credit', '-20.00'), line('L3', 'credit', '-5.00'), line('L4', 'fee', '3.00')], { fxRate: '0.92' });
+    expect(diffReports(before, after).rows.map((r) => [r.service, r.oldBilled, r.newBilled, r.causes.join('+')])).toEqual([
+      ['Line L1', '-50.00', '-20.00', 'lines'],
+      ['Line L2', '10.00', '', 'lines'],
+      ['Line L4', '', '3.00', 'lines'],
+    ]);
+  });
+
   it('leaves out records that did not change', () => {
     const diff = diffReports(report([record('A', '10.12')]), report([record('A', '10.12')]));
     expect(diff.rows).toEqual([]);
