@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runHealthcheck } from '../../src/cli/healthcheck.command.js';
-import { buildProgram, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE, runProgram } from '../../src/cli/program.js';
+import { EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE } from '../../src/cli/program.js';
+import { runBin } from '../support/run-program.js';
 import { tempDir, writeJson } from '../support/run-cli.js';
 
 const servers: Server[] = [];
@@ -91,15 +92,7 @@ describe('runHealthcheck()', () => {
 });
 
 describe('native-rating healthcheck', () => {
-  async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string | undefined; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-    process.exitCode = undefined;
-    await runProgram(['node', 'native-rating', 'healthcheck', ...args], buildProgram(env));
-    return { code: process.exitCode, stdout, stderr };
-  }
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runBin(['healthcheck', ...args], env);
 
   it('exits 2 when there is no admin section to ask', async () => {
     const file = await config();

@@ -1,9 +1,10 @@
 /** `native-rating lines add|list|remove`: lines in the state database with who and when; bad input exits 2 naming the value. */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildProgram, EXIT_OK, EXIT_UNUSABLE, runProgram } from '../../src/cli/program.js';
+import { EXIT_OK, EXIT_UNUSABLE } from '../../src/cli/program.js';
 import { openStateDatabase } from '../../src/store/database.js';
 import { SqliteCustomLineStore } from '../../src/store/custom-lines.store.js';
+import { runBin as run } from '../support/run-program.js';
 import { tempDir, writeJson } from '../support/run-cli.js';
 
 afterEach(() => {
@@ -11,17 +12,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string | undefined; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  process.exitCode = undefined;
-  await runProgram(['node', 'native-rating', ...args], buildProgram(env));
-  const { code } = { code: process.exitCode };
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
 
 /** A configuration of payer 111111111111 with its state in a temp folder. */
 async function setup(): Promise<{ config: string; statePath: string; assets: string }> {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildProgram, COMMAND_DOCS, demoCode, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE, runProgram } from '../../src/cli/program.js';
+import { buildProgram, COMMAND_DOCS, demoCode, EXIT_OK, EXIT_PAYER_FAILED, EXIT_UNUSABLE } from '../../src/cli/program.js';
 import { showAmount } from '../../src/cli/summary.js';
+import { runBin } from '../support/run-program.js';
 import { tempDir, writeJson } from '../support/run-cli.js';
 
 afterEach(() => {
@@ -119,16 +120,6 @@ describe('native-rating order commands', () => {
   });
 });
 
-/** Runs the program as the bin does (`runProgram`), with its own environment. */
-async function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string | undefined; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  process.exitCode = undefined;
-  await runProgram(['node', 'native-rating', ...args], buildProgram(env));
-  return { code: process.exitCode, stdout, stderr };
-}
 
 describe('native-rating usage', () => {
   it("--version prints package.json's version and exits 0", async () => {
