@@ -6,6 +6,7 @@
  * nothing here feeds back into billing. Pure: no I/O.
  */
 import { Money, parseDecimal, roundAmount, sum } from '../domain/money.js';
+import { percentOf } from '../domain/margin.js';
 
 /** A JSON object as read from report.json. */
 export type Json = Record<string, unknown>;
@@ -79,35 +80,9 @@ export function total(values: readonly unknown[]): Money {
 
 /** MARGIN.md §2's percent: margin ÷ billed × 100 to 1 place, ROUND_HALF_UP; '' when billed is 0 or either is not decimal. */
 export function marginPercentText(marginUsd: unknown, billedUsd: unknown): string {
-  const fast = typeof marginUsd === 'string' && typeof billedUsd === 'string' ? scaledPercent(marginUsd, billedUsd) : undefined;
-  if (fast !== undefined) return fast;
   const m = typeof marginUsd === 'string' ? parseDecimal(marginUsd) : undefined;
   const b = typeof billedUsd === 'string' ? parseDecimal(billedUsd) : undefined;
-  if (m === undefined || b === undefined || b.isZero()) return '';
-  return roundAmount(m.div(b).times(100), 1).toFixed(1);
-}
-
-const PLAIN = /^(-?)(\d+)(?:\.(\d+))?$/;
-
-/**
- * The same percent on integers, exactly, for plain decimal texts (what the
- * report holds): both scaled to a common number of places as BigInt, then
- * margin × 1000 ÷ billed rounded half away from zero gives tenths of a percent.
- * Undefined when either text is not plain (exponents, signs): the Decimal path
- * takes those.
- */
-function scaledPercent(marginUsd: string, billedUsd: string): string | undefined {
-  const m = PLAIN.exec(marginUsd);
-  const b = PLAIN.exec(billedUsd);
-  if (m === null || b === null) return undefined;
-  const places = Math.max(m[3]?.length ?? 0, b[3]?.length ?? 0);
-  const scaled = (p: RegExpExecArray): bigint => BigInt(`${p[2]}${(p[3] ?? '').padEnd(places, '0')}`);
-  const margin = scaled(m);
-  const billed = scaled(b);
-  if (billed === 0n) return '';
-  const tenths = (margin * 2000n + billed) / (2n * billed); // |margin| × 1000 ÷ |billed|, half up
-  const negative = margin !== 0n && (m[1] === '-') !== (b[1] === '-') && tenths !== 0n;
-  return `${negative ? '-' : ''}${tenths / 10n}.${tenths % 10n}`;
+  return m === undefined || b === undefined ? '' : percentOf(m, b);
 }
 
 /** Where a line of a customer's table goes: services (usage and Marketplace), support, or custom lines and credits. */

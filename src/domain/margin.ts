@@ -186,8 +186,8 @@ export interface MarginSettings {
   discount: Money;
 }
 
-/** The margin percent: margin ÷ billed × 100, 1 place; '' when billed is 0. */
-function percentOf(margin: Money, billedUsd: Money): string {
+/** The margin percent (MARGIN.md §2): margin ÷ billed × 100, 1 place, ROUND_HALF_UP; '' when billed is 0. */
+export function percentOf(margin: Money, billedUsd: Money): string {
   return billedUsd.isZero() ? '' : roundAmount(margin.div(billedUsd).times(HUNDRED), PERCENT_DECIMALS).toFixed(PERCENT_DECIMALS);
 }
 
