@@ -59,6 +59,30 @@ export interface HandshakeRec {
   expiresAtMs: number;
   answer: 'accept' | 'decline' | 'ignore';
   polls: number;
+  /** `TRANSFER_RESPONSIBILITY` for a billing transfer's invitation; absent: `INVITE`. */
+  transferId?: string;
+}
+
+/** `ResponsibilityTransfer.Status`, as AWS names them. */
+export const TRANSFER_STATUSES = ['REQUESTED', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'CANCELED', 'WITHDRAWN'] as const;
+export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
+
+/**
+ * One billing transfer this organization's management account (the target, the
+ * bill-transfer account) invited another organization's management account (the
+ * source) to: its invitation is the handshake `handshakeId`. Times are epoch ms.
+ */
+export interface TransferRec {
+  id: string;
+  name: string;
+  status: TransferStatus;
+  sourceAccountId: string;
+  sourceEmail: string;
+  startMs: number;
+  endMs?: number;
+  handshakeId: string;
+  answer: 'accept' | 'decline' | 'ignore';
+  polls: number;
 }
 
 /** An account outside every organization that can be invited. */
@@ -78,6 +102,8 @@ export class Organization {
   readonly outside = new Map<string, OutsideRec>();
   readonly creates = new Map<string, CreateRec>();
   readonly handshakes = new Map<string, HandshakeRec>();
+  /** Inbound billing transfers (this payer is the target), by id. */
+  readonly transfers = new Map<string, TransferRec>();
   readonly failEmails: Map<string, string>;
 
   constructor(

@@ -3,7 +3,7 @@
  * format: PascalCase members, timestamps as epoch seconds, list pages of at
  * most 20 with an opaque `NextToken`. Input problems are `InvalidInputException`.
  */
-import { AwsFault, type AccountRec, type CreateRec, type HandshakeRec, type Organization, type OrganizationsState } from './organizations.state.js';
+import { AwsFault, type AccountRec, type CreateRec, type HandshakeRec, type Organization, type OrganizationsState, type TransferRec } from './organizations.state.js';
 
 type Json = Record<string, unknown>;
 
@@ -51,6 +51,27 @@ function createStatus(c: CreateRec): Json {
 }
 
 function handshake(org: Organization, h: HandshakeRec): Json {
+  const transfer = h.transferId === undefined ? undefined : org.transfers.get(h.transferId);
+  if (transfer) {
+    return {
+      Id: h.id,
+      Arn: org.arn('handshake', `transfer_responsibility/${h.id}`),
+      Parties: [
+        { Id: org.payerAccountId, Type: 'ACCOUNT' },
+        { Id: h.targetId, Type: 'ACCOUNT' },
+      ],
+      State: h.state,
+      RequestedTimestamp: seconds(h.requestedAtMs),
+      ExpirationTimestamp: seconds(h.expiresAtMs),
+      Action: 'TRANSFER_RESPONSIBILITY',
+      Resources: [
+        { Value: transfer.id, Type: 'RESPONSIBILITY_TRANSFER' },
+        { Value: 'BILLING', Type: 'TRANSFER_TYPE' },
+        { Value: new Date(transfer.startMs).toISOString(), Type: 'TRANSFER_START_TIMESTAMP' },
+        { Value: org.payerAccountId, Type: 'MANAGEMENT_ACCOUNT' },
+      ],
+    };
+  }
   return {
     Id: h.id,
     Arn: org.arn('handshake', `invite/${h.id}`),
@@ -64,6 +85,26 @@ function handshake(org: Organization, h: HandshakeRec): Json {
     Action: 'INVITE',
     Resources: [{ Value: org.orgId, Type: 'ORGANIZATION' }],
   };
+}
+
+function responsibilityTransfer(org: Organization, t: TransferRec): Json {
+  const payer = org.accounts.get(org.payerAccountId);
+  return {
+    Arn: `arn:aws:organizations::${org.payerAccountId}:transfer/${org.orgId}/billing/inbound/${t.id}`,
+    Name: t.name,
+    Id: t.id,
+    Type: 'BILLING',
+    Status: t.status,
+    Source: { ManagementAccountId: t.sourceAccountId, ManagementAccountEmail: t.sourceEmail },
+    Target: { ManagementAccountId: org.payerAccountId, ...(payer ? { ManagementAccountEmail: payer.email } : {}) },
+    StartTimestamp: seconds(t.startMs),
+    ...(t.endMs === undefined ? {} : { EndTimestamp: seconds(t.endMs) }),
+    ...(t.status === 'REQUESTED' ? { ActiveHandshakeId: t.handshakeId } : {}),
+  };
+}
+
+function billingType(input: Json): void {
+  if (input.Type !== 'BILLING') throw new AwsFault('InvalidInputException', `Type must be BILLING (got ${JSON.stringify(input.Type)}).`, { Reason: input.Type === undefined ? 'INPUT_REQUIRED' : 'INVALID_ENUM' });
 }
 
 function parentOf(org: Organization, childId: string): string {
@@ -99,12 +140,21 @@ export const OPERATIONS: Record<string, Operation> = {
     const filter = (input.Filter ?? {}) as Json;
     const action = typeof filter.ActionType === 'string' ? filter.ActionType : undefined;
     const p = page(
-      [...org.handshakes.values()].filter(() => action === undefined || action === 'INVITE'),
+      [...org.handshakes.values()].filter((h) => action === undefined || action === (h.transferId === undefined ? 'INVITE' : 'TRANSFER_RESPONSIBILITY')),
       input,
       `ListHandshakesForOrganization:${action ?? ''}`,
     );
     return { Handshakes: p.items.map((h) => handshake(org, h)), ...(p.next ? { NextToken: p.next } : {}) };
   },
+  InviteOrganizationToTransferResponsibility: (s, org, input) => ({ Handshake: handshake(org, s.inviteToTransfer(org, input).handshake) }),
+  DescribeResponsibilityTransfer: (s, org, input) => ({ ResponsibilityTransfer: responsibilityTransfer(org, s.describeTransfer(org, required(input, 'Id'))) }),
+  ListInboundResponsibilityTransfers: (s, org, input) => {
+    billingType(input);
+    const id = typeof input.Id === 'string' && input.Id !== '' ? input.Id : undefined;
+    const p = page(s.inboundTransfers(org, id), input, `ListInboundResponsibilityTransfers:${id ?? ''}`);
+    return { ResponsibilityTransfers: p.items.map((t) => responsibilityTransfer(org, t)), ...(p.next ? { NextToken: p.next } : {}) };
+  },
+  TerminateResponsibilityTransfer: (s, org, input) => ({ ResponsibilityTransfer: responsibilityTransfer(org, s.terminateTransfer(org, required(input, 'Id'), input.EndTimestamp)) }),
   DescribeHandshake: (s, org, input) => ({ Handshake: handshake(org, s.describeHandshake(org, required(input, 'HandshakeId'))) }),
   ListParents: (_s, org, input) => {
     const parent = parentOf(org, required(input, 'ChildId'));

@@ -16,6 +16,9 @@
  * - `POST /__sandbox/accounts/{id}/state` `{state}`: ACTIVE, SUSPENDED, PENDING_CLOSURE,
  *   CLOSED, or REMOVED (the account leaves the organization).
  * - `POST /__sandbox/handshakes/{id}/state` `{state}`: OPEN, ACCEPTED, DECLINED, CANCELED, EXPIRED.
+ * - `POST /__sandbox/transfers/{id}/state` `{state}`: a billing transfer's source accepts
+ *   (ACCEPTED), declines (DECLINED), lets it expire (EXPIRED), the inviter cancels it
+ *   (CANCELED), either side withdraws it (WITHDRAWN: ends this month), or REQUESTED again.
  * - `GET /__sandbox/state`; `GET /__sandbox/stats` (calls by operation, total, max in
  *   flight, max calls in any 1-second window), `DELETE` resets them.
  */
@@ -24,7 +27,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { z } from 'zod';
 import { BodyError, CallStats, closeServer, delay, listen, origin, parseJsonBody, readText, Router, send, type CallStatsSnapshot, type Reply } from './http.util.js';
 import { OPERATIONS } from './organizations.operations.js';
-import { AwsFault, type OrganizationsState } from './organizations.state.js';
+import { AwsFault, TRANSFER_STATUSES, type OrganizationsState } from './organizations.state.js';
 import { ACCOUNT_STATES } from './seed.schema.js';
 
 /** The `X-Amz-Target` prefix of Organizations. */
@@ -110,6 +113,13 @@ export async function startOrganizationsServer(state: OrganizationsState, option
       }
       const handshake = state.setHandshakeState(id ?? '', parsed.data.state);
       return handshake ? { status: 200, body: handshake } : { status: 404, body: { message: `handshake ${id} not found` } };
+    })
+    .add('POST', '/__sandbox/transfers/{id}/state', (body, { id }) => {
+      const parsed = stateBody.safeParse(body);
+      const status = TRANSFER_STATUSES.find((s) => s === (parsed.success ? parsed.data.state : undefined));
+      if (status === undefined) return { status: 400, body: { message: `state must be one of ${TRANSFER_STATUSES.join(', ')}` } };
+      const transfer = state.setTransferStatus(id ?? '', status);
+      return transfer ? { status: 200, body: transfer } : { status: 404, body: { message: `transfer ${id} not found` } };
     });
 
   const handleCall = async (req: IncomingMessage): Promise<Reply> => {

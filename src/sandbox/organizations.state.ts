@@ -5,11 +5,12 @@
  * as `AwsFault` carrying AWS's error name (the server writes them as JSON 1.1
  * errors). Ids are deterministic, the clock injectable.
  */
-import { AwsFault, Organization, type AccountRec, type CreateRec, type HandshakeRec, type OuRec } from './organizations.model.js';
+import { AwsFault, Organization, type AccountRec, type CreateRec, type HandshakeRec, type OuRec, type TransferRec, type TransferStatus } from './organizations.model.js';
+import { endOfMonthMs, transferSource, checkStart, checkEnd } from './organizations.transfers.js';
 import type { OrganizationSeed } from './seed.schema.js';
 
 /** The records, for callers of the state. */
-export { AwsFault, Organization, type AccountRec, type CreateRec, type HandshakeRec, type OuRec, type OutsideRec } from './organizations.model.js';
+export { AwsFault, Organization, TRANSFER_STATUSES, type AccountRec, type CreateRec, type HandshakeRec, type OuRec, type OutsideRec, type TransferRec, type TransferStatus } from './organizations.model.js';
 
 /** How fast asynchronous work finishes, and the clock. */
 export interface OrganizationsOptions {
@@ -130,7 +131,7 @@ export class OrganizationsState {
       throw new AwsFault('HandshakeConstraintViolationException', `Account ${id} is already a member of an organization.`, { Reason: 'ALREADY_IN_AN_ORGANIZATION' });
     }
     if (!outside) throw new AwsFault('InvalidInputException', `You specified an invalid target: ${id} is no account the sandbox knows (not in outsideAccounts).`, { Reason: 'INVALID_PARTY_TYPE_TARGET' });
-    if ([...org.handshakes.values()].some((h) => h.targetId === outside.id && (h.state === 'OPEN' || h.state === 'REQUESTED'))) {
+    if ([...org.handshakes.values()].some((h) => h.transferId === undefined && h.targetId === outside.id && (h.state === 'OPEN' || h.state === 'REQUESTED'))) {
       throw new AwsFault('DuplicateHandshakeException', `An open invitation to ${outside.id} already exists.`);
     }
     const at = this.nowMs();
@@ -148,6 +149,12 @@ export class OrganizationsState {
 
   private setHandshake(org: Organization, rec: HandshakeRec, state: string): void {
     rec.state = state;
+    if (rec.transferId !== undefined) {
+      const transfer = org.transfers.get(rec.transferId);
+      const status = ({ ACCEPTED: 'ACCEPTED', DECLINED: 'DECLINED', CANCELED: 'CANCELED', EXPIRED: 'EXPIRED' } as Record<string, TransferStatus | undefined>)[state];
+      if (transfer && transfer.status === 'REQUESTED' && status) transfer.status = status;
+      return;
+    }
     const outside = org.outside.get(rec.targetId);
     if (state !== 'ACCEPTED' || !outside) return;
     org.outside.delete(outside.id);
@@ -209,6 +216,90 @@ export class OrganizationsState {
     return undefined;
   }
 
+  /**
+   * InviteOrganizationToTransferResponsibility from `org`'s management account (the
+   * target): the source is another organization's management account (another
+   * seeded payer, or a seeded outside account, which the sandbox treats as the
+   * management account of an organization it does not model). A REQUESTED
+   * transfer with its OPEN handshake (action TRANSFER_RESPONSIBILITY).
+   */
+  inviteToTransfer(org: Organization, input: { Type?: unknown; Target?: unknown; StartTimestamp?: unknown; SourceName?: unknown }): { handshake: HandshakeRec; transfer: TransferRec } {
+    if (input.Type !== 'BILLING') throw new AwsFault('InvalidInputException', `Type must be BILLING (got ${JSON.stringify(input.Type)}).`, { Reason: 'INVALID_ENUM' });
+    if (typeof input.SourceName !== 'string' || input.SourceName === '') throw new AwsFault('InvalidInputException', 'SourceName is required.', { Reason: 'INPUT_REQUIRED' });
+    if (!/^[\x20-\x7E]{1,128}$/.test(input.SourceName)) throw new AwsFault('InvalidInputException', 'SourceName must be 1 to 128 printable ASCII characters.', { Reason: 'INVALID_PATTERN' });
+    const startMs = checkStart(input.StartTimestamp, this.nowMs());
+    const source = transferSource(this.orgs, org, (input.Target ?? {}) as { Type?: unknown; Id?: unknown });
+    const live = [...org.transfers.values()].find((t) => t.sourceAccountId === source.id && (t.status === 'REQUESTED' || (t.status === 'ACCEPTED' && (t.endMs === undefined || t.endMs > this.nowMs()))));
+    if (live?.status === 'REQUESTED') throw new AwsFault('DuplicateHandshakeException', `An invitation to transfer the bill of ${source.id} is already open (${live.handshakeId}).`);
+    if (live) throw new AwsFault('HandshakeConstraintViolationException', `Account ${source.id} already transfers its bill (${live.id}).`, { Reason: 'RESPONSIBILITY_TRANSFER_ALREADY_EXISTS' });
+    const at = this.nowMs();
+    const handshakeId = `h-${String(this.next('h')).padStart(10, '0')}`;
+    const transfer: TransferRec = { id: `rt-${String(this.next('rt')).padStart(12, '0')}`, name: input.SourceName, status: 'REQUESTED', sourceAccountId: source.id, sourceEmail: source.email, startMs, handshakeId, answer: source.answer, polls: 0 };
+    const handshake: HandshakeRec = { id: handshakeId, targetId: source.id, state: 'OPEN', requestedAtMs: at, expiresAtMs: at + HANDSHAKE_TTL_MS, answer: source.answer, polls: 0, transferId: transfer.id };
+    org.transfers.set(transfer.id, transfer);
+    org.handshakes.set(handshakeId, handshake);
+    const answer = { handshake: { ...handshake }, transfer: { ...transfer } };
+    if (this.handshakePolls === 0) this.answerHandshake(org, handshake);
+    return answer;
+  }
+
+  /** DescribeResponsibilityTransfer: the N-th call (`handshakePolls`) sees the source's answer; an unanswered invitation expires. */
+  describeTransfer(org: Organization, id: string): TransferRec {
+    const transfer = this.transfer(org, id);
+    const handshake = org.handshakes.get(transfer.handshakeId);
+    transfer.polls += 1;
+    if (handshake && transfer.status === 'REQUESTED') {
+      if (this.nowMs() >= handshake.expiresAtMs) this.setHandshake(org, handshake, 'EXPIRED');
+      else if (transfer.polls >= this.handshakePolls) this.answerHandshake(org, handshake);
+    }
+    return { ...transfer };
+  }
+
+  /** ListInboundResponsibilityTransfers: this payer's transfers (optionally one `Id`), oldest first. */
+  inboundTransfers(org: Organization, id?: string): TransferRec[] {
+    return [...org.transfers.values()].filter((t) => id === undefined || t.id === id).map((t) => ({ ...t }));
+  }
+
+  /**
+   * TerminateResponsibilityTransfer (withdraw): only an ACCEPTED transfer; it ends at
+   * 23:59:59 UTC on the last day of the month of `EndTimestamp` (default: this month).
+   */
+  terminateTransfer(org: Organization, id: string, endTimestamp: unknown): TransferRec {
+    const transfer = this.transfer(org, id);
+    if (transfer.status === 'WITHDRAWN') throw new AwsFault('ResponsibilityTransferAlreadyInStatusException', `Transfer ${id} is already WITHDRAWN.`);
+    if (transfer.status !== 'ACCEPTED') throw new AwsFault('InvalidResponsibilityTransferTransitionException', `Transfer ${id} is ${transfer.status}: only an ACCEPTED transfer can be withdrawn.`);
+    transfer.endMs = endTimestamp === undefined || endTimestamp === null ? endOfMonthMs(Math.max(this.nowMs(), transfer.startMs)) : checkEnd(endTimestamp, Math.max(this.nowMs(), transfer.startMs));
+    transfer.status = 'WITHDRAWN';
+    return { ...transfer };
+  }
+
+  private transfer(org: Organization, id: string): TransferRec {
+    const transfer = org.transfers.get(id);
+    if (!transfer) throw new AwsFault('ResponsibilityTransferNotFoundException', `We can't find a transfer with the Id ${id}.`);
+    return transfer;
+  }
+
+  /** Admin: the source accepts, declines, lets expire, the inviter cancels, or either side withdraws a transfer. */
+  setTransferStatus(transferId: string, status: TransferStatus): TransferRec | undefined {
+    for (const org of this.orgs) {
+      const transfer = org.transfers.get(transferId);
+      if (!transfer) continue;
+      const handshake = org.handshakes.get(transfer.handshakeId);
+      if (status === 'WITHDRAWN') {
+        transfer.status = 'WITHDRAWN';
+        transfer.endMs ??= endOfMonthMs(Math.max(this.nowMs(), transfer.startMs));
+      } else if (status === 'REQUESTED') {
+        transfer.status = 'REQUESTED';
+        if (handshake) handshake.state = 'OPEN';
+      } else if (handshake) {
+        transfer.status = 'REQUESTED';
+        this.setHandshake(org, handshake, status);
+      } else transfer.status = status;
+      return { ...transfer };
+    }
+    return undefined;
+  }
+
   /** Everything, for `GET /__sandbox/state`. */
   snapshot(): Record<string, unknown> {
     return {
@@ -221,6 +312,7 @@ export class OrganizationsState {
         outsideAccounts: [...o.outside.values()],
         createAccountStatuses: [...o.creates.values()],
         handshakes: [...o.handshakes.values()],
+        responsibilityTransfers: [...o.transfers.values()],
       })),
     };
   }
