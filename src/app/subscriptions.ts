@@ -4,7 +4,9 @@
  * while its 60-day close countdown runs (`billUntil` on or after the period's
  * first day). Two billable subscriptions for one account is an error: the money
  * would go to the wrong customer. A subscription carries its customer's name
- * where the asset names one (`Subscription.customerName`), for the report.
+ * where the asset names one (`Subscription.customerName`), for the report. A
+ * billing-transfer asset (`accountType`) is keyed by the source organization's
+ * management account and covers every account of that organization.
  */
 import { ConnectorError } from '../domain/errors.js';
 import { accountId } from '../domain/ids.js';
@@ -19,7 +21,17 @@ export interface AssetLike {
   payerAccountId?: string | undefined;
   /** The customer's name (the platform asset's `tiers.customer.name`, or the assets file's `customer`); absent when unknown. */
   customer?: string | undefined;
+  /**
+   * The order's `account_type`; `billing-transfer` makes the subscription cover its
+   * organization: `accountId` is the source organization's management account, and
+   * every account that organization billed bills to it (docs/billing-transfer.md).
+   * Absent or any other value: the subscription covers `accountId` only.
+   */
+  accountType?: string | undefined;
 }
+
+/** The `account_type` of a billing-transfer order (issue 13): the subscription covers the source organization. */
+export const BILLING_TRANSFER = 'billing-transfer';
 
 /** Statuses that bill without a countdown: active, and terminating (a cancel in its countdown). */
 const BILLABLE_STATUSES = new Set(['active', 'terminating']);
@@ -49,7 +61,13 @@ export function subscriptionsFor(assets: AssetLike[], payerAccountId: string, pe
       });
     }
     const customerName = a.customer?.trim();
-    map.set(a.accountId, { assetId: a.assetId, accountId: a.accountId, supportLevel: a.supportLevel, ...(customerName ? { customerName } : {}) });
+    map.set(a.accountId, {
+      assetId: a.assetId,
+      accountId: a.accountId,
+      supportLevel: a.supportLevel,
+      ...(customerName ? { customerName } : {}),
+      ...(a.accountType === BILLING_TRANSFER ? { coversOrganization: true } : {}),
+    });
   }
   return map;
 }

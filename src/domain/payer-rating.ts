@@ -183,9 +183,21 @@ class AccountByAccount implements PayerRating {
     return new ConnectorError('INTERNAL', message, { where: { payer: this.input.payer.accountId, ...(accountId === undefined ? {} : { account: accountId }) } });
   }
 
-  private subscriptionOf(accountId: string): Subscription | undefined {
+  /**
+   * The subscription an account bills to: the billing-transfer subscription of the
+   * organization that billed its rows (a group's `payerAccountId` naming a subscription
+   * with `coversOrganization`, the first such group in the order given), else the
+   * account's own. Without billing-transfer subscriptions this is the account's own.
+   */
+  private subscriptionOf(accountId: string, groups: readonly CurGroup[]): Subscription | undefined {
     const subs = this.input.subscriptions;
-    return subs === 'all' ? undefined : subs.get(accountId);
+    if (subs === 'all') return undefined;
+    for (const g of groups) {
+      if (g.payerAccountId === accountId) continue;
+      const transfer = subs.get(g.payerAccountId);
+      if (transfer?.coversOrganization === true) return transfer;
+    }
+    return subs.get(accountId);
   }
 
   account(accountId: string, groups: readonly CurGroup[]): RatedAccount | undefined {
@@ -204,7 +216,8 @@ class AccountByAccount implements PayerRating {
     if (groups.length === 0) return undefined;
 
     const { subscriptions, catalog, settings, period } = this.input;
-    if (subscriptions !== 'all' && !subscriptions.has(accountId)) {
+    const sub = this.subscriptionOf(accountId, groups);
+    if (subscriptions !== 'all' && sub === undefined) {
       const total = bucketUnassigned(groups, this.sums);
       this.unassigned.push({ accountId, unblendedUsd: toExactText(total) });
       this.unassignedTotal = this.unassignedTotal.plus(total);
@@ -212,7 +225,6 @@ class AccountByAccount implements PayerRating {
     }
 
     const buckets = bucketAccount(accountId, groups, this.bucketSettings, catalog, this.sums);
-    const sub = this.subscriptionOf(accountId);
     const support = accountSupport({
       accountId,
       orderedPlan: sub?.supportLevel ?? '',
@@ -286,7 +298,10 @@ class AccountByAccount implements PayerRating {
     }
 
     const decimals = settings.amountDecimals;
-    const lined = this.addLines(accountId, assetId, records);
+    // A billing-transfer subscription's own lines go on its management account's records only,
+    // so a flat fee or credit is applied once for the organization, not once per account.
+    const memberOfTransfer = sub?.coversOrganization === true && sub.accountId !== accountId;
+    const lined = this.addLines(accountId, assetId, records, memberOfTransfer);
     billed = billed.plus(lined.fees).plus(lined.credits);
     exact = exact.plus(lined.fees).plus(lined.credits);
     const rated: RatedAccount = {
@@ -315,7 +330,7 @@ class AccountByAccount implements PayerRating {
    * credits (≤ 0) come back to enter its billed total. Its entry in the lines
    * reconciliation (§5) sums the records by kind on their own.
    */
-  private addLines(accountId: string, assetId: string | null, records: RatedRecord[]): { fees: Money; credits: Money } {
+  private addLines(accountId: string, assetId: string | null, records: RatedRecord[], payerLinesOnly = false): { fees: Money; credits: Money } {
     const given = this.input.lines;
     if (given === undefined || given.lines.length === 0) return { fees: ZERO, credits: ZERO };
     const decimals = this.input.settings.amountDecimals;
@@ -325,7 +340,8 @@ class AccountByAccount implements PayerRating {
       if (r.kind === 'marketplace') marketplace = marketplace.plus(money(r.billed));
       else aws = aws.plus(money(r.billed));
     }
-    const lines = accountLines({ payerAccountId: this.input.payer.accountId, period: this.input.period, accountId, assetId, lines: given.lines, openings: given.openings, amountDecimals: decimals, base: { aws, marketplace } });
+    const scoped = payerLinesOnly ? given.lines.filter((l) => l.assetId === undefined) : given.lines;
+    const lines = accountLines({ payerAccountId: this.input.payer.accountId, period: this.input.period, accountId, assetId, lines: scoped, openings: given.openings, amountDecimals: decimals, base: { aws, marketplace } });
     records.push(...lines.records);
     this.appliedLines.push(...lines.applied);
     this.ratedBilledTotal = this.ratedBilledTotal.plus(aws).plus(marketplace);

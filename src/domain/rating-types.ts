@@ -42,6 +42,13 @@ export interface Subscription {
   supportLevel: string;
   /** The customer's name (the platform asset's tiers.customer.name, or the assets file's `customer`), where known. */
   customerName?: string;
+  /**
+   * A billing-transfer subscription (`account_type` = `billing-transfer`): `accountId` is the
+   * source organization's management account, and every account whose CUR rows that
+   * organization billed (`bill_payer_account_id` = `accountId`, docs/billing-transfer.md)
+   * bills to it, with its support level. Absent: the subscription covers `accountId` only.
+   */
+  coversOrganization?: boolean;
 }
 
 export interface RatePayerInput {

@@ -14,9 +14,12 @@
  *   and is reported (its countdown end is unknown).
  * - The customer's name (`tiers.customer.name`) when the platform gives one,
  *   for the report (`customer`).
+ * - `account_type` = `billing-transfer` (issue 13): the asset's `aws_account_id` is a
+ *   source organization's management account, and the subscription covers every
+ *   account of that organization (`accountType`, docs/billing-transfer.md).
  */
 import { addDays, CLOSE_WAIT_DAYS, parseDay, utcDay } from '../../domain/orders/countdown.js';
-import type { AssetLike } from '../subscriptions.js';
+import { BILLING_TRANSFER, type AssetLike } from '../subscriptions.js';
 import type { PlatformAsset } from './month-platform.js';
 
 /** Why one asset is not billed, or is billed with a doubt; the others go on. */
@@ -116,6 +119,8 @@ export function assetsToSubscriptions(assets: readonly PlatformAsset[], now: Dat
     if (billUntil !== undefined) record.billUntil = billUntil;
     const customer = asset.customer.name.trim();
     if (customer !== '') record.customer = customer;
+    const accountType = paramValue(asset, 'account_type');
+    if (accountType === BILLING_TRANSFER) record.accountType = accountType;
 
     const savedPayer = paramValue(asset, 'payer_account_id');
     if (savedPayer !== '' && !ACCOUNT_ID.test(savedPayer)) report(`payer_account_id "${savedPayer}" is not 12 digits: ignored`);
