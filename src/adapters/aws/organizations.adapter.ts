@@ -11,7 +11,12 @@ import {
   DescribeCreateAccountStatusCommand,
   DescribeHandshakeCommand,
   DescribeOrganizationCommand,
+  DescribeResponsibilityTransferCommand,
   InviteAccountToOrganizationCommand,
+  InviteOrganizationToTransferResponsibilityCommand,
+  ListInboundResponsibilityTransfersCommand,
+  TerminateResponsibilityTransferCommand,
+  type ResponsibilityTransfer as SdkTransfer,
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
   ListHandshakesForOrganizationCommand,
@@ -31,6 +36,9 @@ import type {
   HandshakeState,
   OrganizationsPort,
   OrgAccount,
+  ResponsibilityTransfer,
+  ResponsibilityTransfersPort,
+  TransferInvitation,
 } from '../../app/orders/ports.js';
 import { translateAwsError } from './aws-errors.js';
 
@@ -41,7 +49,7 @@ const HANDSHAKE_STATES: ReadonlySet<string> = new Set(['REQUESTED', 'OPEN', 'CAN
 type Sender = Pick<OrganizationsClient, 'send'>;
 
 /** The AWS Organizations of one payer. Build through `AwsOrganizationsFactory`. */
-export class AwsOrganizations implements OrganizationsPort {
+export class AwsOrganizations implements OrganizationsPort, ResponsibilityTransfersPort {
   /**
    * @param client an `OrganizationsClient` for the payer (global endpoint, `us-east-1`)
    * @param payerAccountId the payer's account id, named in every error
@@ -212,6 +220,67 @@ export class AwsOrganizations implements OrganizationsPort {
       `AWS CreateOrganizationalUnit for payer ${this.payerAccountId}: OU "${name}" under ${parentId} is said to exist but is not listed yet`,
       { where: { payer: this.payerAccountId }, retryable: true },
     );
+  }
+
+  async inviteToTransferBilling(input: { target: { type: 'ACCOUNT' | 'EMAIL'; id: string }; startAt: Date; sourceName: string }, signal: AbortSignal): Promise<TransferInvitation> {
+    const out = await this.call('InviteOrganizationToTransferResponsibility', signal, (abortSignal) =>
+      this.client.send(
+        new InviteOrganizationToTransferResponsibilityCommand({ Type: 'BILLING', Target: { Type: input.target.type, Id: input.target.id }, StartTimestamp: input.startAt, SourceName: input.sourceName }),
+        { abortSignal },
+      ),
+    );
+    const handshake = this.toHandshake(out.Handshake, 'InviteOrganizationToTransferResponsibility');
+    const transferId = (out.Handshake?.Resources ?? []).find((r) => r.Type === 'RESPONSIBILITY_TRANSFER')?.Value;
+    return { handshakeId: handshake.id, state: handshake.state, ...(transferId ? { transferId } : {}) };
+  }
+
+  async listInboundTransfers(signal: AbortSignal): Promise<ResponsibilityTransfer[]> {
+    const transfers: ResponsibilityTransfer[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListInboundResponsibilityTransfers', signal, (abortSignal) =>
+        this.client.send(new ListInboundResponsibilityTransfersCommand({ Type: 'BILLING', NextToken: nextToken, MaxResults: 20 }), { abortSignal }),
+      );
+      for (const t of page.ResponsibilityTransfers ?? []) transfers.push(this.toTransfer(t, 'ListInboundResponsibilityTransfers'));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return transfers;
+  }
+
+  async describeTransfer(transferId: string, signal: AbortSignal): Promise<ResponsibilityTransfer | undefined> {
+    try {
+      const out = await this.client.send(new DescribeResponsibilityTransferCommand({ Id: transferId }), { abortSignal: signal });
+      return out.ResponsibilityTransfer ? this.toTransfer(out.ResponsibilityTransfer, 'DescribeResponsibilityTransfer') : undefined;
+    } catch (error) {
+      if (!signal.aborted && (error as { name?: unknown }).name === 'ResponsibilityTransferNotFoundException') return undefined;
+      throw this.translate(error, 'DescribeResponsibilityTransfer', signal);
+    }
+  }
+
+  /** Already WITHDRAWN (ResponsibilityTransferAlreadyInStatusException: a retried call whose answer was lost): described as it is. */
+  async terminateTransfer(transferId: string, signal: AbortSignal): Promise<ResponsibilityTransfer> {
+    try {
+      const out = await this.client.send(new TerminateResponsibilityTransferCommand({ Id: transferId }), { abortSignal: signal });
+      if (out.ResponsibilityTransfer) return this.toTransfer(out.ResponsibilityTransfer, 'TerminateResponsibilityTransfer');
+    } catch (error) {
+      if (signal.aborted || (error as { name?: unknown }).name !== 'ResponsibilityTransferAlreadyInStatusException') throw this.translate(error, 'TerminateResponsibilityTransfer', signal);
+    }
+    const now = await this.describeTransfer(transferId, signal);
+    if (now) return now;
+    throw new ConnectorError('AWS_NOT_FOUND', `AWS TerminateResponsibilityTransfer for payer ${this.payerAccountId}: transfer ${transferId} not found`, { where: { payer: this.payerAccountId, value: transferId } });
+  }
+
+  private toTransfer(t: SdkTransfer, operation: string): ResponsibilityTransfer {
+    return {
+      id: this.required(t.Id, operation, 'a transfer without Id'),
+      name: t.Name ?? '',
+      status: this.required(t.Status, operation, 'a transfer without Status'),
+      ...(t.Source?.ManagementAccountId ? { sourceAccountId: t.Source.ManagementAccountId } : {}),
+      ...(t.Source?.ManagementAccountEmail ? { sourceEmail: t.Source.ManagementAccountEmail } : {}),
+      ...(t.StartTimestamp ? { startAt: t.StartTimestamp.toISOString() } : {}),
+      ...(t.EndTimestamp ? { endAt: t.EndTimestamp.toISOString() } : {}),
+      ...(t.ActiveHandshakeId ? { handshakeId: t.ActiveHandshakeId } : {}),
+    };
   }
 
   /** Runs one SDK call, translating its failure. */

@@ -173,6 +173,67 @@ export interface OrganizationsPort {
   createOrganizationalUnit(parentId: string, name: string, signal: AbortSignal): Promise<string>;
 }
 
+/** `ResponsibilityTransfer.Status` (AWS Organizations billing transfers). */
+export type TransferStatus = 'REQUESTED' | 'ACCEPTED' | 'DECLINED' | 'EXPIRED' | 'CANCELED' | 'WITHDRAWN';
+
+/**
+ * An inbound billing transfer: another organization's management account (the
+ * source, the customer) lets this payer (the target) pay its consolidated bill.
+ */
+export interface ResponsibilityTransfer {
+  /** `rt-...` */
+  id: string;
+  /** The `SourceName` given in the invitation. */
+  name: string;
+  /** One of `TransferStatus`; an unknown future value is passed through as text. */
+  status: string;
+  sourceAccountId?: string;
+  sourceEmail?: string;
+  /** ISO timestamp: the first instant of the first transferred month. */
+  startAt?: string;
+  /** ISO timestamp: the end of the last transferred month (set once withdrawn). */
+  endAt?: string;
+  /** The invitation's handshake while REQUESTED. */
+  handshakeId?: string;
+}
+
+/** What InviteOrganizationToTransferResponsibility answers: its handshake and the transfer it names. */
+export interface TransferInvitation {
+  handshakeId: string;
+  state: HandshakeState;
+  /** From the handshake's `RESPONSIBILITY_TRANSFER` resource; absent when AWS does not name it. */
+  transferId?: string;
+}
+
+/**
+ * AWS Organizations' billing transfers of one payer (the bill-transfer account).
+ * Errors as `OrganizationsPort`'s.
+ */
+export interface ResponsibilityTransfersPort {
+  /** InviteOrganizationToTransferResponsibility, `Type: BILLING`, to a management account id or e-mail. */
+  inviteToTransferBilling(input: { target: { type: 'ACCOUNT' | 'EMAIL'; id: string }; startAt: Date; sourceName: string }, signal: AbortSignal): Promise<TransferInvitation>;
+  /** ListInboundResponsibilityTransfers (BILLING, all pages). */
+  listInboundTransfers(signal: AbortSignal): Promise<ResponsibilityTransfer[]>;
+  /** DescribeResponsibilityTransfer; undefined when AWS knows no such transfer. */
+  describeTransfer(transferId: string, signal: AbortSignal): Promise<ResponsibilityTransfer | undefined>;
+  /**
+   * TerminateResponsibilityTransfer (withdraw): it ends at 23:59:59 UTC on the last day
+   * of the current month. A transfer already WITHDRAWN is answered as it is (a retried call).
+   */
+  terminateTransfer(transferId: string, signal: AbortSignal): Promise<ResponsibilityTransfer>;
+}
+
+/** The payer's billing transfers, when its Organizations adapter offers them (the AWS adapter does). */
+export function transfersOf(port: OrganizationsPort): ResponsibilityTransfersPort | undefined {
+  const candidate = port as Partial<ResponsibilityTransfersPort>;
+  return typeof candidate.inviteToTransferBilling === 'function' &&
+    typeof candidate.listInboundTransfers === 'function' &&
+    typeof candidate.describeTransfer === 'function' &&
+    typeof candidate.terminateTransfer === 'function'
+    ? (port as OrganizationsPort & ResponsibilityTransfersPort)
+    : undefined;
+}
+
 /** How to reach one payer's organization. The external id is a secret: never logged. */
 export interface PayerAccess {
   accountId: string;
@@ -192,7 +253,7 @@ export interface Clock {
 }
 
 /** Kinds of work only a person can do. */
-export type ManualActionKind = 'set-support-plan' | 'accept-invitation' | 'close-account';
+export type ManualActionKind = 'set-support-plan' | 'accept-invitation' | 'accept-transfer' | 'close-account';
 
 export interface ManualActionInput {
   kind: ManualActionKind;
