@@ -97,6 +97,8 @@ function toAuditSubscription(a: AssetLike, deliveryModel?: string, customer?: st
     ...(a.billUntil ? { closedAt: addDays(a.billUntil, -CLOSE_WAIT_DAYS) } : {}),
     ...(deliveryModel ? { deliveryModel } : {}),
     ...(customer ? { customer } : {}),
+    // A billing-transfer subscription names another organization's management account (issue 13).
+    ...(typeof a.accountType === 'string' && a.accountType !== '' ? { accountType: a.accountType } : {}),
   };
 }
 

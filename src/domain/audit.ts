@@ -19,7 +19,11 @@ export type AuditRule =
   | 'closed-account-usage'
   | 'invitation-stale'
   | 'plan-mismatch'
-  | 'plan-undetectable';
+  | 'plan-undetectable'
+  | 'transfer-stale'
+  | 'transfer-ended'
+  | 'transfer-without-subscription'
+  | 'subscription-without-transfer';
 
 export interface Finding {
   rule: AuditRule;
@@ -60,7 +64,30 @@ export interface AuditSubscription {
   closedAt?: string;
   /** The customer's name (the platform asset's customer, or the assets file's `customer`), where known. */
   customer?: string;
+  /** The order's `account_type`; `billing-transfer`: `accountId` is a transferred organization's management account, not a member. */
+  accountType?: string;
 }
+
+/**
+ * An inbound billing transfer of the payer (Organizations ListInboundResponsibilityTransfers,
+ * issue 13): AWS's `Status` is REQUESTED, ACCEPTED, DECLINED, EXPIRED, CANCELED or WITHDRAWN.
+ */
+export interface AuditTransfer {
+  /** `rt-...` */
+  id: string;
+  status: string;
+  /** The source organization's management account (the bill-source account). */
+  sourceManagementAccountId: string;
+  /** ISO 8601: when the payer starts paying the source organization's bill. */
+  startTimestamp: string;
+  /** ISO 8601: when the invitation was sent, where AWS says. */
+  requestedAt?: string;
+  /** ISO 8601: the end of the last transferred month, once withdrawn. */
+  endTimestamp?: string;
+}
+
+/** The `account_type` of a billing-transfer subscription. */
+export const BILLING_TRANSFER_ACCOUNT_TYPE = 'billing-transfer';
 
 export interface AuditInput {
   payerAccountId: string;
@@ -81,6 +108,8 @@ export interface AuditInput {
   inviteStaleDays?: number;
   /** The read-only role assumed in members (`payers[].supportRole.name`), named in what to do. Default `PartnerReadOnlySupportRole`. */
   supportRoleName?: string;
+  /** The payer's inbound billing transfers; absent: not listed, and no transfer rule runs. */
+  transfers?: AuditTransfer[];
 }
 
 const ENTERPRISE_CLASS = new Set(['enterprise', 'enterprise-on-ramp', 'business-plus', 'unified-operations', 'enterprise-class']);
@@ -168,7 +197,10 @@ function accountFindings(input: AuditInput): Finding[] {
       action: 'order a subscription for each account (import), or close the account',
     });
   }
-  const left = input.subscriptions.filter((s) => s.status !== 'terminated' && (members.get(s.accountId) === undefined || members.get(s.accountId)?.state === undefined));
+  // A billing-transfer subscription names another organization's management account: never a member (transferFindings checks it).
+  const left = input.subscriptions.filter(
+    (s) => s.status !== 'terminated' && s.accountType !== BILLING_TRANSFER_ACCOUNT_TYPE && (members.get(s.accountId) === undefined || members.get(s.accountId)?.state === undefined),
+  );
   if (left.length > 0) {
     findings.push({
       rule: 'subscription-account-left',
@@ -223,6 +255,69 @@ function pendingFindings(input: AuditInput): Finding[] {
         .map((s) => `${s.accountId} ordered ${s.supportLevel}, detected ${members.get(s.accountId)?.detectedPlan ?? '-'}, billed ${members.get(s.accountId)?.billedPlan ?? '-'}`)
         .join('; ')}`,
       action: 'set the plan in the AWS console to what was ordered, or change the order; the connector bills what was ordered',
+    });
+  }
+  return findings;
+}
+
+/** Transfer statuses that mean the payer pays, or is about to pay, the source organization's bill (a withdrawn one runs to its end day). */
+const LIVE_TRANSFER = new Set(['REQUESTED', 'ACCEPTED', 'WITHDRAWN']);
+
+/**
+ * The billing transfers against the subscriptions (issue 13): invitations waiting
+ * longer than `inviteStaleDays`, declined or expired ones, an accepted transfer no
+ * subscription bills, and a billing-transfer subscription with no transfer.
+ */
+function transferFindings(input: AuditInput): Finding[] {
+  const transfers = input.transfers;
+  if (transfers === undefined) return [];
+  const findings: Finding[] = [];
+  const staleDays = input.inviteStaleDays ?? 7;
+  const day = (iso: string | undefined): string => iso?.slice(0, 10) ?? input.today;
+  // An invitation without a date counts from today: never called stale on a guess.
+  const stale = transfers.filter((t) => t.status === 'REQUESTED' && daysBetween(day(t.requestedAt), input.today) >= staleDays);
+  if (stale.length > 0) {
+    findings.push({
+      rule: 'transfer-stale',
+      severity: 'warning',
+      accounts: stale.map((t) => t.sourceManagementAccountId),
+      message: `${stale.length} billing transfer invitation(s) not accepted after ${staleDays} days: ${stale.map((t) => `${t.id} to ${t.sourceManagementAccountId} (sent ${day(t.requestedAt)}, start ${day(t.startTimestamp)})`).join(', ')}`,
+      action: 'remind the customer to accept in the AWS Billing console (Billing transfer > Inbound invitations) before the start date, or the invitation expires',
+    });
+  }
+  const ended = transfers.filter((t) => t.status === 'DECLINED' || t.status === 'EXPIRED');
+  if (ended.length > 0) {
+    findings.push({
+      rule: 'transfer-ended',
+      severity: 'warning',
+      accounts: ended.map((t) => t.sourceManagementAccountId),
+      message: `${ended.length} billing transfer(s) declined or expired: ${ended.map((t) => `${t.id} to ${t.sourceManagementAccountId} ${t.status}`).join(', ')}`,
+      action: 'nothing is billed for these organizations; order the transfer again if the customer still wants it, or close the request',
+    });
+  }
+  const transferSubs = input.subscriptions.filter((s) => s.accountType === BILLING_TRANSFER_ACCOUNT_TYPE && s.status !== 'terminated');
+  const subscribed = new Set(transferSubs.map((s) => s.accountId));
+  const unbilled = transfers.filter((t) => t.status === 'ACCEPTED' && !subscribed.has(t.sourceManagementAccountId));
+  if (unbilled.length > 0) {
+    findings.push({
+      rule: 'transfer-without-subscription',
+      severity: 'error',
+      accounts: unbilled.map((t) => t.sourceManagementAccountId),
+      message: `${unbilled.length} accepted billing transfer(s) have no billing-transfer subscription: the payer pays these organizations' bills and bills no one: ${unbilled.map((t) => `${t.id} (${t.sourceManagementAccountId})`).join(', ')}`,
+      action: 'order a billing-transfer subscription for the organization (aws_account_id = its management account), or withdraw the transfer in the AWS Billing console',
+    });
+  }
+  // A withdrawn transfer stays live through its end day; without one it is taken as still running.
+  const isLive = (t: AuditTransfer): boolean => LIVE_TRANSFER.has(t.status) && !(t.status === 'WITHDRAWN' && t.endTimestamp !== undefined && day(t.endTimestamp) < input.today);
+  const live = new Set(transfers.filter(isLive).map((t) => t.sourceManagementAccountId));
+  const orphans = transferSubs.filter((s) => !live.has(s.accountId));
+  if (orphans.length > 0) {
+    findings.push({
+      rule: 'subscription-without-transfer',
+      severity: 'error',
+      accounts: orphans.map((s) => s.accountId),
+      message: `${orphans.length} billing-transfer subscription(s) have no inbound transfer of the payer: nothing of these organizations reaches the payer's CUR: ${orphans.map((s) => `${s.assetId} (${s.accountId})`).join(', ')}`,
+      action: 'invite the organization again (order the transfer), or cancel the subscription',
     });
   }
   return findings;
@@ -302,7 +397,7 @@ const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /** Every finding of one payer, most severe first. */
 export function auditPayer(input: AuditInput): Finding[] {
-  return [...memberPlanFindings(input), ...consistencyFindings(input), ...accountFindings(input), ...pendingFindings(input), ...undetectableFindings(input)].sort(
+  return [...memberPlanFindings(input), ...consistencyFindings(input), ...accountFindings(input), ...pendingFindings(input), ...transferFindings(input), ...undetectableFindings(input)].sort(
     (a, b) => ORDER[a.severity] - ORDER[b.severity],
   );
 }

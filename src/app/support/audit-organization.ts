@@ -5,7 +5,7 @@
  * detected through the Support API. The rules themselves are `auditPayer`.
  */
 import type { CurGroup } from '../../domain/cur.js';
-import { auditPayer, type AuditMember, type AuditSubscription, type Finding, type SeenPlan } from '../../domain/audit.js';
+import { auditPayer, type AuditMember, type AuditSubscription, type AuditTransfer, type Finding, type SeenPlan } from '../../domain/audit.js';
 import { ConnectorError } from '../../domain/errors.js';
 import { MoneySum, toExactText } from '../../domain/money.js';
 import type { AccountModel } from '../../domain/orders/account-model.js';
@@ -55,6 +55,11 @@ export interface AuditOrganizationInput {
   /** `YYYY-MM`: the month whose CUR is compared; absent: no CUR signals. */
   period?: string;
   inviteStaleDays?: number;
+  /**
+   * The payer's inbound billing transfers (ListInboundResponsibilityTransfers, issue 13),
+   * checked against the billing-transfer subscriptions; absent: not listed, no transfer rule runs.
+   */
+  transfers?: AuditTransfer[];
   signal: AbortSignal;
 }
 
@@ -202,6 +207,7 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
     today,
     ...(input.inviteStaleDays === undefined ? {} : { inviteStaleDays: input.inviteStaleDays }),
     ...(payer.supportRoleName ? { supportRoleName: payer.supportRoleName } : {}),
+    ...(input.transfers === undefined ? {} : { transfers: input.transfers }),
   });
 
   const bySubscription = new Map(input.subscriptions.map((s) => [s.accountId, s]));
