@@ -20,6 +20,7 @@ export type AuditRule =
   | 'invitation-stale'
   | 'plan-mismatch'
   | 'plan-undetectable'
+  | 'transfers-unlisted'
   | 'transfer-stale'
   | 'transfer-ended'
   | 'transfer-without-subscription'
@@ -110,6 +111,8 @@ export interface AuditInput {
   supportRoleName?: string;
   /** The payer's inbound billing transfers; absent: not listed, and no transfer rule runs. */
   transfers?: AuditTransfer[];
+  /** Why the transfers could not be listed (AWS's refusal), when they could not: reported, never a silent "no transfers". */
+  transfersUnlisted?: string;
 }
 
 const ENTERPRISE_CLASS = new Set(['enterprise', 'enterprise-on-ramp', 'business-plus', 'unified-operations', 'enterprise-class']);
@@ -269,9 +272,18 @@ const LIVE_TRANSFER = new Set(['REQUESTED', 'ACCEPTED', 'WITHDRAWN']);
  * subscription bills, and a billing-transfer subscription with no transfer.
  */
 function transferFindings(input: AuditInput): Finding[] {
-  const transfers = input.transfers;
-  if (transfers === undefined) return [];
   const findings: Finding[] = [];
+  if (input.transfersUnlisted !== undefined) {
+    findings.push({
+      rule: 'transfers-unlisted',
+      severity: 'warning',
+      accounts: [input.payerAccountId],
+      message: `the billing transfers of payer ${input.payerAccountId} could not be listed: ${input.transfersUnlisted}`,
+      action: "allow organizations:ListInboundResponsibilityTransfers to the payer's role (README, billing transfer permissions), then audit again",
+    });
+  }
+  const transfers = input.transfers;
+  if (transfers === undefined) return findings;
   const staleDays = input.inviteStaleDays ?? 7;
   const day = (iso: string | undefined): string => iso?.slice(0, 10) ?? input.today;
   // An invitation without a date counts from today: never called stale on a guess.
@@ -281,7 +293,7 @@ function transferFindings(input: AuditInput): Finding[] {
       rule: 'transfer-stale',
       severity: 'warning',
       accounts: stale.map((t) => t.sourceManagementAccountId),
-      message: `${stale.length} billing transfer invitation(s) not accepted after ${staleDays} days: ${stale.map((t) => `${t.id} to ${t.sourceManagementAccountId} (sent ${day(t.requestedAt)}, start ${day(t.startTimestamp)})`).join(', ')}`,
+      message: `${stale.length} billing transfer invitation(s) not accepted after ${staleDays} days: ${stale.map((t) => `${t.id} to ${t.sourceManagementAccountId} (sent ${day(t.requestedAt)}, start ${t.startTimestamp.slice(0, 10) || "unknown"})`).join(', ')}`,
       action: 'remind the customer to accept in the AWS Billing console (Billing transfer > Inbound invitations) before the start date, or the invitation expires',
     });
   }

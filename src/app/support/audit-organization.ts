@@ -12,7 +12,7 @@ import type { AccountModel } from '../../domain/orders/account-model.js';
 import { detectPlans } from '../../domain/support-lines.js';
 import type { PlanEvidence } from '../../domain/support-detection.js';
 import type { SupportCatalog } from '../../domain/support-fee.js';
-import type { OrganizationsPort } from '../orders/ports.js';
+import { transfersOf, type OrganizationsPort, type ResponsibilityTransfer } from '../orders/ports.js';
 import type { CurAggregate, CurSource, Progress } from '../ports.js';
 
 export interface AuditPayerSettings {
@@ -112,6 +112,44 @@ async function monthSignals(aggregate: CurAggregate, payerAccountId: string, cat
 }
 
 /**
+ * The payer's inbound billing transfers for the audit, when its Organizations adapter
+ * lists them (`transfersOf`; a stand-in without them: none listed, no transfer rule).
+ * A transfer's invitation date is its open handshake's `requestedAt`. AWS refusing the
+ * listing (AWS_ACCESS_DENIED: a role without the permission) is reported, not fatal:
+ * the rest of the audit stands.
+ */
+async function inboundTransfers(
+  organizations: OrganizationsPort,
+  invitations: ReadonlyArray<{ id: string; requestedAt?: string }>,
+  signal: AbortSignal,
+): Promise<{ transfers?: AuditTransfer[]; unlisted?: string }> {
+  const port = transfersOf(organizations);
+  if (port === undefined) return {};
+  let listed: ResponsibilityTransfer[];
+  try {
+    listed = await port.listInboundTransfers(signal);
+  } catch (error) {
+    if (error instanceof ConnectorError && error.code === 'AWS_ACCESS_DENIED') return { unlisted: error.message };
+    throw error;
+  }
+  const sentAt = new Map(invitations.flatMap((h) => (h.requestedAt === undefined ? [] : [[h.id, h.requestedAt] as const])));
+  return {
+    transfers: listed.map((t): AuditTransfer => {
+      const requestedAt = t.handshakeId === undefined ? undefined : sentAt.get(t.handshakeId);
+      return {
+        id: t.id,
+        status: t.status,
+        // An invitation by e-mail names no account until accepted: the e-mail stands in for it.
+        sourceManagementAccountId: t.sourceAccountId ?? t.sourceEmail ?? '',
+        startTimestamp: t.startAt ?? '',
+        ...(requestedAt === undefined ? {} : { requestedAt }),
+        ...(t.endAt === undefined ? {} : { endTimestamp: t.endAt }),
+      };
+    }),
+  };
+}
+
+/**
  * Audits one payer's organization. Stops between steps and between accounts
  * once `input.signal` aborts, with `ConnectorError('ABORTED')` saying how far
  * it got (the plans detected so far are kept by the detection's cache).
@@ -145,6 +183,7 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
 
   const accounts = await step(() => deps.organizations.listAccounts(signal));
   const invitations = await step(() => deps.organizations.listOpenInvitations(signal));
+  const listed = input.transfers === undefined ? await step(() => inboundTransfers(deps.organizations, invitations, signal)) : { transfers: input.transfers };
   const members = accounts.map((a) => a.id).filter((id) => id !== payer.accountId);
   total = members.length;
   const report = (): void => deps.onProgress?.({ phase, done: known.size, total, unit: 'accounts' });
@@ -207,7 +246,8 @@ export async function auditOrganization(deps: AuditOrganizationDeps, input: Audi
     today,
     ...(input.inviteStaleDays === undefined ? {} : { inviteStaleDays: input.inviteStaleDays }),
     ...(payer.supportRoleName ? { supportRoleName: payer.supportRoleName } : {}),
-    ...(input.transfers === undefined ? {} : { transfers: input.transfers }),
+    ...(listed.transfers === undefined ? {} : { transfers: listed.transfers }),
+    ...(listed.unlisted === undefined ? {} : { transfersUnlisted: listed.unlisted }),
   });
 
   const bySubscription = new Map(input.subscriptions.map((s) => [s.accountId, s]));
