@@ -8,6 +8,7 @@ import { ConnectorError } from '../../domain/errors.js';
 import { isClosedState } from '../../domain/orders/aws-outcomes.js';
 import { countdown, parseDay, utcDay } from '../../domain/orders/countdown.js';
 import { isAccountId, PARAM } from '../../domain/orders/order-params.js';
+import { cancelBillingTransfer } from './billing-transfer-cancel.flow.js';
 import type { Outcome, RequestWork } from './request-work.js';
 
 export function closeNote(accountId: string, waitDays: number): string {
@@ -15,6 +16,7 @@ export function closeNote(accountId: string, waitDays: number): string {
 }
 
 export async function cancel(work: RequestWork): Promise<Outcome> {
+  if (work.param(PARAM.accountType).toLowerCase() === 'billing-transfer') return cancelBillingTransfer(work);
   const accountId = work.param(PARAM.awsAccountId);
   if (!isAccountId(accountId)) {
     // Never approve a cancel we cannot tie to an account: an operator must look.

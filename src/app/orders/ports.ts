@@ -305,6 +305,12 @@ export interface RequestJournal {
   list(): JournalEntry[];
 }
 
+/** The run ledger as the cancel of a billing transfer reads it: has a month been rated? */
+export interface RatedMonths {
+  /** True when a live (not dry) run of `payerAccountId` for `period` (`YYYY-MM`) succeeded. */
+  hasSucceededLiveRun(payerAccountId: string, period: string): boolean;
+}
+
 /** A cancel waiting for its 60 days (a local mirror; the request's `account_closed_at` is the truth). */
 export interface Countdown {
   requestId: string;

@@ -7,13 +7,14 @@ import { ConnectorError } from '../../domain/errors.js';
 import { accountId as checkedAccountId } from '../../domain/ids.js';
 import { createFailure, handshakeOutcome } from '../../domain/orders/aws-outcomes.js';
 import { checkPurchase, PARAM, type PurchaseOrder } from '../../domain/orders/order-params.js';
+import { purchaseBillingTransfer } from './billing-transfer.flow.js';
 import { placeAccount, supportLevelAction } from './place-account.js';
 import type { CreateAccountStatus } from './ports.js';
 import type { Outcome, RequestWork } from './request-work.js';
 
 export async function purchase(work: RequestWork): Promise<Outcome> {
   const payer = work.payer();
-  const checked = checkPurchase((id) => work.param(id), work.customerName, { model: payer.accountModel, providerDomains: payer.providerDomains });
+  const checked = checkPurchase((id) => work.param(id), work.customerName, { model: payer.accountModel, providerDomains: payer.providerDomains }, startCheckedOn(work));
   if (!checked.ok) return work.inquire(checked.problems, 'validate');
   const { order } = checked;
   switch (order.accountType) {
@@ -23,7 +24,18 @@ export async function purchase(work: RequestWork): Promise<Outcome> {
       return purchaseTransfer(work, order);
     case 'import':
       return purchaseImport(work, order);
+    case 'billing-transfer':
+      return purchaseBillingTransfer(work, order);
   }
+}
+
+/**
+ * The day `transfer_start` is checked against: today until a billing transfer was
+ * invited; after that the saved transfer is followed whatever month it is now
+ * (a start month that has since begun is no reason to hand the order back).
+ */
+function startCheckedOn(work: RequestWork): Date | undefined {
+  return work.param(PARAM.transferId) !== '' || work.param(PARAM.handshakeId) !== '' ? undefined : work.now;
 }
 
 /** Places the account, records the support-level action when needed, saves the ids and approves. */

@@ -22,6 +22,7 @@ import type {
   ParamUpdate,
   PayerAccess,
   PlatformPort,
+  RatedMonths,
   RequestJournal,
   RequestParam,
 } from './ports.js';
@@ -95,6 +96,11 @@ export interface OrderDeps {
   countdowns: CountdownStore;
   manualActions: ManualActionStore;
   settings: OrderSettings;
+  /**
+   * The run ledger, for the cancel of a billing transfer (approved once the last
+   * transferred month is rated). Absent: such a cancel waits with an error.
+   */
+  ratedMonths?: RatedMonths;
   /** What the requests of one cycle share; made new for every cycle. */
   cycle: CycleShared;
 }

@@ -58,3 +58,23 @@ const CLOSED_STATES = new Set(['PENDING_CLOSURE', 'SUSPENDED', 'CLOSED']);
 export function isClosedState(state: string | undefined): boolean {
   return state === undefined || CLOSED_STATES.has(state);
 }
+
+/** `ResponsibilityTransfer.Status` → what a billing-transfer purchase does. */
+export function transferOutcome(status: string): { kind: 'wait' } | { kind: 'accepted' } | { kind: 'ended'; message: string } {
+  switch (status) {
+    case 'REQUESTED':
+      return { kind: 'wait' };
+    case 'ACCEPTED':
+      return { kind: 'accepted' };
+    case 'DECLINED':
+      return { kind: 'ended', message: "the customer's management account declined the invitation to transfer its bill" };
+    case 'EXPIRED':
+      return { kind: 'ended', message: 'the invitation to transfer the bill expired before the customer accepted it' };
+    case 'CANCELED':
+      return { kind: 'ended', message: 'the invitation to transfer the bill was canceled' };
+    case 'WITHDRAWN':
+      return { kind: 'ended', message: 'the billing transfer was withdrawn' };
+    default:
+      return { kind: 'ended', message: `the billing transfer is in an unknown status ${status}` };
+  }
+}

@@ -17,11 +17,13 @@ export const PARAM = {
   supportLevel: 'support_level',
   createAccountStatusId: 'create_account_status_id',
   handshakeId: 'handshake_id',
+  transferId: 'transfer_id',
+  transferStart: 'transfer_start',
   accountClosedAt: 'account_closed_at',
   payerAccountId: 'payer_account_id',
 } as const;
 
-export const ACCOUNT_TYPES = ['new', 'transfer', 'import'] as const;
+export const ACCOUNT_TYPES = ['new', 'transfer', 'import', 'billing-transfer'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
 
 /** A bad value, to be set as `value_error` on `param`. */
@@ -38,9 +40,46 @@ export interface PurchaseOrder {
   email?: string;
   /** For `new`: the given name, else the customer's company name. */
   name?: string;
-  /** For `transfer` and `import`. */
+  /** For `transfer` and `import`; for `billing-transfer`, the customer's management account when given by id. */
   accountId?: string;
   supportLevel: SupportPlan;
+  /** For `billing-transfer`: who is invited, the first transferred month and the transfer's `SourceName`. */
+  billingTransfer?: BillingTransferOrder;
+}
+
+/** A `billing-transfer` purchase: the customer's management account (id or e-mail), from which month, under which name. */
+export interface BillingTransferOrder {
+  target: { type: 'ACCOUNT' | 'EMAIL'; id: string };
+  /** `YYYY-MM`: the first month the payer pays the customer's bill (UTC). */
+  startMonth: string;
+  /** The customer's name in printable ASCII (the invitation's `SourceName`). */
+  sourceName: string;
+}
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** `YYYY-MM` of the month after `now` (UTC). */
+export function nextMonth(now: Date): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return d.toISOString().slice(0, 7);
+}
+
+/** The first instant (UTC) of a `YYYY-MM` month. */
+export function monthStart(month: string): Date {
+  return new Date(`${month}-01T00:00:00.000Z`);
+}
+
+/**
+ * `transfer_start`: '' → the month after `now`; else a `YYYY-MM` no earlier than
+ * the month after `now` (AWS starts a transfer on the first day of a month, and
+ * this month has begun).
+ */
+export function checkTransferStart(value: string, now: Date): { month?: string; problem?: ParamProblem } {
+  const next = nextMonth(now);
+  if (value === '') return { month: next };
+  if (!MONTH.test(value)) return { problem: { param: PARAM.transferStart, value, message: `${JSON.stringify(value)} is not a month: give it as YYYY-MM (for example ${next})` } };
+  if (value < next) return { problem: { param: PARAM.transferStart, value, message: `${value} has already begun or is past: a billing transfer starts on the first day of a later month, ${next} at the earliest` } };
+  return { month: value };
 }
 
 /**
@@ -116,12 +155,14 @@ export function checkPurchase(
   param: ParamLookup,
   customerName: string,
   rules?: AccountModelRules,
+  /** Today, for `transfer_start` (only `billing-transfer` needs it); undefined: a month already invited, not checked against today. */
+  now?: Date,
 ): { ok: true; order: PurchaseOrder } | { ok: false; problems: ParamProblem[] } {
   const problems: ParamProblem[] = [];
   const typeText = param(PARAM.accountType).toLowerCase() || 'new';
   const accountType = (ACCOUNT_TYPES as readonly string[]).includes(typeText) ? (typeText as AccountType) : undefined;
   if (accountType === undefined) {
-    problems.push({ param: PARAM.accountType, value: param(PARAM.accountType), message: `${JSON.stringify(param(PARAM.accountType))} is not an account type; choose new, transfer or import` });
+    problems.push({ param: PARAM.accountType, value: param(PARAM.accountType), message: `${JSON.stringify(param(PARAM.accountType))} is not an account type; choose new, transfer, import or billing-transfer` });
   }
   const support = checkSupportLevel(param(PARAM.supportLevel));
   if (support.problem) problems.push(support.problem);
@@ -137,6 +178,28 @@ export function checkPurchase(
     else if (given !== '' && given.length > MAX_ACCOUNT_NAME) problems.push({ param: PARAM.accountName, value: given, message: `the account name is ${given.length} characters; AWS allows at most ${MAX_ACCOUNT_NAME}` });
     else if (given !== '' && !ACCOUNT_NAME.test(given)) problems.push({ param: PARAM.accountName, value: given, message: 'AWS accepts only plain ASCII letters, digits, spaces and punctuation in an account name (no accents)' });
     order.name = name;
+  } else if (accountType === 'billing-transfer') {
+    const id = param(PARAM.awsAccountId);
+    const given = param(PARAM.accountEmail);
+    let target: BillingTransferOrder['target'] | undefined;
+    if (id !== '') {
+      const problem = checkAccountId(id);
+      if (problem) problems.push(problem);
+      else target = { type: 'ACCOUNT', id };
+      order.accountId = id;
+    } else if (given !== '') {
+      // The customer's own management account: the payer's account model does not apply to it.
+      const email = checkEmail(given);
+      if (email.problem) problems.push(email.problem);
+      else if (email.email) target = { type: 'EMAIL', id: email.email };
+    } else {
+      problems.push({ param: PARAM.awsAccountId, value: '', message: "the customer's management account id (12 digits) is required, or its root e-mail in account_email" });
+    }
+    const start = now === undefined ? { month: param(PARAM.transferStart) || 'saved' } : checkTransferStart(param(PARAM.transferStart), now);
+    if (start.problem) problems.push(start.problem);
+    const sourceName = accountNameFrom(param(PARAM.accountName) || customerName);
+    if (sourceName === '') problems.push({ param: PARAM.accountName, value: param(PARAM.accountName), message: 'a name for the billing transfer is required (the customer has no company name to use)' });
+    if (target && start.month && sourceName !== '') order.billingTransfer = { target, startMonth: start.month, sourceName };
   } else if (accountType !== undefined) {
     const id = param(PARAM.awsAccountId);
     const problem = checkAccountId(id);

@@ -15,7 +15,7 @@ describe('purchase validation: bad input goes to inquiring with value_error on t
     ['an 11-digit account id', { account_type: 'transfer', aws_account_id: '12345678901' }, 'aws_account_id', 'exactly 12 digits'],
     ['a missing account id for import', { account_type: 'import', aws_account_id: '' }, 'aws_account_id', 'required'],
     ['an unknown support_level', { account_type: 'new', account_email: 'a@b.example', support_level: 'platinum' }, 'support_level', 'is not a support level'],
-    ['an unknown account_type', { account_type: 'move', account_email: 'a@b.example' }, 'account_type', 'new, transfer or import'],
+    ['an unknown account_type', { account_type: 'move', account_email: 'a@b.example' }, 'account_type', 'new, transfer, import or billing-transfer'],
   ])('%s', async (_name, params, param, text) => {
     h = harness([request(ID, 'purchase', params)]);
     const done = await cycle(h);
