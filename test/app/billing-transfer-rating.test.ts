@@ -119,4 +119,14 @@ describe('assetsToSubscriptions(): account_type billing-transfer', () => {
     expect(map.get(SOURCE)?.coversOrganization).toBe(true);
     expect(map.get(ORDINARY)?.coversOrganization).toBeUndefined();
   });
+
+  it('leaves out a terminated billing transfer without a problem (no close countdown), unlike a terminated account without account_closed_at', () => {
+    const terminated = (id: string, params: Record<string, string>): PlatformAsset => ({ ...asset(id, params), status: 'terminated' }) as PlatformAsset;
+    const found = assetsToSubscriptions(
+      [terminated('AS-1', { aws_account_id: SOURCE, account_type: 'billing-transfer' }), terminated('AS-2', { aws_account_id: ORDINARY, account_type: 'new' })],
+      new Date('2026-11-05T00:00:00Z'),
+    );
+    expect(found.assets).toEqual([]);
+    expect(found.problems.map((p) => p.assetId)).toEqual(['AS-2']);
+  });
 });

@@ -16,7 +16,9 @@
  *   for the report (`customer`).
  * - `account_type` = `billing-transfer` (issue 13): the asset's `aws_account_id` is a
  *   source organization's management account, and the subscription covers every
- *   account of that organization (`accountType`, docs/billing-transfer.md).
+ *   account of that organization (`accountType`, docs/billing-transfer.md). A
+ *   terminated one is not billed and not reported: its cancel is approved only once
+ *   the last transferred month has been rated, and it has no close countdown.
  */
 import { addDays, CLOSE_WAIT_DAYS, parseDay, utcDay } from '../../domain/orders/countdown.js';
 import { BILLING_TRANSFER, type AssetLike } from '../subscriptions.js';
@@ -93,6 +95,11 @@ export function assetsToSubscriptions(assets: readonly PlatformAsset[], now: Dat
       continue;
     }
 
+    const accountType = paramValue(asset, 'account_type');
+    // A cancelled billing transfer is approved once its last transferred month has been
+    // rated (issue 13): terminated, it has no countdown and nothing more to bill.
+    if (!billing && accountType === BILLING_TRANSFER) continue;
+
     let billUntil: string | undefined;
     if (!billing) {
       const closedText = paramValue(asset, 'account_closed_at');
@@ -119,7 +126,6 @@ export function assetsToSubscriptions(assets: readonly PlatformAsset[], now: Dat
     if (billUntil !== undefined) record.billUntil = billUntil;
     const customer = asset.customer.name.trim();
     if (customer !== '') record.customer = customer;
-    const accountType = paramValue(asset, 'account_type');
     if (accountType === BILLING_TRANSFER) record.accountType = accountType;
 
     const savedPayer = paramValue(asset, 'payer_account_id');
