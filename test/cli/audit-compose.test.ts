@@ -99,6 +99,21 @@ describe('composeAudit()', () => {
     expect(existsSync(ownState)).toBe(false);
   });
 
+  it("takes an asset's accountType: a billing-transfer subscription names another organization's management account, never 'account left'", async () => {
+    const dir = await tempDir();
+    const config = await writeJson(dir, 'config.json', { payers: [{ accountId: PAYER, supportPlan: 'business' }], state: { path: join(dir, 'state.db') } });
+    const organizations = new FakeOrganizations();
+    organizations.of(PAYER).addAccount(PAYER, 'payer@example.com');
+    const runtime = composeAudit(await loadConfig(config), { variables: { AWS_ENDPOINT_URL_STS: STS, AWS_ENDPOINT_URL_SUPPORT: SUPPORT } }, { now: () => FIXED_NOW, organizations, state });
+    const assets = [
+      { assetId: 'AS-BT', accountId: '888888888888', supportLevel: 'business', status: 'active', accountType: 'billing-transfer' },
+      { assetId: 'AS-X', accountId: '999999999998', supportLevel: 'business', status: 'active' },
+    ];
+    const audit = await runtime.auditPayer({ payerAccountId: PAYER, assets }, signal);
+    expect(audit.findings.map((f) => [f.rule, f.accounts])).toEqual([['subscription-account-left', ['999999999998']]]);
+    await runtime.close();
+  });
+
   it('refuses a payer that is not in the configuration, naming the file', async () => {
     const dir = await tempDir();
     const config = await writeJson(dir, 'config.json', { payers: [{ accountId: PAYER }] });
