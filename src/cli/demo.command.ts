@@ -18,6 +18,7 @@ import { createLogger } from '../daemon/logger.js';
 import { ConnectorError } from '../domain/errors.js';
 import { startSandbox } from '../sandbox/sandbox.js';
 import { loadSeed } from '../sandbox/seed.js';
+import type { Seed } from '../sandbox/seed.schema.js';
 import { cycleSummary, resultLine } from './orders-output.js';
 import { monthOk, runRate, type CommandIo } from './rate.command.js';
 import { renderTable } from './table.js';
@@ -38,7 +39,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ra
   const fixtures = join(root, 'fixtures');
   const configFile = options.config ?? join(fixtures, 'demo.config.json');
   const loaded = await loadConfig(configFile);
-  const seed = await loadSeed(join(fixtures, 'orders'));
+  const seed = withBillingTransfer(await loadSeed(join(fixtures, 'orders')), await loadSeed(join(fixtures, 'orders', 'billing-transfer')));
   const sandbox = await startSandbox({ seed, now: () => DEMO_TODAY });
   const stateDir = await mkdtemp(join(tmpdir(), 'native-rating-demo-'));
   const log = createLogger('silent');
@@ -60,6 +61,13 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ra
       for (const action of runtime.deps.manualActions.list({ open: true }).filter((a) => a.kind === 'close-account')) {
         if (sandbox.organizations.state.setAccountState(action.accountId, 'PENDING_CLOSURE')) {
           io.stdout(`(sandbox) the customer closes AWS account ${action.accountId} in the AWS console\n`);
+        }
+      }
+      // ... and accepts the invitation to transfer its organization's bill, in its console.
+      for (const action of runtime.deps.manualActions.list({ open: true }).filter((a) => a.kind === 'accept-transfer')) {
+        const transferId = sandbox.platform.state.param(action.requestId, 'transfer_id')?.value ?? '';
+        if (transferId !== '' && sandbox.organizations.state.setTransferStatus(transferId, 'ACCEPTED')) {
+          io.stdout(`(sandbox) the customer's management account ${action.accountId} accepts billing transfer ${transferId} in its console\n`);
         }
       }
     }
@@ -106,6 +114,21 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<{ ra
     await sandbox.close();
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The orders seed plus the billing-transfer order of `fixtures/orders/billing-transfer`
+ * (its request, with the product's transfer parameters, and the customer's
+ * management account outside the payer's organization), kept apart so the
+ * twelve orders of `fixtures/orders` stay as the tests know them.
+ */
+function withBillingTransfer(seed: Seed, extra: Seed): Seed {
+  const outside = new Map(extra.organizations.map((o) => [o.payerAccountId, o.outsideAccounts]));
+  return {
+    ...seed,
+    requests: [...seed.requests, ...extra.requests],
+    organizations: seed.organizations.map((o) => ({ ...o, outsideAccounts: [...o.outsideAccounts, ...(outside.get(o.payerAccountId) ?? [])] })),
+  };
 }
 
 export function checkCycles(text: string): number {

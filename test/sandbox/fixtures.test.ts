@@ -4,7 +4,9 @@ import {
   CreateAccountCommand,
   DescribeAccountCommand,
   DescribeCreateAccountStatusCommand,
+  DescribeResponsibilityTransferCommand,
   InviteAccountToOrganizationCommand,
+  InviteOrganizationToTransferResponsibilityCommand,
   ListAccountsCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
@@ -74,5 +76,27 @@ describe('fixtures/orders: the demo seed', () => {
     expect(put.status).toBe(200);
     const approve = await fetch(`${sandbox.platformUrl}/requests/${id}/approve`, { method: 'POST', headers, body: JSON.stringify({ template_id: 'TL-111-111-111' }) });
     expect(((await approve.json()) as { status: string }).status).toBe('approved');
+  });
+
+  it('has, apart, the billing-transfer order: the customer management account outside the payer, a REQUESTED transfer until accepted', async () => {
+    const extra = await loadSeed(join(FIXTURES, 'billing-transfer'));
+    expect(extra.requests.map((r) => r.id)).toEqual(['PR-1001-0013-0001-001']);
+    const params = extra.requests[0]?.asset.params ?? [];
+    expect(params.find((p) => p.id === 'account_type')?.value).toBe('billing-transfer');
+    expect(params.map((p) => p.id)).toEqual(expect.arrayContaining(['transfer_id', 'transfer_start', 'handshake_id']));
+    const own = await startSandbox({ seed: { ...extra, organizations: extra.organizations.map((o) => ({ ...o, accessKeyIds: [] })) }, now: () => TODAY });
+    try {
+      const client = new OrganizationsClient({ endpoint: own.organizationsUrl, region: 'us-east-1', credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' }, maxAttempts: 1 });
+      const invited = await client.send(
+        new InviteOrganizationToTransferResponsibilityCommand({ Type: 'BILLING', Target: { Type: 'ACCOUNT', Id: '666666666601' }, StartTimestamp: new Date('2026-12-01T00:00:00Z'), SourceName: 'Contoso Ltd' }),
+      );
+      const id = invited.Handshake?.Resources?.find((r) => r.Type === 'RESPONSIBILITY_TRANSFER')?.Value ?? '';
+      expect(id).toBe('rt-000000000001');
+      expect((await client.send(new DescribeResponsibilityTransferCommand({ Id: id }))).ResponsibilityTransfer?.Status).toBe('REQUESTED');
+      own.organizations.state.setTransferStatus(id, 'ACCEPTED');
+      expect((await client.send(new DescribeResponsibilityTransferCommand({ Id: id }))).ResponsibilityTransfer?.Status).toBe('ACCEPTED');
+    } finally {
+      await own.close();
+    }
   });
 });
