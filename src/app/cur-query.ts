@@ -183,7 +183,7 @@ export function buildCurQuery(options: CurQueryOptions): string {
   // next account's, so a consumer rates one account at a time (CurAggregate.groups).
   return (
     `SELECT\n  ${[...keys.map(([expression]) => expression), ...aggregates].join(',\n  ')}\nFROM ${quoteRelation(options.relation)}` +
-    `${partitionWhere(options.partition)}\nGROUP BY ${ordinals}\nORDER BY 1, 3`
+    `${partitionWhere(options.partition)}\nGROUP BY ${ordinals}\nORDER BY 3, 1`
   );
 }
 

@@ -27,8 +27,9 @@ export interface CurAggregateRequest {
 
 export interface CurAggregate {
   /**
-   * The result groups in batches, ordered by payer and then by account: every
-   * group of one account arrives before the first group of the next account, so
+   * The result groups in batches, ordered by account and then by payer: every
+   * group of one account arrives before the first group of the next account (a
+   * billing transfer's organizations share the payer's run), so
    * a consumer can rate one account at a time and hold no more than that. Read
    * once; the engine's errors surface while iterating.
    */

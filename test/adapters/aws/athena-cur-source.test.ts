@@ -40,7 +40,7 @@ describe('AthenaCurSource.aggregate() query text', () => {
     const expected = buildCurQuery({ relation: 'athenacurcfn_reseller.reseller', listPrice: 'unblended', granularity: 'service', partition: { kind: 'legacy', period: '2026-10' } });
     expect(athena.queries()).toEqual(['SELECT status FROM "athenacurcfn_reseller"."cost_and_usage_data_status"', expected]);
     expect(expected).toContain(`WHERE year = '2026' AND month = '10'`);
-    expect(expected).toMatch(/\nORDER BY 1, 3$/);
+    expect(expected).toMatch(/\nORDER BY 3, 1$/);
   });
 
   it('reads the table’s columns first with GetTableMetadata in the catalog and database', async () => {

@@ -54,12 +54,12 @@ describe('DuckDbCurSource.aggregate() groups, streamed', () => {
     expect(result.groups.every((g) => g.invoicedRows === 0)).toBe(true);
   });
 
-  it('delivers the groups ordered by payer, then account: each account in one run', async () => {
+  it('delivers the groups ordered by account, then payer: each account of a payer in one run', async () => {
     const { rows } = manyGroups();
     const path = await writeCsv(join(await tempDir(), 'cur.csv'), rows);
     const { groups } = await readAll(source(path).aggregate(byUsageType));
     const runs = groups.map(key).filter((k, i, all) => i === 0 || all[i - 1] !== k);
-    const expected = [...PAYERS].sort().flatMap((p) => [...ACCOUNTS].sort().map((a) => `${p} ${a}`));
+    const expected = [...ACCOUNTS].sort().flatMap((a) => [...PAYERS].sort().map((p) => `${p} ${a}`));
     expect(runs).toEqual(expected);
   });
 
