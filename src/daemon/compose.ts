@@ -18,6 +18,7 @@ import { SqliteCountdownStore } from '../store/countdown.store.js';
 import { openStateDatabase, type StateDatabase } from '../store/database.js';
 import { SqliteRequestJournal } from '../store/journal.store.js';
 import { SqliteManualActionStore } from '../store/manual-actions.store.js';
+import { SqliteRunLedger } from '../store/run-ledger.store.js';
 import { StateLock, type StateLockEvent, type StateLockOptions } from '../store/state-lock.store.js';
 
 export interface OrdersRuntime {
@@ -109,12 +110,15 @@ export function composeOrders(config: Config, env: OrdersEnvironment, log: Logge
     state.close();
     throw error;
   }
+  const ledger = new SqliteRunLedger(state.db, now);
   const deps: CycleDeps = {
     platform,
     organizations,
     clock: { now },
     journal: new SqliteRequestJournal(state.db),
     countdowns: new SqliteCountdownStore(state.db),
+    // A billing-transfer cancel is approved once the last transferred month was rated (a succeeded live run of the payer).
+    ratedMonths: { hasSucceededLiveRun: (payer, period) => ledger.list({ payerAccountId: payer, period }, now()).some((r) => r.outcome === 'succeeded' && !r.dryRun) },
     manualActions: new SqliteManualActionStore(state.db),
     settings: {
       productIds: connect.productIds,

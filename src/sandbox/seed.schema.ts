@@ -45,6 +45,9 @@ export const AWS_PRODUCT_PARAMETERS: ParameterDef[] = [
   { id: 'handshake_id', phase: 'fulfillment', required: false, title: 'Invitation handshake id' },
   { id: 'account_closed_at', phase: 'fulfillment', required: false, title: 'Date the account was seen closed' },
   { id: 'payer_account_id', phase: 'fulfillment', required: false, title: 'Payer account id' },
+  // Billing transfers (issue 13): the first transferred month, and the transfer the invitation created.
+  { id: 'transfer_start', phase: 'ordering', required: false, title: 'First transferred month (YYYY-MM)' },
+  { id: 'transfer_id', phase: 'fulfillment', required: false, title: 'Billing transfer id' },
 ];
 
 /** A product template: `asset` scope for requests, `tier1`/`tier2` for tier configuration. */

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProcessOnce } from '../../src/cli/orders.command.js';
+import { openStateDatabase } from '../../src/store/database.js';
+import { SqliteRunLedger } from '../../src/store/run-ledger.store.js';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { AWS_PRODUCT_PARAMETERS } from '../../src/sandbox/seed.schema.js';
 import type { SeedInput } from '../../src/sandbox/seed.js';
@@ -26,11 +28,7 @@ const SEED: SeedInput = {
       id: PRODUCT,
       name: 'Amazon Web Services (demo)',
       templates: [{ id: 'TL-111-111-111', name: 'Your AWS account is ready', scope: 'asset', type: 'fulfillment' }],
-      parameters: [
-        ...AWS_PRODUCT_PARAMETERS,
-        { id: 'transfer_start', phase: 'ordering', required: false, title: 'First transferred month' },
-        { id: 'transfer_id', phase: 'fulfillment', required: false, title: 'Billing transfer id' },
-      ],
+      parameters: AWS_PRODUCT_PARAMETERS,
       configuration: { payerAccountId: '111111111111', organizationalUnitEnabled: 'No' },
     },
   ],
@@ -142,6 +140,33 @@ describe('billing-transfer orders against the sandbox', () => {
     clock = new Date('2027-01-05T12:00:00Z');
     await cycle();
     expect(status('PR-1301-0001-0001-002')).toBe('pending');
+    expect(sandbox.organizations.stats().calls.TerminateResponsibilityTransfer).toBe(1);
+    // December, the last transferred month, is rated (a succeeded live run in the daemon's ledger): the next cycle approves.
+    const state = openStateDatabase(join(dir, 'state.db'));
+    try {
+      const ledger = new SqliteRunLedger(state.db, now);
+      const lease = { owner: 'rating-process', holder: 'pid 1 on host-r', ttlMs: 60_000 };
+      const dryDecember = ledger.claim({ payerAccountId: '111111111111', period: '2026-12', trigger: 'cli', reprocess: false, dryRun: true }, lease, now());
+      if (dryDecember.kind !== 'claimed') throw new Error('no dry run claimed');
+      ledger.finish(dryDecember.run, 'succeeded', undefined, now());
+    } finally {
+      state.close();
+    }
+    await cycle();
+    // A dry run is not the month's rating: still waiting.
+    expect(status('PR-1301-0001-0001-002')).toBe('pending');
+    const again2 = openStateDatabase(join(dir, 'state.db'));
+    try {
+      const ledger = new SqliteRunLedger(again2.db, now);
+      const lease = { owner: 'rating-process', holder: 'pid 1 on host-r', ttlMs: 60_000 };
+      const december = ledger.claim({ payerAccountId: '111111111111', period: '2026-12', trigger: 'schedule', reprocess: false, dryRun: false }, lease, now());
+      if (december.kind !== 'claimed') throw new Error('no live run claimed');
+      ledger.finish(december.run, 'succeeded', undefined, now());
+    } finally {
+      again2.close();
+    }
+    await cycle();
+    expect(status('PR-1301-0001-0001-002')).toBe('approved');
     expect(sandbox.organizations.stats().calls.TerminateResponsibilityTransfer).toBe(1);
   });
 });

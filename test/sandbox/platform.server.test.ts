@@ -303,6 +303,8 @@ describe('platform sandbox: what the OpenAPI description documents', () => {
       ['handshake_id', 'fulfillment'],
       ['account_closed_at', 'fulfillment'],
       ['payer_account_id', 'fulfillment'],
+      ['transfer_start', 'ordering'],
+      ['transfer_id', 'fulfillment'],
     ]);
     expect(parameters.json[4]).toEqual({
       id: 'aws_account_id',
