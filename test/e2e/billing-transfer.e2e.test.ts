@@ -63,6 +63,19 @@ const cycle = async (retries = 3) =>
 const transfers = (): Array<{ id: string; status: string; sourceAccountId: string; endMs?: number }> =>
   (sandbox.organizations.state.snapshot().organizations as Array<{ responsibilityTransfers: Array<{ id: string; status: string; sourceAccountId: string; endMs?: number }> }>)[0]?.responsibilityTransfers ?? [];
 
+/** A succeeded run of payer 111111111111 for `period` in the state database the cycles use (another process rated it). */
+function rated(period: string, { dryRun }: { dryRun: boolean }): void {
+  const state = openStateDatabase(join(dir, 'state.db'));
+  try {
+    const ledger = new SqliteRunLedger(state.db, now);
+    const claim = ledger.claim({ payerAccountId: '111111111111', period, trigger: 'schedule', reprocess: false, dryRun }, { owner: 'rating-process', holder: 'pid 1 on host-r', ttlMs: 60_000 }, now());
+    if (claim.kind !== 'claimed') throw new Error(`the run of ${period} was not claimed: ${claim.kind}`);
+    ledger.finish(claim.run, 'succeeded', undefined, now());
+  } finally {
+    state.close();
+  }
+}
+
 beforeEach(async () => {
   clock = new Date('2026-11-26T12:00:00Z');
   dir = await mkdtemp(join(tmpdir(), 'nr-e2e-billing-transfer-'));
@@ -141,30 +154,11 @@ describe('billing-transfer orders against the sandbox', () => {
     await cycle();
     expect(status('PR-1301-0001-0001-002')).toBe('pending');
     expect(sandbox.organizations.stats().calls.TerminateResponsibilityTransfer).toBe(1);
-    // December, the last transferred month, is rated (a succeeded live run in the daemon's ledger): the next cycle approves.
-    const state = openStateDatabase(join(dir, 'state.db'));
-    try {
-      const ledger = new SqliteRunLedger(state.db, now);
-      const lease = { owner: 'rating-process', holder: 'pid 1 on host-r', ttlMs: 60_000 };
-      const dryDecember = ledger.claim({ payerAccountId: '111111111111', period: '2026-12', trigger: 'cli', reprocess: false, dryRun: true }, lease, now());
-      if (dryDecember.kind !== 'claimed') throw new Error('no dry run claimed');
-      ledger.finish(dryDecember.run, 'succeeded', undefined, now());
-    } finally {
-      state.close();
-    }
+    // December, the last transferred month, is rated: a dry run is not the month's rating; a succeeded live run is.
+    rated('2026-12', { dryRun: true });
     await cycle();
-    // A dry run is not the month's rating: still waiting.
     expect(status('PR-1301-0001-0001-002')).toBe('pending');
-    const again2 = openStateDatabase(join(dir, 'state.db'));
-    try {
-      const ledger = new SqliteRunLedger(again2.db, now);
-      const lease = { owner: 'rating-process', holder: 'pid 1 on host-r', ttlMs: 60_000 };
-      const december = ledger.claim({ payerAccountId: '111111111111', period: '2026-12', trigger: 'schedule', reprocess: false, dryRun: false }, lease, now());
-      if (december.kind !== 'claimed') throw new Error('no live run claimed');
-      ledger.finish(december.run, 'succeeded', undefined, now());
-    } finally {
-      again2.close();
-    }
+    rated('2026-12', { dryRun: false });
     await cycle();
     expect(status('PR-1301-0001-0001-002')).toBe('approved');
     expect(sandbox.organizations.stats().calls.TerminateResponsibilityTransfer).toBe(1);
