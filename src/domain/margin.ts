@@ -140,11 +140,8 @@ export interface ServiceMargin {
   marginUsd: string;
 }
 
-/** One customer of `margin.customers` (MARGIN.md §6). */
-export interface CustomerMargin {
-  accountId: string;
-  assetId: string | null;
-  customer: string | null;
+/** The figures of a customer and of the payer's totals (MARGIN.md §6). */
+export interface MarginTotals {
   awsCostUsd: string;
   taxUsd: string;
   billed: string;
@@ -152,18 +149,15 @@ export interface CustomerMargin {
   marginUsd: string;
   /** '' when billedUsd is 0. */
   marginPercent: string;
-  /** What the CUR cannot tell about this customer's cost (absent when it tells all). */
+  /** What the CUR cannot tell about this cost (absent when it tells all). */
   costNote?: string;
 }
 
-export interface MarginTotals {
-  awsCostUsd: string;
-  taxUsd: string;
-  billed: string;
-  billedUsd: string;
-  marginUsd: string;
-  marginPercent: string;
-  costNote?: string;
+/** One customer of `margin.customers` (MARGIN.md §6): who, and its figures. */
+export interface CustomerMargin extends MarginTotals {
+  accountId: string;
+  assetId: string | null;
+  customer: string | null;
 }
 
 /** report.json's `margin` (MARGIN.md §6). */
